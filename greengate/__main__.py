@@ -1,0 +1,3 @@
+from greengate.cli import main
+
+main()

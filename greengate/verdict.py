@@ -1,0 +1,84 @@
+"""The verdict: what was measured, which rule applied, and what that means for the gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from greengate.context import RunContext
+from greengate.measurement import Measurement
+from greengate.policy.model import Budget, Mode
+
+SCHEMA_VERSION = "1.0"
+
+
+class Status(str, Enum):
+    """The gate's answer. Ordered from best to worst."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"  # greengate could not measure or judge; never a silent pass
+
+
+class Quantity(str, Enum):
+    EMISSIONS = "emissions"  # kg CO2e
+    ENERGY = "energy"  # kWh
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    """How the wrapped command ended."""
+
+    argv: tuple[str, ...]
+    exit_code: int  # as greengate passes it on: the command's code, 128+N for signal N, 126/127
+    signal: int | None  # the signal that killed the command, if one did
+    interrupted: bool  # greengate itself received SIGINT/SIGTERM and forwarded it
+    started_at: datetime
+    ended_at: datetime
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class LimitCheck:
+    """One limit of the matched rule against the measured figure."""
+
+    quantity: Quantity
+    measured: float
+    limit: float
+    warn_at: float  # fraction of the limit
+    status: Status  # PASS, WARN or FAIL for this limit alone, before the mode applies
+
+    @property
+    def ratio(self) -> float:
+        return self.measured / self.limit if self.limit > 0 else float("inf")
+
+    @property
+    def unit(self) -> str:
+        return "kg CO2e" if self.quantity is Quantity.EMISSIONS else "kWh"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Everything a report or a pipeline needs to know about one gated run."""
+
+    status: Status
+    mode: Mode
+    context: RunContext
+    policy_path: str | None
+    rule: Budget | None
+    checks: tuple[LimitCheck, ...]
+    reasons: tuple[str, ...]  # in words, most important first
+    measurement: Measurement | None  # None when measuring failed (status ERROR)
+    command: CommandOutcome | None  # None for ``greengate check``
+    tool_version: str
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def usage_ratio(self) -> float | None:
+        """The highest measured/limit ratio of the matched rule, if it has limits."""
+        return max((c.ratio for c in self.checks), default=None)
