@@ -1,0 +1,11 @@
+"""`greengate check` (placeholder until implemented)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("check")
+def command() -> None:
+    """Not implemented yet."""
+    raise SystemExit(2)

@@ -1,0 +1,36 @@
+"""The one place where errors become exit codes and messages (no traceback for user mistakes)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from greengate.errors import GreengateError
+
+INTERNAL_ERROR_EXIT = 3
+
+
+@contextmanager
+def handle_errors(*, debug: bool) -> Iterator[None]:
+    """Turn GreengateError into ``greengate: error: ...`` and its exit code; log our own bugs."""
+    debug = debug or os.environ.get("GREENGATE_DEBUG", "") not in ("", "0", "false")
+    try:
+        yield
+    except GreengateError as e:
+        print(f"greengate: error: {e}", file=sys.stderr)
+        raise SystemExit(e.exit_code) from None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception:
+        if debug:
+            traceback.print_exc()
+        else:
+            print(
+                "greengate: internal error (a bug in greengate); rerun with --debug or "
+                "GREENGATE_DEBUG=1 for the traceback",
+                file=sys.stderr,
+            )
+        raise SystemExit(INTERNAL_ERROR_EXIT) from None

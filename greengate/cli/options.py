@@ -1,0 +1,95 @@
+"""Options shared by ``run`` and ``check``, each also read from a GREENGATE_* variable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """The parsed options of a gating command: the one typed object the CLI builds."""
+
+    policy: str
+    job: str | None
+    branch: str | None
+    verdict: str
+    country: str | None
+    intensity: float | None
+    quiet: bool
+    violation_exit_code: int
+    reports: tuple[str, ...]
+
+
+def gate_options(f: F) -> F:
+    """Decorate a click command with the options every gating command takes."""
+    decorators = [
+        click.option(
+            "--policy",
+            default="greengate.yml",
+            show_default=True,
+            envvar="GREENGATE_POLICY",
+            help="Budget policy file.",
+        ),
+        click.option("--job", envvar="GREENGATE_JOB", help="Job name (default: from CI, else none)."),
+        click.option(
+            "--branch", envvar="GREENGATE_BRANCH", help="Branch (default: from CI, else git)."
+        ),
+        click.option(
+            "--verdict",
+            default="greengate-verdict.json",
+            show_default=True,
+            envvar="GREENGATE_VERDICT",
+            help="Where to write the verdict JSON.",
+        ),
+        click.option(
+            "--country",
+            envvar="GREENGATE_COUNTRY",
+            help="Grid country as ISO 3166 alpha-3 (overrides the policy).",
+        ),
+        click.option(
+            "--intensity",
+            type=float,
+            envvar="GREENGATE_INTENSITY",
+            help="Grid intensity in g CO2e/kWh (overrides the policy and --country).",
+        ),
+        click.option("--quiet", "-q", is_flag=True, envvar="GREENGATE_QUIET", help="No console summary."),
+        click.option(
+            "--violation-exit-code",
+            type=click.IntRange(1, 255),
+            default=1,
+            show_default=True,
+            envvar="GREENGATE_VIOLATION_EXIT_CODE",
+            help="Exit code when over budget in enforce mode.",
+        ),
+        click.option(
+            "--report",
+            "reports",
+            multiple=True,
+            envvar="GREENGATE_REPORT",
+            help="Extra reporter NAME or NAME=PATH (repeatable); CI reporters switch on by themselves.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def build_gate_options(**kwargs: Any) -> GateOptions:
+    """Collect the gate options out of click's keyword arguments."""
+    return GateOptions(
+        policy=kwargs.pop("policy"),
+        job=kwargs.pop("job"),
+        branch=kwargs.pop("branch"),
+        verdict=kwargs.pop("verdict"),
+        country=kwargs.pop("country"),
+        intensity=kwargs.pop("intensity"),
+        quiet=kwargs.pop("quiet"),
+        violation_exit_code=kwargs.pop("violation_exit_code"),
+        reports=tuple(kwargs.pop("reports")),
+    )

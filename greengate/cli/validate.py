@@ -1,0 +1,11 @@
+"""`greengate validate` (placeholder until implemented)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("validate")
+def command() -> None:
+    """Not implemented yet."""
+    raise SystemExit(2)
