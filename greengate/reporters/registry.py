@@ -1,0 +1,51 @@
+"""Name -> reporter class table; drives ``--report`` and CI auto-detection.
+
+Classes are imported lazily so a run pays only for the reporters it uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+
+from greengate.errors import UsageError
+from greengate.reporters.interface import Reporter, ReportTarget
+
+# name -> "module:Class"; adding a CI system means adding one module and one line here.
+REPORTERS: dict[str, str] = {
+    "console": "greengate.reporters.console:ConsoleReporter",
+    "github": "greengate.reporters.github:GitHubReporter",
+}
+
+
+def reporter_class(name: str) -> type[Reporter]:
+    """The reporter class registered under ``name``."""
+    try:
+        module_name, _, class_name = REPORTERS[name].partition(":")
+    except KeyError:
+        known = ", ".join(sorted(REPORTERS))
+        raise UsageError(f"unknown reporter {name!r}", hint=f"choose one of: {known}") from None
+    cls: type[Reporter] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+def build_reporters(
+    requested: tuple[str, ...], target: ReportTarget, *, console: bool = True
+) -> list[Reporter]:
+    """Reporters for this run: the console (unless quiet), the auto-detected CI ones, and
+    those asked for with ``--report NAME`` or ``--report NAME=OPTION``."""
+    chosen: dict[str, str | None] = {}
+    if console:
+        chosen["console"] = None
+    for name in REPORTERS:
+        if name != "console" and name not in chosen and _detects(name, target.env):
+            chosen[name] = None
+    for item in requested:
+        name, sep, option = item.partition("=")
+        reporter_class(name.strip())  # validates the name
+        chosen[name.strip()] = option if sep else None
+    return [reporter_class(name)(target, option) for name, option in chosen.items()]
+
+
+def _detects(name: str, env: Mapping[str, str]) -> bool:
+    return reporter_class(name).detect(env)
