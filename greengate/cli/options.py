@@ -24,6 +24,7 @@ class GateOptions:
     quiet: bool
     violation_exit_code: int
     reports: tuple[str, ...]
+    policy_from: str | None  # git ref to read the policy from (trusted policy on PRs)
 
 
 def gate_options(f: F) -> F:
@@ -68,6 +69,12 @@ def gate_options(f: F) -> F:
             help="Exit code when over budget in enforce mode.",
         ),
         click.option(
+            "--policy-from",
+            envvar="GREENGATE_POLICY_FROM",
+            metavar="REF",
+            help="Read the policy from this git ref (git show REF:PATH), e.g. the PR's base branch.",
+        ),
+        click.option(
             "--report",
             "reports",
             multiple=True,
@@ -92,4 +99,5 @@ def build_gate_options(**kwargs: Any) -> GateOptions:
         quiet=kwargs.pop("quiet"),
         violation_exit_code=kwargs.pop("violation_exit_code"),
         reports=tuple(kwargs.pop("reports")),
+        policy_from=kwargs.pop("policy_from"),
     )
