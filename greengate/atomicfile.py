@@ -1,0 +1,57 @@
+"""Atomic file replacement: a reader sees the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+
+# Mode handed to open(2): the kernel applies the umask, exactly as for a file opened with
+# open(path, "w"), so the result is 0o644 under the usual 022 umask. (mkstemp would give 0o600.)
+_MODE = 0o644
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` through a temporary file and ``os.replace``."""
+    target = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(target))
+    data = text.encode("utf-8")
+    fd, temp = _create_temp(directory, os.path.basename(target))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_directory(directory)
+
+
+def _create_temp(directory: str, name: str) -> tuple[int, str]:
+    # Same directory as the target: os.replace is only atomic within one filesystem.
+    while True:
+        temp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE), temp
+        except FileExistsError:  # pragma: no cover - 48 random bits colliding
+            continue
+
+
+def _fsync_directory(directory: str) -> None:
+    # Makes the rename itself durable (the new directory entry), not only the file's data.
+    # Windows cannot open a directory, and some filesystems refuse fsync on one; the file
+    # has been replaced either way, so those cases are not errors.
+    if os.name != "posix":  # pragma: no cover
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

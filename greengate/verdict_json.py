@@ -1,0 +1,255 @@
+"""The verdict file: a Verdict as versioned JSON (docs/verdict.md), and back."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from greengate.atomicfile import write_text_atomic
+from greengate.context import RunContext
+from greengate.measurement import (
+    Component,
+    ComponentEnergy,
+    GridIntensity,
+    Measurement,
+    TreeUsage,
+)
+from greengate.policy.model import Budget, Mode
+from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
+
+TOOL_NAME = "greengate"
+_CONTEXT_FIELDS = (
+    "job",
+    "branch",
+    "commit",
+    "ci_provider",
+    "base_branch",
+    "repository",
+    "workflow",
+    "run_id",
+    "run_attempt",
+)
+
+
+@functools.cache
+def verdict_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) every verdict file validates against."""
+    text = resources.files("greengate").joinpath("schemas/verdict.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def write_verdict(verdict: Verdict, path: str | os.PathLike[str]) -> None:
+    """Write the verdict to ``path`` atomically, as pretty-printed JSON."""
+    write_text_atomic(path, verdict_to_json(verdict))
+
+
+def verdict_to_json(verdict: Verdict) -> str:
+    """The verdict file's text: indented JSON with a final newline, never NaN/Infinity."""
+    return (
+        json.dumps(verdict_to_dict(verdict), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    )
+
+
+def verdict_to_dict(v: Verdict) -> dict[str, Any]:
+    """The verdict as plain JSON data, in the layout of docs/verdict.md."""
+    return {
+        "schema_version": v.schema_version,
+        "tool": {"name": TOOL_NAME, "version": v.tool_version},
+        "status": v.status.value,
+        "mode": v.mode.value,
+        "command": _command_to_dict(v.command) if v.command else None,
+        "context": {name: getattr(v.context, name) for name in _CONTEXT_FIELDS},
+        "measurement": _measurement_to_dict(v.measurement) if v.measurement else None,
+        "policy": {"path": v.policy_path} if v.policy_path is not None else None,
+        "rule": _rule_to_dict(v.rule) if v.rule else None,
+        "limits": [_check_to_dict(c) for c in v.checks],
+        "usage_ratio": _finite(v.usage_ratio),
+        "reasons": list(v.reasons),
+    }
+
+
+def verdict_from_dict(d: dict[str, Any]) -> Verdict:
+    """Rebuild a Verdict from data that validates against ``verdict_schema()``.
+
+    Derived figures (energy totals, emissions, ratios, durations) are recomputed, not read.
+    """
+    policy = d["policy"]
+    return Verdict(
+        status=Status(d["status"]),
+        mode=Mode(d["mode"]),
+        context=RunContext(**{name: d["context"].get(name) for name in _CONTEXT_FIELDS}),
+        policy_path=policy["path"] if policy is not None else None,
+        rule=_rule_from_dict(d["rule"]) if d["rule"] is not None else None,
+        checks=tuple(_check_from_dict(c) for c in d["limits"]),
+        reasons=tuple(d["reasons"]),
+        measurement=_measurement_from_dict(d["measurement"])
+        if d["measurement"] is not None
+        else None,
+        command=_command_from_dict(d["command"]) if d["command"] is not None else None,
+        tool_version=d["tool"]["version"],
+        schema_version=d["schema_version"],
+    )
+
+
+def _finite(x: float | None) -> float | None:
+    # JSON has no NaN or Infinity (RFC 8259); an undefined figure is written as null.
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _iso(t: datetime) -> str:
+    # A naive time is taken as local time so the file always carries an offset.
+    return (t if t.tzinfo is not None else t.astimezone()).isoformat()
+
+
+def _parse_time(s: str) -> datetime:
+    # Python 3.10's fromisoformat does not accept a trailing "Z".
+    return datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith("Z") else s)
+
+
+def _command_to_dict(c: CommandOutcome) -> dict[str, Any]:
+    return {
+        "argv": list(c.argv),
+        "exit_code": c.exit_code,
+        "signal": c.signal,
+        "interrupted": c.interrupted,
+        "started_at": _iso(c.started_at),
+        "ended_at": _iso(c.ended_at),
+        "duration_s": _finite(c.duration_seconds),
+    }
+
+
+def _command_from_dict(d: dict[str, Any]) -> CommandOutcome:
+    return CommandOutcome(
+        argv=tuple(d["argv"]),
+        exit_code=d["exit_code"],
+        signal=d["signal"],
+        interrupted=d["interrupted"],
+        started_at=_parse_time(d["started_at"]),
+        ended_at=_parse_time(d["ended_at"]),
+    )
+
+
+def _measurement_to_dict(m: Measurement) -> dict[str, Any]:
+    u = m.usage
+    return {
+        "source": m.source,
+        "energy_kwh": _finite(m.energy_kwh),
+        "it_energy_kwh": _finite(m.it_energy_kwh),
+        "pue": _finite(m.pue),
+        "emissions_kg": _finite(m.emissions_kg),
+        "components": [
+            {
+                "component": c.component.value,
+                "kwh": _finite(c.kwh),
+                "method": c.method,
+                "detail": c.detail,
+            }
+            for c in m.components
+        ],
+        "intensity": {
+            "g_per_kwh": _finite(m.intensity.g_per_kwh),
+            "source": m.intensity.source,
+            "zone": m.intensity.zone,
+            "year": m.intensity.year,
+        },
+        "usage": None
+        if u is None
+        else {
+            "wall_s": _finite(u.wall_seconds),
+            "cpu_s": _finite(u.cpu_seconds),
+            "user_s": _finite(u.user_seconds),
+            "system_s": _finite(u.system_seconds),
+            "processes": u.processes,
+            "lingering": u.lingering,
+            "peak_memory_bytes": u.peak_rss_bytes,
+            "mean_memory_bytes": _finite(u.mean_rss_bytes),
+        },
+        "notes": list(m.notes),
+    }
+
+
+def _measurement_from_dict(d: dict[str, Any]) -> Measurement:
+    i, u = d["intensity"], d["usage"]
+    return Measurement(
+        components=tuple(
+            ComponentEnergy(Component(c["component"]), float(c["kwh"]), c["method"], c["detail"])
+            for c in d["components"]
+        ),
+        pue=float(d["pue"]),
+        intensity=GridIntensity(float(i["g_per_kwh"]), i["source"], i["zone"], i["year"]),
+        usage=None
+        if u is None
+        else TreeUsage(
+            wall_seconds=float(u["wall_s"]),
+            user_seconds=float(u["user_s"]),
+            system_seconds=float(u["system_s"]),
+            processes=u["processes"],
+            lingering=u["lingering"],
+            peak_rss_bytes=u["peak_memory_bytes"],
+            mean_rss_bytes=float(u["mean_memory_bytes"]),
+        ),
+        source=d["source"],
+        notes=tuple(d["notes"]),
+    )
+
+
+def _rule_to_dict(r: Budget) -> dict[str, Any]:
+    return {
+        "index": r.index,
+        "name": r.name,
+        "line": r.line,
+        "jobs": list(r.jobs),
+        "branches": list(r.branches),
+        "max_emissions_kg": r.max_emissions_kg,
+        "max_energy_kwh": r.max_energy_kwh,
+        # The rule's own overrides (null: the policy default applied); kept so the file
+        # describes the rule completely and reads back into the same Budget.
+        "warn_at": r.warn_at,
+        "mode": r.mode.value if r.mode else None,
+    }
+
+
+def _rule_from_dict(d: dict[str, Any]) -> Budget:
+    return Budget(
+        index=d["index"],
+        line=d["line"],
+        name=d["name"],
+        jobs=tuple(d["jobs"]),
+        branches=tuple(d["branches"]),
+        max_emissions_kg=_opt_float(d["max_emissions_kg"]),
+        max_energy_kwh=_opt_float(d["max_energy_kwh"]),
+        warn_at=_opt_float(d.get("warn_at")),
+        mode=Mode(d["mode"]) if d.get("mode") else None,
+    )
+
+
+def _check_to_dict(c: LimitCheck) -> dict[str, Any]:
+    return {
+        "quantity": c.quantity.value,
+        "measured": _finite(c.measured),
+        "limit": _finite(c.limit),
+        "unit": c.unit,
+        "ratio": _finite(c.ratio),
+        "warn_at": _finite(c.warn_at),
+        "status": c.status.value,
+    }
+
+
+def _check_from_dict(d: dict[str, Any]) -> LimitCheck:
+    return LimitCheck(
+        quantity=Quantity(d["quantity"]),
+        measured=float(d["measured"]),
+        limit=float(d["limit"]),
+        warn_at=float(d["warn_at"]),
+        status=Status(d["status"]),
+    )
+
+
+def _opt_float(x: float | None) -> float | None:
+    return float(x) if x is not None else None

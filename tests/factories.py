@@ -1,0 +1,237 @@
+"""Builders of sample verdicts and measurements that any test module can reuse.
+
+Import with ``from factories import ...`` (pytest puts ``tests/`` on ``sys.path``).
+Every builder takes keyword overrides so a test states only what it cares about.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import jsonschema
+
+from greengate.context import RunContext
+from greengate.judge import judge
+from greengate.measurement import (
+    Component,
+    ComponentEnergy,
+    GridIntensity,
+    Measurement,
+    TreeUsage,
+)
+from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
+from greengate.verdict import CommandOutcome, Verdict
+from greengate.verdict_json import verdict_schema
+
+#: pinned so golden files do not change with each release
+TOOL_VERSION = "0.1.0"
+T0 = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=timezone.utc)
+
+
+def make_context(**overrides: Any) -> RunContext:
+    """A GitHub Actions pull-request context."""
+    fields: dict[str, Any] = {
+        "job": "unit-tests",
+        "branch": "feature/faster-tests",
+        "commit": "3f2c9e1a7b5d4c6e8f0a1b2c3d4e5f6a7b8c9d0e",
+        "ci_provider": "github",
+        "base_branch": "main",
+        "repository": "acme/widgets",
+        "workflow": "CI",
+        "run_id": "9876543210",
+        "run_attempt": "1",
+    }
+    return RunContext(**{**fields, **overrides})
+
+
+def make_usage(**overrides: Any) -> TreeUsage:
+    """A 95-second test run that kept about 1.3 cores busy."""
+    fields: dict[str, Any] = {
+        "wall_seconds": 95.4,
+        "user_seconds": 112.25,
+        "system_seconds": 11.5,
+        "processes": 17,
+        "lingering": 1,
+        "peak_rss_bytes": 1_288_490_189,
+        "mean_rss_bytes": 734_003_200.0,
+    }
+    return TreeUsage(**{**fields, **overrides})
+
+
+def make_measurement(**overrides: Any) -> Measurement:
+    """A ``greengate run`` measurement: CPU and memory, French grid, PUE 1.1."""
+    fields: dict[str, Any] = {
+        "components": (
+            ComponentEnergy(
+                Component.CPU,
+                0.0016,
+                "cpu-seconds-x-thread-power",
+                "123.75 CPU-s x 46.5 W per thread",
+            ),
+            ComponentEnergy(
+                Component.MEMORY,
+                0.0002,
+                "rss-x-power-per-gb",
+                "0.68 GiB mean RSS x 0.392 W/GB for 95.4 s",
+            ),
+        ),
+        "pue": 1.1,
+        "intensity": GridIntensity(
+            56.0, "codecarbon bundled data (Our World in Data)", "FRA", 2023
+        ),
+        "usage": make_usage(),
+        "source": "greengate run",
+        "notes": (),
+    }
+    return Measurement(**{**fields, **overrides})
+
+
+def make_csv_measurement(**overrides: Any) -> Measurement:
+    """A measurement as ``read_measurement`` returns it for a codecarbon emissions.csv."""
+    fields: dict[str, Any] = {
+        "components": (
+            ComponentEnergy(Component.CPU, 0.004, "codecarbon emissions.csv", "cpu_energy"),
+            ComponentEnergy(Component.MEMORY, 0.001, "codecarbon emissions.csv", "ram_energy"),
+        ),
+        "pue": 1.0,
+        "intensity": GridIntensity(380.0, "codecarbon emissions.csv", "DEU", None),
+        "usage": None,
+        "source": "codecarbon emissions.csv",
+    }
+    return Measurement(**{**fields, **overrides})
+
+
+def make_rule(**overrides: Any) -> Budget:
+    """The rule ``unit-tests`` at line 12 of greengate.yml: 1 g CO2e and 3 Wh."""
+    fields: dict[str, Any] = {
+        "index": 1,
+        "line": 12,
+        "name": "unit-tests",
+        "jobs": ("unit-*",),
+        "branches": (),
+        "max_emissions_kg": 0.001,
+        "max_energy_kwh": 0.003,
+    }
+    return Budget(**{**fields, **overrides})
+
+
+def make_policy(*budgets: Budget, mode: Mode = Mode.ENFORCE) -> Policy:
+    """A policy file ``greengate.yml`` holding ``budgets``."""
+    defaults = Defaults(grid=GridSetting(country="FRA"), pue=1.1, warn_at=0.8, mode=mode)
+    return Policy(path="greengate.yml", version=1, defaults=defaults, budgets=budgets)
+
+
+def make_command(**overrides: Any) -> CommandOutcome:
+    """``pytest -q tests`` that succeeded after 95.4 s."""
+    fields: dict[str, Any] = {
+        "argv": ("pytest", "-q", "tests"),
+        "exit_code": 0,
+        "signal": None,
+        "interrupted": False,
+        "started_at": T0,
+        "ended_at": T0 + timedelta(seconds=95.4),
+    }
+    return CommandOutcome(**{**fields, **overrides})
+
+
+def make_verdict(
+    *,
+    measurement: Measurement | None = None,
+    rule: Budget | None = None,
+    mode: Mode = Mode.ENFORCE,
+    context: RunContext | None = None,
+    command: CommandOutcome | None = None,
+    failure: str | None = None,
+    no_measurement: bool = False,
+    no_rule: bool = False,
+    no_command: bool = False,
+) -> Verdict:
+    """A verdict as the judge gives it, with the tool version pinned."""
+    rule = None if no_rule else rule or make_rule()
+    verdict = judge(
+        policy=make_policy(*((rule,) if rule else ()), mode=mode),
+        rule=rule,
+        context=context or make_context(),
+        measurement=None if no_measurement else measurement or make_measurement(),
+        command=None if no_command else command or make_command(),
+        failure=failure,
+    )
+    return dataclasses.replace(verdict, tool_version=TOOL_VERSION)
+
+
+def passing_verdict() -> Verdict:
+    """Well within both limits (emissions 11 %, energy 66 %)."""
+    return make_verdict()
+
+
+def warning_verdict() -> Verdict:
+    """Energy at 88 % of its limit: WARN in enforce mode."""
+    return make_verdict(rule=make_rule(max_energy_kwh=0.00225))
+
+
+def failing_verdict() -> Verdict:
+    """Over the emissions limit on a dirtier grid, and the command failed too."""
+    return make_verdict(
+        measurement=make_measurement(
+            intensity=GridIntensity(
+                820.0, "codecarbon bundled data (Our World in Data)", "POL", 2023
+            ),
+            notes=("CPU model not found in codecarbon's table; assumed 4 W per thread",),
+        ),
+        command=make_command(exit_code=1),
+    )
+
+
+def warn_mode_verdict() -> Verdict:
+    """Over budget under ``mode: warn``: reported as WARN, not enforced."""
+    return make_verdict(
+        rule=make_rule(max_emissions_kg=0.0001, mode=Mode.WARN),
+        mode=Mode.WARN,
+    )
+
+
+def error_verdict() -> Verdict:
+    """Measuring failed; the command was interrupted by SIGTERM."""
+    return make_verdict(
+        no_measurement=True,
+        failure="could not read /proc for the process tree: permission denied",
+        command=make_command(exit_code=143, signal=15, interrupted=True),
+    )
+
+
+def unmatched_verdict() -> Verdict:
+    """No budget rule matches the job: PASS with nothing to gate, no policy file."""
+    return dataclasses.replace(make_verdict(no_rule=True), policy_path=None)
+
+
+def check_verdict() -> Verdict:
+    """``greengate check`` of a codecarbon CSV: no command, no usage."""
+    return make_verdict(
+        measurement=make_csv_measurement(),
+        rule=make_rule(max_energy_kwh=None, max_emissions_kg=0.005),
+        no_command=True,
+        context=make_context(ci_provider=None, job="nightly", branch="main"),
+    )
+
+
+def all_verdicts() -> dict[str, Verdict]:
+    """Every sample verdict by name; golden files are named after these keys."""
+    return {
+        "pass": passing_verdict(),
+        "warn": warning_verdict(),
+        "fail": failing_verdict(),
+        "warn_mode": warn_mode_verdict(),
+        "error": error_verdict(),
+        "unmatched": unmatched_verdict(),
+        "check": check_verdict(),
+    }
+
+
+def assert_valid_verdict(data: Mapping[str, Any]) -> None:
+    """Fail the test if ``data`` does not validate against the verdict schema."""
+    validator = jsonschema.Draft202012Validator(verdict_schema())
+    errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(data)]
+    assert not errors, "verdict does not match the schema:\n" + "\n".join(errors)
