@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,121 @@ class RunContext:
     workflow: str | None = None
     run_id: str | None = None
     run_attempt: str | None = None
+
+
+def _first(env: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _strip_ref(ref: str | None) -> str | None:
+    # Azure and Jenkins give refs/heads/NAME or origin/NAME where GitHub gives NAME.
+    if ref is None:
+        return None
+    for prefix in ("refs/heads/", "refs/tags/", "origin/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def ci_provider(env: Mapping[str, str]) -> str | None:
+    """Which CI system this is, from its own marker variable."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if env.get("GITLAB_CI") == "true":
+        return "gitlab"
+    if env.get("TF_BUILD", "").lower() == "true":
+        return "azure"
+    if env.get("JENKINS_URL"):
+        return "jenkins"
+    return None
+
+
+def _from_ci(provider: str | None, env: Mapping[str, str]) -> RunContext:
+    if provider == "github":
+        return RunContext(
+            job=_first(env, "GITHUB_JOB"),
+            branch=_first(env, "GITHUB_HEAD_REF", "GITHUB_REF_NAME"),
+            commit=_first(env, "GITHUB_SHA"),
+            ci_provider=provider,
+            base_branch=_first(env, "GITHUB_BASE_REF"),
+            repository=_first(env, "GITHUB_REPOSITORY"),
+            workflow=_first(env, "GITHUB_WORKFLOW"),
+            run_id=_first(env, "GITHUB_RUN_ID"),
+            run_attempt=_first(env, "GITHUB_RUN_ATTEMPT"),
+        )
+    if provider == "gitlab":
+        return RunContext(
+            job=_first(env, "CI_JOB_NAME"),
+            branch=_first(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME"),
+            commit=_first(env, "CI_COMMIT_SHA"),
+            ci_provider=provider,
+            base_branch=_first(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
+            repository=_first(env, "CI_PROJECT_PATH"),
+            workflow=_first(env, "CI_PIPELINE_NAME"),
+            run_id=_first(env, "CI_PIPELINE_ID"),
+            run_attempt=_first(env, "CI_JOB_ID"),
+        )
+    if provider == "azure":
+        return RunContext(
+            job=_first(env, "SYSTEM_JOBNAME", "SYSTEM_JOBDISPLAYNAME"),
+            branch=_strip_ref(
+                _first(env, "SYSTEM_PULLREQUEST_SOURCEBRANCH", "BUILD_SOURCEBRANCHNAME")
+            ),
+            commit=_first(env, "BUILD_SOURCEVERSION"),
+            ci_provider=provider,
+            base_branch=_strip_ref(_first(env, "SYSTEM_PULLREQUEST_TARGETBRANCH")),
+            repository=_first(env, "BUILD_REPOSITORY_NAME"),
+            workflow=_first(env, "BUILD_DEFINITIONNAME"),
+            run_id=_first(env, "BUILD_BUILDID"),
+            run_attempt=_first(env, "SYSTEM_JOBATTEMPT"),
+        )
+    if provider == "jenkins":
+        return RunContext(
+            job=_first(env, "STAGE_NAME", "JOB_NAME"),
+            branch=_strip_ref(_first(env, "CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH")),
+            commit=_first(env, "GIT_COMMIT"),
+            ci_provider=provider,
+            base_branch=_first(env, "CHANGE_TARGET"),
+            repository=_first(env, "JOB_NAME"),
+            run_id=_first(env, "BUILD_NUMBER"),
+        )
+    return RunContext()
+
+
+def _from_git(cwd: str | None) -> tuple[str | None, str | None]:
+    """Branch and commit of the git checkout at ``cwd``, if there is one."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    lines = out.stdout.split()
+    if out.returncode != 0 or len(lines) != 2:
+        return None, None
+    branch = None if lines[1] == "HEAD" else lines[1]  # "HEAD" means detached
+    return branch, lines[0]
+
+
+def detect_context(
+    env: Mapping[str, str],
+    *,
+    job: str | None = None,
+    branch: str | None = None,
+    cwd: str | None = None,
+) -> RunContext:
+    """Job and branch from the options, else the CI's variables, else git (branch, commit)."""
+    found = _from_ci(ci_provider(env), env)
+    if found.branch is None or found.commit is None:
+        git_branch, git_commit = _from_git(cwd)
+        found = replace(found, branch=found.branch or git_branch, commit=found.commit or git_commit)
+    return replace(found, job=job or found.job, branch=branch or found.branch)

@@ -1,11 +1,31 @@
-"""`greengate check` (placeholder until implemented)."""
+"""``greengate check --measurement FILE``: gate a measurement made elsewhere."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import click
+
+from greengate.cli.gate_command import finish, reporters_for, settings_from
+from greengate.cli.options import build_gate_options, gate_options
+from greengate.gate import check_measurement, prepare
+from greengate.measurement_file import read_measurement
 
 
 @click.command("check")
-def command() -> None:
-    """Not implemented yet."""
-    raise SystemExit(2)
+@gate_options
+@click.option(
+    "--measurement",
+    required=True,
+    envvar="GREENGATE_MEASUREMENT",
+    help="A greengate verdict JSON, or codecarbon's emissions.csv (its last row).",
+)
+def command(measurement: str, **kwargs: Any) -> None:
+    """Judge a measurement made elsewhere against the policy (same verdict and exit codes)."""
+    options = build_gate_options(**kwargs)
+    settings = settings_from(options)
+    prepared = prepare(settings, os.environ)
+    reporters = reporters_for(options)
+    result = check_measurement(read_measurement(measurement), settings, prepared)
+    finish(result, options, reporters)

@@ -1,11 +1,36 @@
-"""`greengate run` (placeholder until implemented)."""
+"""``greengate run -- CMD``: run a command, measure its whole process tree, gate it."""
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Any
+
 import click
 
+from greengate.cli.gate_command import finish, reporters_for, settings_from
+from greengate.cli.options import build_gate_options, gate_options
+from greengate.gate import prepare, run_command
+from greengate.reporters.progress_line import ProgressLine
 
-@click.command("run")
-def command() -> None:
-    """Not implemented yet."""
-    raise SystemExit(2)
+
+@click.command(
+    "run",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@gate_options
+@click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
+def command(argv: tuple[str, ...], **kwargs: Any) -> None:
+    """Run CMD (no shell), measure its energy and emissions, and judge it against the policy.
+
+    Exit code: CMD's own when it fails (128+N if killed by signal N, 127 not found, 126 not
+    executable); otherwise 0 pass or warn, 1 over budget, 2 usage or policy error, 3 greengate
+    could not measure.
+    """
+    options = build_gate_options(**kwargs)
+    settings = settings_from(options)
+    prepared = prepare(settings, os.environ)
+    reporters = reporters_for(options)
+    progress = None if options.quiet else ProgressLine(sys.stderr)
+    result = run_command(argv, settings, prepared, progress)
+    finish(result, options, reporters)

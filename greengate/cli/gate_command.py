@@ -1,0 +1,45 @@
+"""What ``run`` and ``check`` share: options to settings, reporters, publishing, exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from greengate.cli.options import GateOptions
+from greengate.gate import GateResult, GateSettings
+from greengate.publish import publish
+from greengate.reporters.interface import Reporter, ReportTarget
+from greengate.reporters.registry import build_reporters
+
+
+def settings_from(options: GateOptions) -> GateSettings:
+    """The core's settings from the CLI's options."""
+    return GateSettings(
+        policy=options.policy,
+        job=options.job,
+        branch=options.branch,
+        country=options.country,
+        intensity=options.intensity,
+        policy_from=options.policy_from,
+        violation_exit_code=options.violation_exit_code,
+    )
+
+
+def reporters_for(options: GateOptions) -> list[Reporter]:
+    """Built before the command runs, so an unknown ``--report`` name stops it early."""
+    target = ReportTarget(sys.stdout, sys.stderr, dict(os.environ))
+    return build_reporters(options.reports, target, console=not options.quiet)
+
+
+def finish(result: GateResult, options: GateOptions, reporters: list[Reporter]) -> None:
+    """Write the verdict and reports, then exit with the gate's code."""
+    sys.stdout.flush()
+    problems = publish(result.verdict, verdict_path=options.verdict, reporters=reporters)
+    for problem in problems:
+        click.echo(f"greengate: warning: {problem}", err=True)
+    code = result.exit_code
+    if code == 0 and not os.path.exists(options.verdict):
+        code = 3  # the verdict is greengate's product; losing it is greengate's failure
+    sys.exit(code)

@@ -1,0 +1,77 @@
+"""``python -m greengate.energy.detect PATH``: run codecarbon's hardware detection, cache it.
+
+Runs detached beside the command (see ``hardware.HardwareDetector``). Writes PATH atomically
+with either the hardware or ``{"error": ...}`` so the waiting greengate never hangs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from greengate.energy.hardware import (
+    Hardware,
+    _cpuinfo_fields,
+    hardware_to_json,
+    quick_identity,
+)
+
+
+def detect() -> Hardware:
+    """Ask codecarbon what this machine is: CPU model, TDP from its table, RAM, RAPL."""
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    import psutil
+    from codecarbon.core.cpu import TDP, is_rapl_available
+    from codecarbon.core.util import detect_cpu_model
+
+    model = detect_cpu_model() or "unknown"
+    tdp = TDP.__new__(TDP)  # skip __init__: it re-detects and logs; we need the matcher only
+    match: str | None = None
+    watts: float | None = None
+    try:
+        from codecarbon.input import DataSource
+
+        table = DataSource().get_cpu_power_data()
+        match = tdp._get_matching_cpu(model, table)
+        if match:
+            watts = float(table[table["Name"] == match]["TDP"].values[0])
+    except (AttributeError, KeyError, IndexError, ValueError, OSError):
+        match, watts = None, None
+    info = _cpuinfo_fields()
+    threads = os.cpu_count() or 1
+    siblings = int(info.get("siblings", threads) or threads)
+    try:
+        rapl = bool(is_rapl_available())
+    except Exception:  # codecarbon probes sysfs; any failure just means "no RAPL"
+        rapl = False
+    return Hardware(
+        cpu_model=model,
+        threads=threads,
+        socket_threads=siblings,
+        tdp_watts=watts,
+        tdp_match=match,
+        virtualised="hypervisor" in info.get("flags", "").split(),
+        ram_total_bytes=int(psutil.virtual_memory().total),
+        rapl=rapl,
+    )
+
+
+def main(path: str) -> int:
+    """Detect and write the cache file atomically; on failure write the error instead."""
+    target = Path(path)
+    identity = quick_identity()
+    try:
+        text = hardware_to_json(detect(), identity)
+    except Exception as e:  # anything codecarbon raises must reach the waiting greengate
+        text = json.dumps({"identity": identity, "error": f"{type(e).__name__}: {e}"})
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

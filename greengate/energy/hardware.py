@@ -1,0 +1,184 @@
+"""What the machine is, detected once by codecarbon and cached on disk.
+
+codecarbon's detection takes about 1.8 s here (py-cpuinfo's subprocess, pandas, fuzzy TDP
+matching), longer than many CI commands. So the command never waits for it: on a cache miss
+a detached process (``python -m greengate.energy.detect``) runs it beside the command and
+writes the cache; greengate reads the file when the command is done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+CACHE_FORMAT = 1
+# codecarbon's constant for a CPU model missing from its TDP table (core/cpu.py).
+DEFAULT_WATTS_PER_THREAD = 4.0
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """The machine as codecarbon sees it, and where each figure came from."""
+
+    cpu_model: str
+    threads: int  # logical CPUs visible here
+    socket_threads: int  # threads per socket as the OS reports them (cpuinfo "siblings")
+    tdp_watts: float | None  # the socket's TDP from codecarbon's table; None if unknown
+    tdp_match: str | None  # the table row that matched
+    virtualised: bool  # a hypervisor is visible (cpuinfo flag)
+    ram_total_bytes: int
+    rapl: bool  # RAPL counters readable
+
+    @property
+    def watts_per_thread(self) -> float:
+        """Power of one busy hardware thread: socket TDP over the socket's threads."""
+        if self.tdp_watts is None:
+            return DEFAULT_WATTS_PER_THREAD
+        return self.tdp_watts / max(self.socket_threads, 1)
+
+    @property
+    def power_source(self) -> str:
+        if self.tdp_watts is None:
+            return (
+                f"codecarbon default {DEFAULT_WATTS_PER_THREAD:g} W per thread "
+                f"({self.cpu_model!r} is not in its TDP table)"
+            )
+        return (
+            f"codecarbon TDP table: {self.tdp_match!r} {self.tdp_watts:g} W "
+            f"over {self.socket_threads} threads per socket"
+        )
+
+
+def _cpuinfo_fields() -> dict[str, str]:
+    fields: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor's block is enough
+                key, _, value = line.partition(":")
+                fields[key.strip()] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def quick_identity() -> dict[str, str]:
+    """Cheap facts that change when the machine or the data changes: the cache key."""
+    info = _cpuinfo_fields()
+    try:
+        machine_id = Path("/etc/machine-id").read_text().strip()
+    except OSError:
+        machine_id = ""
+    return {
+        "format": str(CACHE_FORMAT),
+        "host": socket.gethostname(),
+        "machine_id": machine_id,
+        "cpu": info.get("model name", ""),
+        "threads": str(os.cpu_count() or 1),
+        "codecarbon": _codecarbon_data_stamp(),
+    }
+
+
+def _codecarbon_data_stamp() -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec("codecarbon")
+    if spec is None or not spec.submodule_search_locations:
+        return "absent"
+    table = Path(next(iter(spec.submodule_search_locations))) / "data/hardware/cpu_power.csv"
+    try:
+        st = table.stat()
+    except OSError:
+        return "no-table"
+    return f"{st.st_size}-{int(st.st_mtime)}"
+
+
+def cache_dir(env: dict[str, str] | None = None) -> Path:
+    """Where detected hardware is cached: $GREENGATE_CACHE_DIR, else the XDG cache."""
+    env = dict(os.environ) if env is None else env
+    if env.get("GREENGATE_CACHE_DIR"):
+        return Path(env["GREENGATE_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "greengate"
+
+
+def cache_path(directory: Path, identity: dict[str, str]) -> Path:
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    return directory / f"hardware-{digest}.json"
+
+
+def hardware_to_json(hw: Hardware, identity: dict[str, str]) -> str:
+    return json.dumps({"identity": identity, "hardware": asdict(hw)}, indent=1)
+
+
+def _from_json(text: str) -> Hardware:
+    data = json.loads(text)
+    if "error" in data:
+        raise HardwareDetectionError(str(data["error"]))
+    return Hardware(**data["hardware"])
+
+
+class HardwareDetectionError(Exception):
+    """codecarbon's detection failed; the caller falls back and says so."""
+
+
+class HardwareDetector:
+    """Starts detection before the command (unless cached) and collects it afterwards."""
+
+    def __init__(self, directory: Path, timeout: float = 30.0) -> None:
+        self._identity = quick_identity()
+        self._path = cache_path(directory, self._identity)
+        self._timeout = timeout
+        self._cached: Hardware | None = None
+        self._started = 0.0
+
+    def start(self) -> None:
+        """Load the cache, or launch the detached detection process."""
+        try:
+            self._cached = _from_json(self._path.read_text(encoding="utf-8"))
+            return
+        except (OSError, ValueError, TypeError, KeyError, HardwareDetectionError):
+            pass
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._started = time.monotonic()
+        # Double fork through sh so the detector is never our child: greengate's wait4(-1)
+        # reaps only the command's tree, and the detector's CPU is not charged to the job.
+        subprocess.run(
+            [
+                "/bin/sh",
+                "-c",
+                '"$0" -m greengate.energy.detect "$1" </dev/null >/dev/null 2>&1 &',
+                sys.executable,
+                str(self._path),
+            ],
+            check=False,
+        )
+
+    def result(self) -> Hardware:
+        """The detected hardware; raises HardwareDetectionError on failure or timeout."""
+        if self._cached is not None:
+            return self._cached
+        while True:
+            try:
+                text = self._path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                text = None
+            if text:
+                try:
+                    self._cached = _from_json(text)
+                except (ValueError, TypeError, KeyError) as e:
+                    raise HardwareDetectionError(f"unreadable hardware cache: {e}") from e
+                return self._cached
+            if time.monotonic() - self._started > self._timeout:
+                raise HardwareDetectionError(
+                    f"codecarbon's hardware detection did not finish in {self._timeout:g} s"
+                )
+            time.sleep(0.02)
