@@ -1,0 +1,50 @@
+"""Helpers shared by the bench scripts: a hermetic environment and process timing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+GREENGATE = str(BIN / "greengate")
+CODECARBON = str(BIN / "codecarbon")
+POLICY = """version: 1
+defaults:
+  country: FRA
+budgets:
+  - max_emissions: 1 kg
+"""
+
+
+def workdir() -> Path:
+    """A temporary directory holding a policy, with greengate's cache pointed inside it."""
+    d = Path(tempfile.mkdtemp(prefix="greengate-bench-"))
+    (d / "greengate.yml").write_text(POLICY)
+    os.environ["GREENGATE_CACHE_DIR"] = str(d / "cache")
+    return d
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
+    """Run argv; return (wall seconds, CPU seconds of it and every process it reaped, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, ru.ru_utime + ru.ru_stime, proc.returncode
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def cleanup(d: Path) -> None:
+    shutil.rmtree(d, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""Benchmark workloads with their own ground truth.
+
+Every process of a workload writes the CPU time it used (``os.times()``: user + system of
+itself, not its children) to ``$BENCH_TRUTH_DIR/<pid>`` just before it exits; the sum over
+the files is the tree's true CPU-seconds, measured from inside, independently of any tool.
+
+    python bench/workloads.py fanout|single|orphan|sleep|memory
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+
+def _record() -> None:
+    directory = os.environ.get("BENCH_TRUTH_DIR")
+    if directory:
+        t = os.times()
+        with open(os.path.join(directory, str(os.getpid())), "w") as f:
+            f.write(f"{t.user + t.system}\n")
+
+
+def burn(seconds: float) -> None:
+    """Spin the CPU for ``seconds`` of this process's CPU time."""
+    start = time.process_time()
+    x = 0
+    while time.process_time() - start < seconds:
+        x += 1
+
+
+def fanout(children: int = 60, each: float = 0.05, parallel: int = 2) -> None:
+    """Many short-lived CPU-bound children, ``parallel`` at a time, as a test runner spawns."""
+    code = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import workloads as w; w.burn({each}); w._record()"
+    running: list[subprocess.Popen[bytes]] = []
+    for _ in range(children):
+        running.append(subprocess.Popen([sys.executable, "-S", "-c", code]))
+        if len(running) >= parallel:
+            running.pop(0).wait()
+    for p in running:
+        p.wait()
+
+
+def orphan(burn_seconds: float = 1.0) -> None:
+    """A double-forked grandchild burns CPU after its parent has exited (reparented)."""
+    if os.fork() == 0:
+        if os.fork() == 0:
+            burn(burn_seconds)
+            _record()
+            os._exit(0)
+        _record()
+        os._exit(0)
+    os.wait()
+    time.sleep(burn_seconds * 1.5 + 0.3)  # the orphan finishes before the command does
+
+
+def memory(gib: float = 1.0, hold: float = 3.0) -> None:
+    """Allocate and touch ``gib`` GiB, hold it, release it."""
+    block = bytearray(int(gib * 1024**3))
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(hold)
+    del block
+
+
+def main(name: str) -> None:
+    if name == "fanout":
+        fanout()
+    elif name == "single":
+        burn(4.0)
+    elif name == "orphan":
+        orphan()
+    elif name == "sleep":
+        time.sleep(float(os.environ.get("BENCH_SLEEP", "60")))
+    elif name == "memory":
+        memory()
+    else:
+        raise SystemExit(f"unknown workload {name!r}")
+    _record()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
