@@ -10,7 +10,7 @@ from greengate.context import RunContext, detect_context
 from greengate.energy.gpu import gpu_source
 from greengate.energy.hardware import HardwareDetectionError, HardwareDetector, cache_dir
 from greengate.energy.interface import EnergySource
-from greengate.energy.models import CpuThreadPower, MemoryResidentPower
+from greengate.energy.models import JOULES_PER_KWH, CpuThreadPower, MemoryResidentPower
 from greengate.errors import GreengateError
 from greengate.intensity.offline import OfflineIntensity
 from greengate.judge import exit_code, judge
@@ -113,9 +113,13 @@ def run_command(
     for source in sources:
         source.begin()
 
+    known = detector.peek()
+
     def on_sample(elapsed: float, cpu_seconds: float, processes: int) -> None:
+        # CPU energy only: a live figure to watch, not the verdict's.
+        kwh = cpu_seconds * known.watts_per_thread / JOULES_PER_KWH if known else 0.0
         if progress is not None:
-            progress.update(Progress(elapsed, cpu_seconds, 0.0, processes))
+            progress.update(Progress(elapsed, cpu_seconds, kwh, processes))
 
     run = supervise(argv, on_sample=on_sample if progress else None)
     if progress is not None:

@@ -162,6 +162,10 @@ class HardwareDetector:
             check=False,
         )
 
+    def peek(self) -> Hardware | None:
+        """The hardware if already known (cache hit), without waiting."""
+        return self._cached
+
     def result(self) -> Hardware:
         """The detected hardware; raises HardwareDetectionError on failure or timeout."""
         if self._cached is not None:
