@@ -1,0 +1,158 @@
+"""Reads a ``greengate.yml`` into a Policy, or raises one PolicyError naming file, line and key.
+
+Stages: read bytes safely (document.py), check the version, check the JSON Schema
+(schema.py), read quantities with their units (greengate.units), check what a schema
+cannot say (a region needs a country, rules after a catch-all are dead), then build the
+frozen model. Raw dicts stop here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from greengate.errors import PolicyError
+from greengate.policy.document import Document, Path, format_path, parse_document, read_policy_file
+from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
+from greengate.policy.problems import Problem, raise_problems, shown
+from greengate.policy.schema import schema_problems
+from greengate.units import UnitError, parse_emissions, parse_energy, parse_intensity
+
+SUPPORTED_VERSION = 1
+MAX_INTENSITY = 2000.0  # g/kWh; the most carbon-intensive grids are about 1000
+
+
+def load_policy(path: str) -> Policy:
+    """Read and validate the policy file at ``path``."""
+    return load_policy_text(read_policy_file(path), path)
+
+
+def load_policy_text(text: str, name: str) -> Policy:
+    """Validate policy ``text``; ``name`` says where it came from (a path, ``REF:PATH``)."""
+    document = parse_document(text, name)
+    data = document.data
+    if not isinstance(data, dict):
+        expected = "a mapping with version, defaults and budgets at the top level"
+        raise_problems(document, [Problem((), f"expected {expected}, got {shown(data)}")])
+    _check_version(document, data)
+    problems = schema_problems(data)
+    quantities: dict[Path, float] = {}
+    for path, value, parse in _quantities(data):
+        try:
+            quantities[path] = parse(value)
+        except UnitError as e:
+            problems.append(Problem(path, str(e)))
+    problems.extend(_grid_problems(data))
+    problems.extend(_dead_rule_problems(document, data))
+    raise_problems(document, problems)
+    return _build(document, data, quantities)
+
+
+def _check_version(document: Document, data: dict[str, Any]) -> None:
+    # Checked before the schema: a future format would otherwise show as a pile of key errors.
+    version = data.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version != 1:
+        where = document.locate(("version",))
+        raise PolicyError(
+            f"unsupported policy version {version}; this greengate reads version "
+            f"{SUPPORTED_VERSION}",
+            file=document.name,
+            line=where.line,
+            column=where.column,
+            key_path="version",
+            hint=f"upgrade greengate, or write the policy in format version {SUPPORTED_VERSION}",
+        )
+
+
+def _intensity(value: object) -> float:
+    g_per_kwh = parse_intensity(value)
+    if g_per_kwh > MAX_INTENSITY:
+        raise UnitError(
+            f"expected a grid intensity up to {MAX_INTENSITY:g} g/kWh (the most carbon-intensive "
+            f"grids are about 1000), got {shown(value)}"
+        )
+    return g_per_kwh
+
+
+def _quantities(data: dict[str, Any]) -> Iterator[tuple[Path, object, Callable[[object], float]]]:
+    """Every quantity in the data with its parser; tolerant of shapes the schema refuses."""
+    defaults = data.get("defaults")
+    if isinstance(defaults, dict) and defaults.get("intensity") is not None:
+        yield ("defaults", "intensity"), defaults["intensity"], _intensity
+    budgets = data.get("budgets")
+    for index, rule in enumerate(budgets if isinstance(budgets, list) else []):
+        if isinstance(rule, dict):
+            if "max_emissions" in rule:
+                yield ("budgets", index, "max_emissions"), rule["max_emissions"], parse_emissions
+            if "max_energy" in rule:
+                yield ("budgets", index, "max_energy"), rule["max_energy"], parse_energy
+
+
+def _grid_problems(data: dict[str, Any]) -> Iterator[Problem]:
+    defaults = data.get("defaults")
+    if (
+        isinstance(defaults, dict)
+        and defaults.get("region") is not None
+        and defaults.get("country") is None
+    ):
+        yield Problem(
+            ("defaults", "region"),
+            "a region needs a country to be looked up in, e.g. country: USA, region: california",
+        )
+
+
+def _dead_rule_problems(document: Document, data: dict[str, Any]) -> Iterator[Problem]:
+    budgets = data.get("budgets")
+    rules = budgets if isinstance(budgets, list) else []
+    for index, rule in enumerate(rules[:-1]):
+        if isinstance(rule, dict) and "job" not in rule and "branch" not in rule:
+            line = document.locate(("budgets", index)).line
+            yield Problem(
+                ("budgets", index + 1),
+                f"this rule can never match: {format_path(('budgets', index))} (line {line}) "
+                "has no job or branch, so it matches every run first; move that default "
+                "rule to the end",
+            )
+            return
+
+
+def _globs(value: str | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _build(document: Document, data: dict[str, Any], quantities: dict[Path, float]) -> Policy:
+    """The model from data that passed every check."""
+    settings = data.get("defaults") or {}
+    base = Defaults()
+    grid = GridSetting(
+        country=settings.get("country"),
+        region=settings.get("region"),
+        g_per_kwh=quantities.get(("defaults", "intensity")),
+    )
+    defaults = Defaults(
+        grid=grid,
+        pue=float(settings.get("pue", base.pue)),
+        warn_at=float(settings.get("warn_at", base.warn_at)),
+        mode=Mode(settings.get("mode", base.mode.value)),
+    )
+    budgets = []
+    for index, rule in enumerate(data["budgets"]):
+        warn_at, mode = rule.get("warn_at"), rule.get("mode")
+        budgets.append(
+            Budget(
+                index=index,
+                line=document.locate(("budgets", index)).line,
+                name=rule.get("name"),
+                jobs=_globs(rule.get("job")),
+                branches=_globs(rule.get("branch")),
+                max_emissions_kg=quantities.get(("budgets", index, "max_emissions")),
+                max_energy_kwh=quantities.get(("budgets", index, "max_energy")),
+                warn_at=None if warn_at is None else float(warn_at),
+                mode=None if mode is None else Mode(mode),
+            )
+        )
+    return Policy(
+        path=document.name, version=data["version"], defaults=defaults, budgets=tuple(budgets)
+    )

@@ -1,0 +1,114 @@
+"""Checks policy data against the shipped JSON Schema and words each error for a person."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from greengate.policy.document import Path
+from greengate.policy.problems import Problem, shown
+
+# Quantities are checked by greengate.units, whose messages name the units expected.
+QUANTITIES = frozenset({"max_emissions", "max_energy", "intensity"})
+
+_EXPECTED = {
+    "": "a mapping with version, defaults and budgets at the top level",
+    "version": "the policy format version: 1",
+    "defaults": "a mapping of settings: country, region, intensity, pue, warn_at, mode",
+    "budgets": "a non-empty list of rules, each with max_emissions and/or max_energy",
+    "budgets[]": "a rule: a mapping with max_emissions and/or max_energy "
+    "and optional name, job, branch, warn_at, mode",
+    "country": "an ISO 3166-1 alpha-3 country code in upper case, e.g. FRA, or null",
+    "region": "a region name in lower case, e.g. california, or null",
+    "pue": "a power usage effectiveness from 1.0 to 3.0, e.g. 1.2",
+    "warn_at": "a fraction of the limit, 0 < warn_at <= 1, e.g. 0.8",
+    "mode": "one of enforce, warn, off",
+    "name": "a non-empty string",
+    "job": "a job name glob or a non-empty list of globs, e.g. train or [test-*, lint]",
+    "branch": "a branch glob or a non-empty list of globs, e.g. main or [main, 'release/*']",
+}
+_TEXT_FIELDS = frozenset({"name", "job", "branch", "country", "region", "mode"})
+_LIMITS = ("max_emissions", "max_energy")
+
+
+@functools.cache
+def policy_schema() -> dict[str, Any]:
+    """The policy JSON Schema shipped in the package (greengate/schemas/policy.schema.json)."""
+    text = resources.files("greengate").joinpath("schemas/policy.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    """Every schema violation in ``data`` except those of quantities, worded for a person."""
+    problems: list[Problem] = []
+    missing: dict[tuple[Path, str], Problem] = {}
+    suggested: set[tuple[Path, str]] = set()
+    for error in Draft202012Validator(policy_schema()).iter_errors(data):
+        path = tuple(error.absolute_path)
+        if path and path[-1] in QUANTITIES:
+            continue
+        if error.validator == "additionalProperties":
+            for problem, suggestion in _unknown_keys(error, path):
+                problems.append(problem)
+                if suggestion:
+                    suggested.add((path, suggestion))
+        elif error.validator == "required":
+            for key in error.validator_value:
+                if key not in error.instance:
+                    missing[(path, key)] = Problem(path, f"missing required key {key!r}")
+        elif error.validator == "anyOf" and path[:1] == ("budgets",):
+            message = "a rule needs a limit: max_emissions, max_energy or both"
+            for key in _LIMITS:
+                missing[(path, key)] = Problem(path, message)
+        else:
+            problems.append(Problem(path, _wrong_value(error, path)))
+    # A misspelt key also shows up as a missing one; the spelling suggestion says it all.
+    dropped = {problem for (path, key), problem in missing.items() if (path, key) in suggested}
+    problems.extend(p for p in missing.values() if p not in dropped)
+    return list(dict.fromkeys(problems))  # e.g. a string version breaks both type and const
+
+
+def _unknown_keys(error: ValidationError, path: Path) -> list[tuple[Problem, str | None]]:
+    schema, instance = error.schema, error.instance
+    known = sorted(schema.get("properties", {})) if isinstance(schema, dict) else []
+    found = []
+    for key in instance if isinstance(instance, dict) else {}:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        suggestion = close[0] if close else None
+        hint = f"did you mean {suggestion!r}?" if suggestion else f"known keys: {', '.join(known)}"
+        problem = Problem((*path, key), f"unknown key {key!r} ({hint})", at_key=True)
+        found.append((problem, suggestion))
+    return found
+
+
+def _field(path: Path) -> str:
+    """The name the expectation table knows a path by: its last key, or ``budgets[]``."""
+    names = [part for part in path if isinstance(part, str)]
+    if path and isinstance(path[-1], int) and names == ["budgets"]:
+        return "budgets[]"
+    return names[-1] if names else ""
+
+
+def _wrong_value(error: ValidationError, path: Path) -> str:
+    field, value = _field(path), error.instance
+    message = f"expected {_EXPECTED.get(field, 'a different value')}, got {shown(value)}"
+    if field in _TEXT_FIELDS and isinstance(value, (bool, int, float)):
+        return message + " (quote it if you mean the text)"
+    if field == "mode" and isinstance(value, str):
+        close = difflib.get_close_matches(value.lower(), ["enforce", "warn", "off"], n=1)
+        return message + (f" (did you mean {close[0]!r}?)" if close else "")
+    if field == "country" and isinstance(value, str):
+        if re.fullmatch(r"[A-Za-z]{3}", value.strip()):
+            return message + f" (did you mean {value.strip().upper()!r}?)"
+        if re.fullmatch(r"[A-Za-z]{2}", value.strip()):
+            return message + " (that looks like a 2-letter code; use the 3-letter one)"
+    return message
