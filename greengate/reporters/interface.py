@@ -30,6 +30,9 @@ class Reporter(ABC):
     #: the name used by ``--report NAME`` and in the registry
     name: ClassVar[str]
 
+    #: the verdict file ``publish`` wrote before calling ``report``; None if it could not
+    verdict_path: str | None = None
+
     def __init__(self, target: ReportTarget, option: str | None = None) -> None:
         self.target = target
         self.option = option  # the part after '=' in ``--report NAME=OPTION`` (often a path)

@@ -1,0 +1,128 @@
+"""A short summary of the verdict for the person reading the log, on stderr."""
+
+from __future__ import annotations
+
+import shlex
+
+from rich.console import Console
+from rich.text import Text
+
+from greengate.measurement import Measurement
+from greengate.reporters import figures
+from greengate.reporters.interface import Reporter, ReportTarget
+from greengate.verdict import CommandOutcome, LimitCheck, Status, Verdict
+
+_BADGE = {
+    Status.PASS: "bold white on green",
+    Status.WARN: "bold black on yellow",
+    Status.FAIL: "bold white on red",
+    Status.ERROR: "bold white on magenta",
+}
+_BAR = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red"}
+_BAR_WIDTH = 20
+_ARGV_WIDTH = 60
+_LABEL_WIDTH = 12  # two spaces of indent, then the label column
+
+
+class ConsoleReporter(Reporter):
+    """Status badge, energy, emissions, limits with bars, the run, reasons and notes."""
+
+    name = "console"
+
+    def __init__(
+        self, target: ReportTarget, option: str | None = None, *, width: int | None = None
+    ) -> None:
+        super().__init__(target, option)
+        self.width = width  # None: the terminal's width (or COLUMNS, or 80)
+
+    def report(self, verdict: Verdict) -> None:
+        """Print the summary on stderr; colour only on a terminal, and never with NO_COLOR."""
+        console = Console(
+            file=self.target.stderr,
+            force_terminal=None,
+            width=self.width,
+            highlight=False,
+            emoji=False,
+            markup=False,
+            # rich reads NO_COLOR, FORCE_COLOR, TERM and COLUMNS from this mapping; the
+            # target's environment, not os.environ, so tests and callers decide.
+            _environ=self.target.env,
+        )
+        ascii_only = not console.encoding.lower().startswith("utf")
+        console.print(_headline(verdict), soft_wrap=True)
+        # Wrapped by hand, not with a rich Table: a table pads every line with spaces.
+        value_width = max(console.width - _LABEL_WIDTH, 30)
+        for label, value in _rows(verdict, ascii_only):
+            for i, line in enumerate(value.wrap(console, value_width)):
+                line.rstrip()
+                head = Text(f"  {label if i == 0 else '':<{_LABEL_WIDTH - 2}}", "dim")
+                console.print(head + line, soft_wrap=True)
+
+
+def _headline(v: Verdict) -> Text:
+    text = Text.assemble((f" {v.status.name} ", _BADGE[v.status]), " greengate: ")
+    if v.rule is not None:
+        where = f"{v.policy_path}:{v.rule.line}" if v.policy_path else f"line {v.rule.line}"
+        text.append(f"rule {v.rule.label!r} ({where})")
+    else:
+        text.append("no budget rule applied")
+    if v.mode.value != "enforce":
+        text.append(f", mode {v.mode.value}")
+    return text
+
+
+def _rows(v: Verdict, ascii_only: bool) -> list[tuple[str, Text]]:
+    rows: list[tuple[str, Text]] = []
+    if v.measurement is not None:
+        rows += _measurement_rows(v.measurement)
+    for i, check in enumerate(v.checks):
+        rows.append(("limits" if i == 0 else "", _limit(check, ascii_only)))
+    if v.command is not None or v.measurement is not None:
+        rows.append(_run_row(v.command, v.measurement))
+    style = "red" if v.status in (Status.FAIL, Status.ERROR) else ""
+    rows += [("why" if i == 0 else "", Text(r, style)) for i, r in enumerate(v.reasons)]
+    notes = v.measurement.notes if v.measurement else ()
+    rows += [("warning", Text(n, "yellow")) for n in notes]
+    return rows
+
+
+def _measurement_rows(m: Measurement) -> list[tuple[str, Text]]:
+    # Components in the total's unit, so "1.98 Wh (cpu 1.60 Wh, memory 0.200 Wh)" adds up.
+    parts = [
+        f"{c.component.value} {figures.energy(c.kwh, like=m.energy_kwh)}" for c in m.components
+    ]
+    if m.pue != 1.0:
+        parts.append(f"PUE {m.pue:.2f}")
+    energy = Text(figures.energy(m.energy_kwh), "bold")
+    if parts:
+        energy.append(f"  ({', '.join(parts)})")
+    grid = m.intensity
+    where = ", ".join(str(p) for p in (grid.source, grid.zone, grid.year) if p)
+    emissions = Text(figures.emissions(m.emissions_kg), "bold")
+    emissions.append(f"  at {figures.intensity(grid.g_per_kwh)} ({where})")
+    return [("energy", energy), ("emissions", emissions)]
+
+
+def _limit(check: LimitCheck, ascii_only: bool) -> Text:
+    full, empty = ("#", "-") if ascii_only else ("█", "░")
+    return Text.assemble(
+        f"{check.quantity.value:<10}",
+        (figures.bar(check.ratio, _BAR_WIDTH, full, empty), _BAR.get(check.status, "")),
+        f" {figures.percent(check):>4} of {figures.amount(check.quantity, check.limit)}",
+    )
+
+
+def _run_row(c: CommandOutcome | None, m: Measurement | None) -> tuple[str, Text]:
+    parts: list[str] = []
+    if c is not None:
+        parts.append(f"{_argv(c.argv)}: {figures.outcome(c)}")
+    if m is not None and m.usage is not None:
+        parts.append(figures.usage(m.usage, wall=c is None))
+    elif m is not None:
+        parts.append(f"measured by {m.source}")
+    return ("command" if c is not None else "source", Text("; ".join(parts)))
+
+
+def _argv(argv: tuple[str, ...]) -> str:
+    text = shlex.join(argv)
+    return text if len(text) <= _ARGV_WIDTH else text[: _ARGV_WIDTH - 3] + "..."

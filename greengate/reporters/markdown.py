@@ -1,0 +1,99 @@
+"""The verdict as GitHub-flavoured Markdown: a CI job summary a person reads after the run."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from greengate.measurement import Component
+from greengate.reporters import figures
+from greengate.verdict import Verdict
+
+_BAR_WIDTH = 10
+_COMPONENT = {Component.CPU: "CPU", Component.MEMORY: "Memory", Component.GPU: "GPU"}
+# Characters that would start emphasis, links, HTML, code or a table cell in GFM.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def text(s: str) -> str:
+    """``s`` as literal Markdown text that is safe inside a table cell."""
+    return _SPECIAL.sub(r"\\\1", s).replace("\r", "").replace("\n", " ")
+
+
+def code(s: str) -> str:
+    """``s`` as an inline code span that is safe inside a table cell."""
+    s = s.replace("\r", "").replace("\n", " ")
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", s)), default=0) + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    # GFM splits table cells on "|" before it parses code spans, so it is escaped here too.
+    return f"{ticks}{pad}{s.replace('|', chr(92) + '|')}{pad}{ticks}"
+
+
+def verdict_markdown(v: Verdict) -> str:
+    """A heading, the limits table, the measurement table, reasons and notes."""
+    emoji = figures.STATUS_EMOJI[v.status]
+    lines = [f"### {emoji} greengate: {v.status.name}", "", _context_line(v), ""]
+    if v.checks:
+        lines += [
+            "| Limit | Measured | Allowed | Usage | Status |",
+            "| --- | ---: | ---: | --- | --- |",
+        ]
+        for c in v.checks:
+            lines.append(
+                f"| {c.quantity.value} | {figures.amount(c.quantity, c.measured)} "
+                f"| {figures.amount(c.quantity, c.limit)} "
+                f"| `{figures.bar(c.ratio, _BAR_WIDTH)}` {figures.percent(c)} "
+                f"| {figures.STATUS_EMOJI[c.status]} {c.status.value} |"
+            )
+        lines.append("")
+    lines += ["| | |", "| --- | --- |", *_detail_rows(v), ""]
+    if v.reasons:
+        lines += ["**Why**", "", *(f"- {text(r)}" for r in v.reasons), ""]
+    for note in v.measurement.notes if v.measurement else ():
+        lines += [f"> ⚠️ {text(note)}", ""]
+    return "\n".join(lines)
+
+
+def _context_line(v: Verdict) -> str:
+    ctx = v.context
+    parts = [f"Job {code(ctx.job)}" if ctx.job else "No job name"]
+    if ctx.branch:
+        parts.append(f"on {code(ctx.branch)}")
+    if ctx.commit:
+        parts.append(f"at {code(ctx.commit[:7])}")
+    return " ".join(parts) + f", mode {v.mode.value}."
+
+
+def _detail_rows(v: Verdict) -> list[str]:
+    rows: list[tuple[str, str]] = []
+    m = v.measurement
+    if m is not None:
+        energy = figures.energy(m.energy_kwh)
+        if m.pue != 1.0:
+            it = figures.energy(m.it_energy_kwh, like=m.energy_kwh)
+            energy += f" ({it} IT x PUE {m.pue:.2f})"
+        rows.append(("Energy", energy))
+        for c in m.components:
+            rows.append(
+                (
+                    _COMPONENT[c.component],
+                    f"{figures.energy(c.kwh, like=m.energy_kwh)}: {text(c.detail)}",
+                )
+            )
+        g = m.intensity
+        where = ", ".join(str(p) for p in (g.source, g.zone, g.year) if p)
+        rows.append(("Emissions", figures.emissions(m.emissions_kg)))
+        rows.append(("Grid intensity", f"{figures.intensity(g.g_per_kwh)} ({text(where)})"))
+        if m.usage is not None:
+            rows.append(("Resources", figures.usage(m.usage)))
+        else:
+            rows.append(("Measured by", text(m.source)))
+    if v.command is not None:
+        argv = code(shlex.join(v.command.argv))
+        rows.append(("Command", f"{argv} → {figures.outcome(v.command)}"))
+    if v.rule is not None:
+        where = f" at {code(f'{v.policy_path}:{v.rule.line}')}" if v.policy_path else ""
+        rows.append(("Rule", f"{text(v.rule.label)}{where}"))
+    elif v.policy_path is not None:
+        rows.append(("Rule", f"none in {code(v.policy_path)} matches"))
+    return [f"| {name} | {value} |" for name, value in rows]
