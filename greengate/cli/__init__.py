@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -10,7 +12,32 @@ from greengate import __version__
 from greengate.cli.errors import handle_errors
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Imports a subcommand's module only when it runs: ``greengate run`` pays for nothing else."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            module = importlib.import_module(self._lazy[cmd_name])
+            command: click.Command = module.command
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+SUBCOMMANDS = {name: f"greengate.cli.{name}" for name in ("run", "check", "validate", "init")}
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="greengate")
 @click.option(
     "--debug",
@@ -23,17 +50,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Measure a command's energy and emissions and gate CI on a carbon budget."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def _register() -> None:
-    # Imported here so each subcommand module stays independent of the group.
-    from greengate.cli import check, init, run, validate
-
-    for module in (run, check, validate, init):
-        cli.add_command(module.command)
-
-
-_register()
 
 
 def main() -> None:
