@@ -1,0 +1,183 @@
+"""The trusted policy (--policy-from): real git repositories in temporary directories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from greengate.errors import PolicyError, UsageError
+from greengate.policy.model import Policy
+from greengate.policy.trusted import resolve_policy, same_rules
+
+BASE = """\
+version: 1
+budgets:
+  - name: tests
+    job: unit-*
+    max_emissions: 1 g
+"""
+LOOSER = BASE.replace("1 g", "100 g")
+COMMENTED = "# only a comment differs\n" + BASE
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository whose `main` holds BASE and whose checked-out branch `pr` is on top."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "greengate.yml").write_text(BASE)
+    git(root, "add", "greengate.yml")
+    git(root, "commit", "-q", "-m", "policy")
+    git(root, "checkout", "-q", "-b", "pr")
+    return root
+
+
+def limit(policy: Policy) -> float | None:
+    return policy.budgets[0].max_emissions_kg
+
+
+def test_without_ref_the_working_tree_copy_applies(repo: Path) -> None:
+    (repo / "greengate.yml").write_text(LOOSER)
+    choice = resolve_policy("greengate.yml", None, str(repo))
+    assert choice.ref is None and choice.proposed is None
+    assert limit(choice.applied) == pytest.approx(0.1)
+    assert choice.applied.path == "greengate.yml"
+
+
+def test_a_pr_that_loosens_its_budget_gets_the_base_one(repo: Path) -> None:
+    (repo / "greengate.yml").write_text(LOOSER)
+    git(repo, "commit", "-q", "-am", "raise my own budget")
+    choice = resolve_policy("greengate.yml", "main", str(repo))
+    assert choice.ref == "main"
+    assert choice.applied.path == "main:greengate.yml"
+    assert limit(choice.applied) == pytest.approx(0.001)
+    assert choice.proposed is not None
+    assert limit(choice.proposed) == pytest.approx(0.1)
+    assert choice.proposed.path == "greengate.yml"
+
+
+def test_an_unchanged_policy_proposes_nothing(repo: Path) -> None:
+    choice = resolve_policy("greengate.yml", "main", str(repo))
+    assert choice.proposed is None
+    assert limit(choice.applied) == pytest.approx(0.001)
+
+
+def test_a_comment_only_change_proposes_nothing(repo: Path) -> None:
+    (repo / "greengate.yml").write_text(COMMENTED)
+    choice = resolve_policy("greengate.yml", "main", str(repo))
+    assert choice.proposed is None
+
+
+def test_a_deleted_policy_still_applies_from_the_base(repo: Path) -> None:
+    (repo / "greengate.yml").unlink()
+    choice = resolve_policy("greengate.yml", "main", str(repo))
+    assert choice.proposed is None
+    assert limit(choice.applied) == pytest.approx(0.001)
+
+
+def test_paths_are_made_repository_relative(repo: Path) -> None:
+    sub = repo / "ci"
+    sub.mkdir()
+    (sub / "budget.yml").write_text(BASE)
+    git(repo, "add", "ci/budget.yml")
+    git(repo, "commit", "-q", "-m", "nested policy")
+    (sub / "budget.yml").write_text(LOOSER)
+    # Named relative to a subdirectory, and relative to the root: the same file in git.
+    from_sub = resolve_policy("budget.yml", "HEAD", str(sub))
+    from_root = resolve_policy("ci/budget.yml", "HEAD", str(repo))
+    assert from_sub.applied.path == from_root.applied.path == "HEAD:ci/budget.yml"
+    assert from_sub.proposed is not None and from_sub.proposed.path == "budget.yml"
+    absolute = resolve_policy(str(sub / "budget.yml"), "HEAD", str(repo))
+    assert absolute.applied.path == "HEAD:ci/budget.yml"
+
+
+def test_a_missing_ref_is_an_error_with_a_fetch_hint(repo: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        resolve_policy("greengate.yml", "origin/main", str(repo))
+    assert "'origin/main' does not exist" in caught.value.message
+    assert caught.value.hint is not None and "fetch-depth: 0" in caught.value.hint
+
+
+def test_a_file_missing_at_the_ref_is_an_error_not_a_fallback(repo: Path) -> None:
+    (repo / "new.yml").write_text(BASE)
+    with pytest.raises(PolicyError) as caught:
+        resolve_policy("new.yml", "main", str(repo))
+    assert caught.value.file == "main:new.yml"
+    assert "no such file at git ref 'main'" in str(caught.value)
+
+
+def test_a_directory_at_the_ref_is_refused(repo: Path) -> None:
+    (repo / "d").mkdir()
+    (repo / "d" / "x.yml").write_text(BASE)
+    git(repo, "add", "d")
+    git(repo, "commit", "-q", "-m", "dir")
+    with pytest.raises(PolicyError, match="is a tree"):
+        resolve_policy("d", "HEAD", str(repo))
+
+
+def test_an_invalid_policy_at_the_ref_names_ref_and_path(repo: Path) -> None:
+    (repo / "greengate.yml").write_text("version: 1\nbudgets: []\n")
+    git(repo, "commit", "-q", "-am", "break it")
+    with pytest.raises(PolicyError) as caught:
+        resolve_policy("greengate.yml", "pr", str(repo))
+    assert caught.value.file == "pr:greengate.yml"
+
+
+def test_an_invalid_proposal_is_reported_not_ignored(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "greengate.yml").write_text("version: 1\nbudgets: nope\n")
+    with pytest.raises(PolicyError) as caught:
+        resolve_policy("greengate.yml", "main", str(repo))
+    assert caught.value.file == str(repo / "greengate.yml")
+    monkeypatch.chdir(repo)  # relative to our own directory: named as the user wrote it
+    with pytest.raises(PolicyError) as caught:
+        resolve_policy("greengate.yml", "main", str(repo))
+    assert caught.value.file == "greengate.yml"
+
+
+def test_outside_a_git_repository_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "greengate.yml").write_text(BASE)
+    with pytest.raises(UsageError, match="could not find the git repository"):
+        resolve_policy("greengate.yml", "main", str(tmp_path))
+
+
+def test_a_policy_outside_the_repository_is_refused(repo: Path, tmp_path: Path) -> None:
+    (tmp_path / "elsewhere.yml").write_text(BASE)
+    with pytest.raises(UsageError, match="outside the git repository"):
+        resolve_policy(str(tmp_path / "elsewhere.yml"), "main", str(repo))
+
+
+def test_a_ref_that_looks_like_an_option_is_refused(repo: Path) -> None:
+    with pytest.raises(UsageError, match="is not a git ref"):
+        resolve_policy("greengate.yml", "--output=/tmp/x", str(repo))
+
+
+def test_same_rules_ignores_paths_and_lines(repo: Path) -> None:
+    a = resolve_policy("greengate.yml", None, str(repo)).applied
+    (repo / "greengate.yml").write_text(COMMENTED)
+    b = resolve_policy("greengate.yml", None, str(repo)).applied
+    assert a.budgets[0].line != b.budgets[0].line
+    assert same_rules(a, b)
+    (repo / "greengate.yml").write_text(LOOSER)
+    assert not same_rules(a, resolve_policy("greengate.yml", None, str(repo)).applied)
