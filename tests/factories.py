@@ -7,8 +7,10 @@ Every builder takes keyword overrides so a test states only what it cares about.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -235,3 +237,21 @@ def assert_valid_verdict(data: Mapping[str, Any]) -> None:
     validator = jsonschema.Draft202012Validator(verdict_schema())
     errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(data)]
     assert not errors, "verdict does not match the schema:\n" + "\n".join(errors)
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def assert_golden(relative: str, actual: str) -> None:
+    """Compare ``actual`` exactly with ``tests/golden/<relative>``.
+
+    Run with ``GREENGATE_UPDATE_GOLDEN=1`` to rewrite the file, then review the diff.
+    """
+    path = GOLDEN / relative
+    if os.environ.get("GREENGATE_UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8", newline="")
+    assert path.exists(), f"no golden file {path}; create it with GREENGATE_UPDATE_GOLDEN=1"
+    with open(path, encoding="utf-8", newline="") as f:
+        expected = f.read()
+    assert actual == expected, f"output differs from {path}"
