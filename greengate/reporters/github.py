@@ -107,7 +107,7 @@ class GitHubReporter(Reporter):
     def _append(self, variable: str, what: str, text: str) -> None:
         path = self.target.env.get(variable)
         if not path:
-            self._warn(f"{variable} is not set; the {what} is not written")
+            self._warn(f"{variable} is not set; no {what} written")
             return
         try:
             with open(path, "a", encoding="utf-8") as f:
