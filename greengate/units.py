@@ -5,8 +5,8 @@ something else would gate CI on a number nobody wrote. Unit spellings (docs/poli
 
 - mass: ``g``, ``kg``, ``t`` in any letter case, optionally followed by ``CO2e`` or
   ``CO2eq`` with or without a space (``kgCO2e``, ``kg CO2e``);
-- energy: ``Wh`` and ``kWh`` in any letter case; ``MWh`` only with a capital M
-  (``MWH`` too), because ``mWh`` would be milliwatt-hours;
+- energy: ``Wh`` and ``kWh`` in any letter case; ``MWh`` (or ``MWH``) and ``mWh`` only
+  so, because the case of that M is all that tells megawatt- from milliwatt-hours;
 - intensity: a mass unit over an energy unit (``g/kWh``, ``kg/kWh``, ``kg/MWh``).
 """
 
@@ -24,7 +24,7 @@ _MASS_TO_KG = {"g": 1e-3, "kg": 1.0, "t": 1e3}
 _ENERGY_TO_KWH = {"wh": 1e-3, "kwh": 1.0}
 
 EMISSIONS_EXPECTED = "a positive amount with a unit: g, kg or t (bare number = kg)"
-ENERGY_EXPECTED = "a positive amount with a unit: Wh, kWh or MWh (bare number = kWh)"
+ENERGY_EXPECTED = "a positive amount with a unit: mWh, Wh, kWh or MWh (bare number = kWh)"
 INTENSITY_EXPECTED = (
     "a positive grid intensity such as '350 g/kWh' or '0.35 kg/kWh' (bare number = g/kWh)"
 )
@@ -52,9 +52,11 @@ def _mass_factor(unit: str) -> float | None:
 
 
 def _energy_factor(unit: str) -> float | None:
-    """kWh per ``unit``, or None when it is not an energy unit (``mWh`` is refused)."""
+    """kWh per ``unit``, or None when it is not an energy unit (``mwh`` is refused)."""
     if unit in ("MWh", "MWH"):
         return 1e3
+    if unit == "mWh":
+        return 1e-6
     return _ENERGY_TO_KWH.get(unit.lower())
 
 
@@ -65,10 +67,10 @@ def _split(value: object, expected: str) -> tuple[float, str | None]:
         raise UnitError(got)
     if isinstance(value, str):
         text = value.strip()
+        if re.match(r"[+-]?\d+,\d", text):
+            raise UnitError(f"{got} (write decimals with a dot, e.g. 1.5)")
         match = _QUANTITY.fullmatch(text)
         if match is None:
-            if re.match(r"[+-]?\d+,\d", text):
-                raise UnitError(f"{got} (write decimals with a dot, e.g. 1.5)")
             raise UnitError(got)
         number, unit = float(match["number"]), match["unit"]
     else:
@@ -102,13 +104,13 @@ def parse_emissions(value: object) -> float:
 
 
 def parse_energy(value: object) -> float:
-    """Read an energy limit (``900 Wh``, ``3 kWh``, ``1 MWh``, bare number = kWh) as kWh."""
+    """Read an energy limit (``900 Wh``, ``3 kWh``, ``5 mWh``, bare number = kWh) as kWh."""
     number, unit = _split(value, ENERGY_EXPECTED)
     factor = 1.0 if unit is None else _energy_factor(unit)
     if factor is None:
         message = f"expected {ENERGY_EXPECTED}, got {_shown(value)}"
         if unit is not None and unit.lower() == "mwh":
-            message += " (write MWh for megawatt-hours; mWh would be milliwatt-hours)"
+            message += " (write MWh for megawatt-hours or mWh for milliwatt-hours)"
         elif unit is not None and _mass_factor(unit) is not None:
             message += f" ({unit} measures emissions, not energy)"
         raise UnitError(message)
@@ -145,7 +147,7 @@ def format_emissions(kg: float) -> str:
 
 def format_energy(kwh: float) -> str:
     """Show an amount in kWh in a readable unit, e.g. ``900 Wh``."""
-    return _scaled(kwh, (("Wh", 1e-3), ("kWh", 1.0), ("MWh", 1e3)))
+    return _scaled(kwh, (("mWh", 1e-6), ("Wh", 1e-3), ("kWh", 1.0), ("MWh", 1e3)))
 
 
 def format_intensity(g_per_kwh: float) -> str:

@@ -66,6 +66,9 @@ def format_path(path: Path) -> str:
     return text
 
 
+_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
 class _CoreResolver(BaseResolver):
     """YAML 1.2 core schema: only true/false are booleans, no timestamps or base 60."""
 
@@ -218,6 +221,8 @@ class _Builder:
 
     def convert(self, node: Node, path: Path) -> Any:
         self.values[path] = Location(node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, (MappingNode, SequenceNode)) and node.tag not in _COLLECTION_TAGS:
+            raise self.error(node, f"unsupported YAML tag {node.tag!r}", path)
         if isinstance(node, MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import math
 import re
 from importlib import resources
 from typing import Any
@@ -72,7 +73,24 @@ def schema_problems(data: Any) -> list[Problem]:
     # A misspelt key also shows up as a missing one; the spelling suggestion says it all.
     dropped = {problem for (path, key), problem in missing.items() if (path, key) in suggested}
     problems.extend(p for p in missing.values() if p not in dropped)
+    problems.extend(_non_finite(data, ()))
     return list(dict.fromkeys(problems))  # e.g. a string version breaks both type and const
+
+
+def _non_finite(value: Any, path: Path) -> list[Problem]:
+    """NaN and infinity, which compare false with every bound the schema sets."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if path and path[-1] in QUANTITIES:
+            return []
+        return [Problem(path, f"expected {_EXPECTED.get(_field(path), 'a number')}, got {value}")]
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    return [p for key, item in items for p in _non_finite(item, (*path, key))]
 
 
 def _unknown_keys(error: ValidationError, path: Path) -> list[tuple[Problem, str | None]]:

@@ -1,0 +1,187 @@
+"""Quantities as written in a policy: what is read, to what value, and what is refused."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from greengate.units import (
+    UnitError,
+    format_emissions,
+    format_energy,
+    format_intensity,
+    parse_emissions,
+    parse_energy,
+    parse_intensity,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kg"),
+    [
+        ("250 g", 0.25),
+        ("250g", 0.25),
+        ("1.5 kg", 1.5),
+        ("0.3 t", 300.0),
+        ("1e3 g", 1.0),
+        ("  2 kg  ", 2.0),
+        ("+2 kg", 2.0),
+        (".5 kg", 0.5),
+        ("12 gCO2e", 0.012),
+        ("3 kgCO2e", 3.0),
+        ("3 kg CO2e", 3.0),
+        ("3 kg CO2eq", 3.0),
+        ("1 tCO2e", 1000.0),
+        ("4 KG", 4.0),
+        ("7", 7.0),
+        (7, 7.0),
+        (0.5, 0.5),
+    ],
+)
+def test_emissions_are_read_as_kg(text: object, kg: float) -> None:
+    assert parse_emissions(text) == pytest.approx(kg)
+
+
+@pytest.mark.parametrize(
+    ("text", "kwh"),
+    [
+        ("900 Wh", 0.9),
+        ("3 kWh", 3.0),
+        ("3kWh", 3.0),
+        ("1e3 Wh", 1.0),
+        ("2 MWh", 2000.0),
+        ("2 MWH", 2000.0),
+        ("50 mWh", 5e-5),
+        ("3 kwh", 3.0),
+        ("3 KWH", 3.0),
+        ("5 wh", 0.005),
+        ("1.5", 1.5),
+        (2, 2.0),
+    ],
+)
+def test_energy_is_read_as_kwh(text: object, kwh: float) -> None:
+    assert parse_energy(text) == pytest.approx(kwh)
+
+
+@pytest.mark.parametrize(
+    ("text", "g_per_kwh"),
+    [
+        ("350 g/kWh", 350.0),
+        ("350g/kWh", 350.0),
+        ("350 g / kWh", 350.0),
+        ("0.35 kg/kWh", 350.0),
+        ("350 kg/MWh", 350.0),
+        ("0.35 g/Wh", 350.0),
+        ("56 gCO2e/kWh", 56.0),
+        ("350", 350.0),
+        (350, 350.0),
+        (56.5, 56.5),
+    ],
+)
+def test_intensity_is_read_as_g_per_kwh(text: object, g_per_kwh: float) -> None:
+    assert parse_intensity(text) == pytest.approx(g_per_kwh)
+
+
+EMISSIONS_EXPECTED = "expected a positive amount with a unit: g, kg or t (bare number = kg)"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown", "extra"),
+    [
+        ("5 kgs", "'5 kgs'", None),
+        ("-1 kg", "'-1 kg'", None),
+        (-1, "-1", None),
+        ("0 kg", "'0 kg'", "use mode: off to measure without gating"),
+        (0, "0", "a zero limit fails every run"),
+        ("nan", "'nan'", None),
+        ("inf kg", "'inf kg'", None),
+        (math.nan, "nan", "not a finite number"),
+        (math.inf, "inf", "not a finite number"),
+        ("1e400 kg", "'1e400 kg'", "not a finite number"),
+        ("", "''", None),
+        ("   ", "'   '", None),
+        ("1,5 kg", "'1,5 kg'", "write decimals with a dot"),
+        ("1 000 kg", "'1 000 kg'", None),
+        ("kg", "'kg'", None),
+        ("5 mg", "'5 mg'", None),
+        ("5 lbs", "'5 lbs'", None),
+        ("900 Wh", "'900 Wh'", "Wh measures energy, not emissions"),
+        (True, "true", None),
+        (None, "null", None),
+        ([1], "[1]", None),
+    ],
+)
+def test_bad_emissions_say_what_was_expected(value: object, shown: str, extra: str | None) -> None:
+    with pytest.raises(UnitError) as caught:
+        parse_emissions(value)
+    message = str(caught.value)
+    assert message.startswith(f"{EMISSIONS_EXPECTED}, got {shown}")
+    if extra:
+        assert extra in message
+
+
+@pytest.mark.parametrize(
+    ("value", "extra"),
+    [
+        ("3 kWhs", None),
+        ("0 kWh", "a zero limit fails every run; use mode: off"),
+        ("-3 kWh", None),
+        ("1 mwh", "write MWh for megawatt-hours or mWh for milliwatt-hours"),
+        ("1 mWH", "write MWh for megawatt-hours or mWh for milliwatt-hours"),
+        ("3 kW", None),
+        ("3 J", None),
+        ("250 g", "g measures emissions, not energy"),
+        (False, None),
+    ],
+)
+def test_bad_energy_says_what_was_expected(value: object, extra: str | None) -> None:
+    with pytest.raises(UnitError, match=r"^expected a positive amount with a unit: mWh, Wh, kWh"):
+        parse_energy(value)
+    if extra:
+        with pytest.raises(UnitError, match=extra):
+            parse_energy(value)
+
+
+@pytest.mark.parametrize(
+    "value", ["350 g", "350 kWh", "350 g/kW", "350 g/kWh/h", "0 g/kWh", "-5", "g/kWh", True]
+)
+def test_bad_intensity_says_what_was_expected(value: object) -> None:
+    with pytest.raises(UnitError, match=r"^expected a positive grid intensity such as '350 g/kWh'"):
+        parse_intensity(value)
+
+
+def test_zero_intensity_has_no_hint_about_limits() -> None:
+    with pytest.raises(UnitError) as caught:
+        parse_intensity(0)
+    assert "mode: off" not in str(caught.value)
+
+
+def test_unit_error_is_a_value_error() -> None:
+    assert issubclass(UnitError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("kg", "text"),
+    [(0.25, "250 g CO2e"), (1.5, "1.5 kg CO2e"), (1500.0, "1.5 t CO2e"), (5e-6, "0.005 g CO2e")],
+)
+def test_emissions_are_shown_in_a_readable_unit(kg: float, text: str) -> None:
+    assert format_emissions(kg) == text
+
+
+@pytest.mark.parametrize(
+    ("kwh", "text"),
+    [(1.0, "1 kWh"), (0.9, "900 Wh"), (5e-5, "50 mWh"), (2000.0, "2 MWh"), (1e-8, "0.01 mWh")],
+)
+def test_energy_is_shown_in_a_readable_unit(kwh: float, text: str) -> None:
+    assert format_energy(kwh) == text
+
+
+@pytest.mark.parametrize("text", ["250 g", "0.3 t", "12 kg", "1 kg CO2e"])
+def test_shown_emissions_read_back_to_the_same_amount(text: str) -> None:
+    kg = parse_emissions(text)
+    assert parse_emissions(format_emissions(kg)) == pytest.approx(kg)
+
+
+def test_intensity_is_shown_in_g_per_kwh() -> None:
+    assert format_intensity(350.0) == "350 g/kWh"
