@@ -274,3 +274,9 @@ def test_publish_reports_an_unwritable_verdict_and_still_runs_reporters(tmp_path
     assert problems == [f"cannot write the verdict to {path}: No such file or directory"]
     assert seen == ["<no verdict file>"]
     assert reporter.verdict_path is None
+
+
+def test_the_example_in_the_docs_validates() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "verdict.md").read_text(encoding="utf-8")
+    example = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    assert_valid_verdict(json.loads(example))
