@@ -102,7 +102,10 @@ def _from_verdict(path: str, text: str) -> Measurement:
             hint="the verdict was edited or damaged; use the file greengate wrote "
             "(schema: greengate/schemas/verdict.schema.json)",
         )
-    measurement = verdict_from_dict(data).measurement
+    try:
+        measurement = verdict_from_dict(data).measurement
+    except ValueError as e:  # what the schema cannot see, e.g. a 13th month in a timestamp
+        _fail(path, f"not a valid verdict: {e}", hint="use the verdict file greengate wrote")
     if measurement is None:
         reasons = "; ".join(data["reasons"]) or "no reason given"
         _fail(

@@ -320,3 +320,10 @@ def test_a_verdict_without_measurement(tmp_path: Path) -> None:
 def test_neither_json_nor_csv(tmp_path: Path) -> None:
     path = write(tmp_path, "greengate.yml", "version: 1\nbudgets: []\n")
     assert "neither a greengate verdict (JSON) nor a codecarbon" in error_for(path).message
+
+
+def test_a_verdict_with_an_impossible_date(tmp_path: Path) -> None:
+    data = verdict_to_dict(passing_verdict())
+    data["command"]["started_at"] = "2025-13-01T00:00:00+00:00"
+    path = write(tmp_path, "v.json", json.dumps(data))
+    assert error_for(path).message.startswith(f"{path}: not a valid verdict: month must be")
