@@ -81,8 +81,15 @@ def _from_ci(provider: str | None, env: Mapping[str, str]) -> RunContext:
     if provider == "azure":
         return RunContext(
             job=_first(env, "SYSTEM_JOBNAME", "SYSTEM_JOBDISPLAYNAME"),
+            # Build.SourceBranchName is only the ref's last segment ("login" for
+            # refs/heads/feature/login), so the whole ref comes first.
             branch=_strip_ref(
-                _first(env, "SYSTEM_PULLREQUEST_SOURCEBRANCH", "BUILD_SOURCEBRANCHNAME")
+                _first(
+                    env,
+                    "SYSTEM_PULLREQUEST_SOURCEBRANCH",
+                    "BUILD_SOURCEBRANCH",
+                    "BUILD_SOURCEBRANCHNAME",
+                )
             ),
             commit=_first(env, "BUILD_SOURCEVERSION"),
             ci_provider=provider,
