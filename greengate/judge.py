@@ -6,6 +6,7 @@ from greengate import __version__
 from greengate.context import RunContext
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode, Policy
+from greengate.units import format_emissions, format_energy
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
 
 _ORDER = [Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
@@ -26,12 +27,16 @@ def _check(quantity: Quantity, measured: float, limit: float, warn_at: float) ->
     return LimitCheck(quantity, measured, limit, warn_at, status)
 
 
+def _amount(quantity: Quantity, value: float) -> str:
+    shown = float(f"{value:.3g}")  # three significant digits: a measurement, not a ledger
+    return format_emissions(shown) if quantity is Quantity.EMISSIONS else format_energy(shown)
+
+
 def _describe(check: LimitCheck) -> str:
-    pct = f"{check.ratio:.0%}" if check.limit > 0 else "n/a"
     verb = {Status.FAIL: "over", Status.WARN: "near", Status.PASS: "within"}[check.status]
     return (
-        f"{check.quantity.value} {check.measured:.4g} {check.unit} is {verb} the limit of "
-        f"{check.limit:.4g} {check.unit} ({pct})"
+        f"{check.quantity.value} {_amount(check.quantity, check.measured)} is {verb} the limit "
+        f"of {_amount(check.quantity, check.limit)} ({check.ratio:.0%})"
     )
 
 
