@@ -61,6 +61,14 @@ def test_every_schema_property_has_a_description_for_editors() -> None:
     assert [name for name, sub in properties if not sub.get("description")] == []
 
 
+def test_the_policy_in_the_reference_validates() -> None:
+    text = (ROOT / "docs/policy.md").read_text()
+    block = re.search(r"```yaml\n(# yaml-language-server.*?\nversion: 1\n.*?)```", text, re.S)
+    assert block is not None
+    policy = load_policy_text(block[1], "docs/policy.md")
+    assert [b.name for b in policy.budgets] == ["training on main", None]
+
+
 def _example(name: str) -> str:
     return str(ROOT / "examples" / name)
 

@@ -384,11 +384,11 @@ def test_an_unknown_key_far_from_any_lists_the_known_ones() -> None:
             "use the 3-letter one",
         ),
         (
-            "version: 1\ndefaults:\n  region: Ohio\n  country: USA\nbudgets: [max_energy: 1]\n",
+            "version: 1\ndefaults:\n  region: 3rd zone\n  country: USA\nbudgets: [max_energy: 1]\n",
             3,
             11,
             "defaults.region",
-            "a region name in lower case",
+            "a region name codecarbon has data for",
         ),
         (
             "version: 1\ndefaults:\n  region: california\nbudgets:\n  - max_energy: 1\n",
