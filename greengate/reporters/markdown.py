@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 import shlex
+from typing import ClassVar
 
 from greengate.measurement import Component
 from greengate.reporters import figures
+from greengate.reporters.interface import Reporter
+from greengate.reporters.report_file import write_report_file
 from greengate.verdict import Verdict
 
+DEFAULT_PATH = "greengate-summary.md"
 _BAR_WIDTH = 10
 _COMPONENT = {Component.CPU: "CPU", Component.MEMORY: "Memory", Component.GPU: "GPU"}
 # Characters that would start emphasis, links, HTML, code or a table cell in GFM.
@@ -97,3 +101,14 @@ def _detail_rows(v: Verdict) -> list[str]:
     elif v.policy_path is not None:
         rows.append(("Rule", f"none in {code(v.policy_path)} matches"))
     return [f"| {name} | {value} |" for name, value in rows]
+
+
+class MarkdownReporter(Reporter):
+    """``--report markdown[=PATH]``: the summary as a Markdown file, e.g. for a PR comment."""
+
+    name: ClassVar[str] = "markdown"
+
+    def report(self, verdict: Verdict) -> None:
+        """Write the summary to PATH (default ``greengate-summary.md``)."""
+        path = self.option or DEFAULT_PATH
+        write_report_file(self.target, path, verdict_markdown(verdict) + "\n", "Markdown summary")

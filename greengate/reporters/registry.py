@@ -15,6 +15,11 @@ from greengate.reporters.interface import Reporter, ReportTarget
 REPORTERS: dict[str, str] = {
     "console": "greengate.reporters.console:ConsoleReporter",
     "github": "greengate.reporters.github:GitHubReporter",
+    "gitlab": "greengate.reporters.gitlab:GitLabReporter",
+    "azure": "greengate.reporters.azure:AzureReporter",
+    "jenkins": "greengate.reporters.jenkins:JenkinsReporter",
+    "junit": "greengate.reporters.junit:JUnitReporter",
+    "markdown": "greengate.reporters.markdown:MarkdownReporter",
 }
 
 

@@ -1,0 +1,131 @@
+"""The verdict as JUnit XML, the one test-report format Jenkins, GitLab and Azure all read.
+
+Layout: ``testsuites > testsuite > properties, testcase*``, one test case per limit of the
+matched rule, so a CI's test history tracks each budget by a stable name. It validates
+against the ``junit-10.xsd`` that pytest vendors, which has no ``<error>`` element: a
+run greengate could not measure is a ``<failure type="error">``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from greengate.reporters import figures
+from greengate.reporters.variables import plain_number
+from greengate.verdict import LimitCheck, Status, Verdict
+
+SUITE = "greengate"
+# Characters XML 1.0 cannot carry at all, not even escaped (https://www.w3.org/TR/xml/#charsets).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(s: str) -> str:
+    """``s`` without the characters XML 1.0 forbids (control codes, lone surrogates)."""
+    return _NOT_XML.sub("\ufffd", s)
+
+
+def junit_xml(v: Verdict) -> str:
+    """The JUnit XML document for a verdict, with an XML declaration and a final newline."""
+    cases = _cases(v)
+    failures = sum(1 for c in cases if c.find("failure") is not None)
+    skipped = sum(1 for c in cases if c.find("skipped") is not None)
+    duration = f"{v.command.duration_seconds:.3f}" if v.command else "0.000"
+    counts = {"tests": str(len(cases)), "failures": str(failures), "errors": "0"}
+    root = ET.Element("testsuites", {"name": SUITE, **counts, "time": duration})
+    suite = ET.SubElement(
+        root, "testsuite", {"name": SUITE, **counts, "skipped": str(skipped), "time": duration}
+    )
+    if v.command is not None:
+        suite.set("timestamp", v.command.started_at.isoformat())
+    properties = ET.SubElement(suite, "properties")
+    for name, value in _properties(v):
+        ET.SubElement(properties, "property", {"name": name, "value": xml_safe(value)})
+    suite.extend(cases)
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _classname(v: Verdict) -> str:
+    return xml_safe(f"{SUITE}.{v.context.job or 'run'}")
+
+
+def _case(v: Verdict, name: str) -> ET.Element:
+    return ET.Element("testcase", {"classname": _classname(v), "name": name, "time": "0.000"})
+
+
+def _cases(v: Verdict) -> list[ET.Element]:
+    details = xml_safe(_details(v))
+    if v.status is Status.ERROR:
+        case = _case(v, "measurement")
+        message = xml_safe(v.reasons[0] if v.reasons else "greengate could not measure the run")
+        failure = ET.SubElement(case, "failure", {"type": "error", "message": message})
+        failure.text = details
+        return [case]
+    if v.rule is None:
+        case = _case(v, "budget")
+        message = xml_safe(v.reasons[0] if v.reasons else "no budget rule matches this run")
+        ET.SubElement(case, "skipped", {"message": message}).text = details
+        return [case]
+    cases = []
+    for check in v.checks:
+        case = _case(v, f"{check.quantity.value} budget")
+        summary = xml_safe(_summary(v, check))
+        if v.status is Status.FAIL and check.status is Status.FAIL:
+            failure = ET.SubElement(case, "failure", {"type": "over-budget", "message": summary})
+            failure.text = details
+        else:
+            ET.SubElement(case, "system-out").text = f"{summary}\n\n{details}"
+        cases.append(case)
+    return cases
+
+
+def _summary(v: Verdict, check: LimitCheck) -> str:
+    verb = {Status.FAIL: "over", Status.WARN: "near", Status.PASS: "within"}[check.status]
+    label = v.rule.label if v.rule else "?"
+    text = (
+        f"{check.quantity.value} {figures.amount(check.quantity, check.measured)} is {verb} "
+        f"the limit of {figures.amount(check.quantity, check.limit)} "
+        f"({figures.percent(check)}) of rule {label!r}"
+    )
+    if check.status is Status.FAIL and v.status is not Status.FAIL:
+        text += f"; mode {v.mode.value}: not enforced"
+    return text
+
+
+def _details(v: Verdict) -> str:
+    lines = [f"status: {v.status.value} (mode {v.mode.value})", *v.reasons]
+    if v.policy_path and v.rule:
+        lines.append(f"rule: {v.rule.label} at {v.policy_path}:{v.rule.line}")
+    if v.measurement:
+        m = v.measurement
+        lines.append(
+            f"measured: {figures.energy(m.energy_kwh)}, {figures.emissions(m.emissions_kg)} "
+            f"at {figures.intensity(m.intensity.g_per_kwh)} ({m.intensity.source})"
+        )
+        lines += [f"note: {n}" for n in m.notes]
+    return "\n".join(lines)
+
+
+def _properties(v: Verdict) -> list[tuple[str, str]]:
+    props = [("greengate.status", v.status.value), ("greengate.mode", v.mode.value)]
+    ctx = v.context
+    for name, value in (("job", ctx.job), ("branch", ctx.branch), ("commit", ctx.commit)):
+        if value:
+            props.append((f"greengate.{name}", value))
+    if v.policy_path:
+        props.append(("greengate.policy", v.policy_path))
+    if v.rule:
+        props.append(("greengate.rule", v.rule.label))
+    if v.measurement:
+        m = v.measurement
+        props += [
+            ("greengate.energy_kwh", plain_number(m.energy_kwh)),
+            ("greengate.emissions_kg", plain_number(m.emissions_kg)),
+            ("greengate.grid_g_per_kwh", plain_number(m.intensity.g_per_kwh)),
+        ]
+    if v.command:
+        props.append(("greengate.exit_code", str(v.command.exit_code)))
+    props.append(("greengate.version", v.tool_version))
+    return props
