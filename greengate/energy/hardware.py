@@ -18,6 +18,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from greengate.cache import cache_dir as cache_dir
+
 CACHE_FORMAT = 1
 # codecarbon's constant for a CPU model missing from its TDP table (core/cpu.py).
 DEFAULT_WATTS_PER_THREAD = 4.0
@@ -99,15 +101,6 @@ def _codecarbon_data_stamp() -> str:
     except OSError:
         return "no-table"
     return f"{st.st_size}-{int(st.st_mtime)}"
-
-
-def cache_dir(env: dict[str, str] | None = None) -> Path:
-    """Where detected hardware is cached: $GREENGATE_CACHE_DIR, else the XDG cache."""
-    env = dict(os.environ) if env is None else env
-    if env.get("GREENGATE_CACHE_DIR"):
-        return Path(env["GREENGATE_CACHE_DIR"])
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "greengate"
 
 
 def cache_path(directory: Path, identity: dict[str, str]) -> Path:
