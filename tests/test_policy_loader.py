@@ -95,6 +95,19 @@ def test_defaults_may_be_left_empty() -> None:
     assert policy.defaults == Defaults()
 
 
+def test_version_one_point_zero_is_version_one() -> None:
+    policy = load_policy_text("version: 1.0\nbudgets:\n  - max_energy: 1\n", "p.yml")
+    assert policy.version == 1
+    assert isinstance(policy.version, int)
+
+
+def test_a_rule_starts_at_its_dash() -> None:
+    text = "version: 1\nbudgets:\n  -\n    job: a\n    max_energy: 1\n  - max_energy: 2\n"
+    assert [b.line for b in load_policy_text(text, "p.yml").budgets] == [3, 6]
+    e = error_of("version: 1\nbudgets:\n  -\n    name: a\n")
+    assert (e.line, e.column, e.key_path) == (3, 3, "budgets[0]")
+
+
 def test_yaml_1_1_words_stay_strings() -> None:
     policy = load_policy_text("version: 1\nbudgets:\n  - branch: no\n    max_energy: 1\n", "p")
     assert policy.budgets[0].branches == ("no",)
@@ -288,14 +301,14 @@ def test_an_unknown_key_far_from_any_lists_the_known_ones() -> None:
         (
             "version: 1\nbudgets:\n  - job: x\n",
             3,
-            5,
+            3,
             "budgets[0]",
             "a rule needs a limit: max_emissions, max_energy or both",
         ),
         (
             "version: 1\nbudgets:\n  - 5 g\n",
             3,
-            5,
+            3,
             "budgets[0]",
             "expected a rule: a mapping with max_emissions and/or max_energy",
         ),
@@ -460,7 +473,7 @@ def test_an_unsupported_version_is_reported_alone() -> None:
 
 def test_rules_after_a_catch_all_are_dead() -> None:
     e = error_of("version: 1\nbudgets:\n  - max_energy: 1\n  - job: train\n    max_energy: 2\n")
-    assert (e.line, e.column, e.key_path) == (4, 5, "budgets[1]")
+    assert (e.line, e.column, e.key_path) == (4, 3, "budgets[1]")
     assert "can never match: budgets[0] (line 3) has no job or branch" in str(e)
 
 

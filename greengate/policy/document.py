@@ -182,7 +182,7 @@ def parse_document(text: str, name: str) -> Document:
             loader.dispose()
     if root is None or (isinstance(root, ScalarNode) and root.tag == _TAG + "null"):
         raise PolicyError("the policy file is empty", file=name, hint=INIT_HINT)
-    builder = _Builder(name)
+    builder = _Builder(name, text)
     data = builder.convert(root, ())
     return Document(name, data, builder.values, builder.keys)
 
@@ -204,8 +204,9 @@ def _yaml_error(e: yaml.MarkedYAMLError, name: str) -> PolicyError:
 class _Builder:
     """Turns composed nodes into plain data, recording locations and refusing duplicates."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, text: str) -> None:
         self.name = name
+        self.text = text
         self.values: dict[Path, Location] = {}
         self.keys: dict[Path, Location] = {}
 
@@ -241,8 +242,21 @@ class _Builder:
                 result[key] = self.convert(value_node, here)
             return result
         if isinstance(node, SequenceNode):
-            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+            items = []
+            for i, item in enumerate(node.value):
+                here = (*path, i)
+                items.append(self.convert(item, here))
+                self.values[here] = self.entry(item)
+            return items
         return self.scalar(node, path)
+
+    def entry(self, item: Node) -> Location:
+        """Where a list item starts: its ``-`` when that precedes it (a rule's first line)."""
+        before = self.text[: item.start_mark.index].rstrip(" \t\r\n")
+        if not before.endswith("-"):  # a flow list, or a comment after the dash
+            return Location(item.start_mark.line + 1, item.start_mark.column + 1)
+        dash = len(before) - 1
+        return Location(before.count("\n") + 1, dash - (before.rfind("\n") + 1) + 1)
 
     def scalar(self, node: Node, path: Path) -> Any:
         value, tag = str(node.value), node.tag.removeprefix(_TAG)

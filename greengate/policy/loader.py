@@ -154,5 +154,5 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
             )
         )
     return Policy(
-        path=document.name, version=data["version"], defaults=defaults, budgets=tuple(budgets)
+        path=document.name, version=int(data["version"]), defaults=defaults, budgets=tuple(budgets)
     )
