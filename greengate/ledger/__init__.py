@@ -1,0 +1,1 @@
+"""Budget history: every gated run as one record in a ledger (SQLite or PostgreSQL)."""

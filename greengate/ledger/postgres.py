@@ -1,0 +1,229 @@
+"""The shared ledger: PostgreSQL through psycopg 3, for many runners and repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from greengate.ledger.interface import Ledger, LedgerError, Settle
+from greengate.ledger.records import (
+    Appended,
+    BaselineQuery,
+    LedgerRecord,
+    RecordFilter,
+    WindowQuery,
+    WindowSpend,
+)
+from greengate.ledger.rows import COLUMNS, from_row, key, select_sql, to_row, utc
+
+try:
+    import psycopg
+except ImportError:  # pragma: no cover - depends on the installation
+    psycopg = None  # type: ignore[assignment]
+
+CONNECT_TIMEOUT_S = 10
+LOCK_TIMEOUT = "30s"  # parallel jobs queue for a window's lock; one append takes milliseconds
+
+# Migration N brings the schema from version N to N + 1. Never edit a shipped one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE runs (
+            id BIGSERIAL PRIMARY KEY,
+            recorded_at TIMESTAMPTZ NOT NULL,
+            repository TEXT NOT NULL, workflow TEXT, job TEXT NOT NULL, branch TEXT NOT NULL,
+            base_branch TEXT, commit_sha TEXT, run_id TEXT, run_attempt TEXT,
+            energy_kwh DOUBLE PRECISION NOT NULL, emissions_kg DOUBLE PRECISION NOT NULL,
+            intensity_g_per_kwh DOUBLE PRECISION NOT NULL, status TEXT NOT NULL,
+            source TEXT NOT NULL, rerun BOOLEAN NOT NULL)""",
+        "CREATE INDEX runs_time ON runs (recorded_at)",
+        "CREATE INDEX runs_branch_time ON runs (repository, branch, recorded_at)",
+        "CREATE INDEX runs_baseline ON runs (repository, job, branch, recorded_at)",
+        "CREATE INDEX runs_commit ON runs (repository, job, commit_sha)",
+        """CREATE TABLE day_totals (
+            repository TEXT NOT NULL, branch TEXT NOT NULL, day DATE NOT NULL,
+            emissions_kg DOUBLE PRECISION NOT NULL, energy_kwh DOUBLE PRECISION NOT NULL,
+            runs BIGINT NOT NULL, PRIMARY KEY (repository, branch, day))""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+_MIGRATION_LOCK = 0x67726E67  # advisory lock id: one process migrates, the others wait
+
+
+def _redacted(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}"
+
+
+class PostgresLedger(Ledger):
+    """A ledger in a PostgreSQL database; appends to a branch's windows are serialised."""
+
+    def __init__(self, url: str) -> None:
+        self.location = _redacted(url)
+        if psycopg is None:
+            raise LedgerError(
+                "a postgresql:// ledger needs psycopg", hint="pip install 'greengate[postgres]'"
+            )
+        try:
+            self._db = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+            self._migrate()
+        except psycopg.Error as e:
+            raise self._error("cannot open", e) from e
+
+    def _error(self, doing: str, error: BaseException) -> LedgerError:
+        return LedgerError(
+            f"ledger {self.location}: {doing}: {str(error).strip()}",
+            hint="check that the server is reachable and the URL's user may write",
+        )
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[psycopg.Connection[Any]]:
+        try:
+            with self._db.transaction():
+                self._db.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                yield self._db
+        except psycopg.Error as e:
+            raise self._error(doing, e) from e
+
+    def _migrate(self) -> None:
+        with self._write("migrate") as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            db.execute("CREATE TABLE IF NOT EXISTS greengate_schema (version INTEGER NOT NULL)")
+            row = db.execute("SELECT version FROM greengate_schema").fetchone()
+            version = 0 if row is None else int(row[0])
+            if version > SCHEMA_VERSION:
+                raise LedgerError(
+                    f"ledger {self.location} has schema version {version}; this greengate "
+                    f"knows up to {SCHEMA_VERSION}",
+                    hint="upgrade greengate",
+                )
+            for steps in MIGRATIONS[version:]:
+                for statement in steps:
+                    db.execute(statement)
+            if row is None:
+                db.execute("INSERT INTO greengate_schema VALUES (%s)", (SCHEMA_VERSION,))
+            else:
+                db.execute("UPDATE greengate_schema SET version = %s", (SCHEMA_VERSION,))
+
+    def append(
+        self,
+        record: LedgerRecord,
+        windows: Sequence[WindowQuery] = (),
+        settle: Settle | None = None,
+    ) -> Appended:
+        """Lock the branch's windows, read spends, mark a rerun, settle and insert."""
+        with self._write("append") as db:
+            if windows:
+                # One transaction-scoped lock per (repository, branch): two jobs charging the
+                # same windows queue here, so neither squeezes under the other's last kg.
+                db.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    (f"{key(record.repository)}\n{key(record.branch)}",),
+                )
+            spends = tuple(_spend(db, w) for w in windows)
+            rerun = record.commit is not None and (
+                db.execute(
+                    "SELECT 1 FROM runs WHERE repository = %s AND job = %s AND commit_sha = %s "
+                    "LIMIT 1",
+                    (key(record.repository), key(record.job), record.commit),
+                ).fetchone()
+                is not None
+            )
+            final = settle(spends, rerun) if settle else record
+            stored = _insert(db, final, rerun or final.rerun)
+        return Appended(stored, spends)
+
+    def baseline(self, query: BaselineQuery) -> tuple[float, ...]:
+        """Energy of the newest passing, non-rerun runs (index runs_baseline)."""
+        rows = self._read(
+            "SELECT energy_kwh FROM runs WHERE repository = %s AND job = %s AND branch = %s "
+            "AND status IN ('pass', 'warn') AND NOT rerun ORDER BY recorded_at DESC LIMIT %s",
+            (key(query.repository), key(query.job), query.branch, query.runs),
+        )
+        return tuple(float(r[0]) for r in rows)
+
+    def records(self, where: RecordFilter | None = None) -> list[LedgerRecord]:
+        """Matching records, oldest first."""
+        sql, params = select_sql(where or RecordFilter(), "%s", utc)
+        return [from_row(r, utc(r[1])) for r in self._read(sql, params)]
+
+    def insert_many(self, records: Sequence[LedgerRecord]) -> int:
+        """Insert in one transaction."""
+        with self._write("import") as db:
+            for record in records:
+                _insert(db, record, record.rerun)
+        return len(records)
+
+    def prune(self, before: datetime) -> int:
+        """Delete old runs, and rebuild the totals of the cut day from the runs left."""
+        day = utc(before).date()
+        with self._write("prune") as db:
+            deleted = db.execute("DELETE FROM runs WHERE recorded_at < %s", (utc(before),))
+            db.execute("DELETE FROM day_totals WHERE day <= %s", (day,))
+            db.execute(
+                "INSERT INTO day_totals SELECT repository, branch, %s, SUM(emissions_kg), "
+                "SUM(energy_kwh), COUNT(*) FROM runs WHERE recorded_at >= %s "
+                "AND recorded_at < %s GROUP BY repository, branch",
+                (day, utc(before), _midnight(day + timedelta(days=1))),
+            )
+            return deleted.rowcount
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        try:
+            with self._db.transaction():
+                return self._db.execute(sql, params).fetchall()
+        except psycopg.Error as e:
+            raise self._error("read", e) from e
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+
+def _midnight(day: date) -> datetime:
+    return utc(datetime(day.year, day.month, day.day))
+
+
+def _spend(db: psycopg.Connection[Any], window: WindowQuery) -> WindowSpend:
+    row = db.execute(
+        "SELECT COALESCE(SUM(emissions_kg), 0), COALESCE(SUM(energy_kwh), 0), "
+        "COALESCE(SUM(runs), 0) FROM day_totals WHERE repository = %s AND branch = %s "
+        "AND day >= %s",
+        (key(window.repository), key(window.branch), utc(window.since).date()),
+    ).fetchone()
+    assert row is not None  # an aggregate always returns one row
+    return WindowSpend(window.key, float(row[0]), float(row[1]), int(row[2]))
+
+
+def _insert(db: psycopg.Connection[Any], record: LedgerRecord, rerun: bool) -> LedgerRecord:
+    row = (*to_row(record, utc(record.recorded_at))[:-1], rerun)
+    marks = ", ".join("%s" for _ in COLUMNS)
+    found = db.execute(
+        f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks}) RETURNING id",
+        row,
+    ).fetchone()
+    db.execute(
+        "INSERT INTO day_totals VALUES (%s, %s, %s, %s, %s, 1) "
+        "ON CONFLICT (repository, branch, day) DO UPDATE SET "
+        "emissions_kg = day_totals.emissions_kg + excluded.emissions_kg, "
+        "energy_kwh = day_totals.energy_kwh + excluded.energy_kwh, runs = day_totals.runs + 1",
+        (
+            key(record.repository),
+            key(record.branch),
+            utc(record.recorded_at).date(),
+            record.emissions_kg,
+            record.energy_kwh,
+        ),
+    )
+    return replace(record, id=None if found is None else int(found[0]), rerun=rerun)
+
+
+def connect(location: str) -> PostgresLedger:
+    """The registry's entry point."""
+    return PostgresLedger(location)

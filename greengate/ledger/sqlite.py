@@ -1,0 +1,230 @@
+"""The embedded ledger: one SQLite file in WAL mode, schema versioned by ``user_version``."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from greengate.ledger.interface import Ledger, LedgerError, Settle
+from greengate.ledger.records import (
+    Appended,
+    BaselineQuery,
+    LedgerRecord,
+    RecordFilter,
+    WindowQuery,
+    WindowSpend,
+)
+from greengate.ledger.rows import (
+    COLUMNS,
+    day_of,
+    from_row,
+    key,
+    select_sql,
+    to_row,
+    utc,
+)
+
+BUSY_TIMEOUT_S = 30.0  # parallel jobs queue for the write lock; one append takes milliseconds
+
+# Migration N brings the schema from user_version N to N + 1. Never edit a shipped one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            recorded_at INTEGER NOT NULL,  -- microseconds since the epoch, UTC
+            repository TEXT NOT NULL, workflow TEXT, job TEXT NOT NULL, branch TEXT NOT NULL,
+            base_branch TEXT, commit_sha TEXT, run_id TEXT, run_attempt TEXT,
+            energy_kwh REAL NOT NULL, emissions_kg REAL NOT NULL,
+            intensity_g_per_kwh REAL NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL,
+            rerun INTEGER NOT NULL)""",
+        "CREATE INDEX runs_time ON runs (recorded_at)",
+        "CREATE INDEX runs_branch_time ON runs (repository, branch, recorded_at)",
+        "CREATE INDEX runs_baseline ON runs (repository, job, branch, recorded_at)",
+        "CREATE INDEX runs_commit ON runs (repository, job, commit_sha)",
+        # Per-day sums keep a window check O(log n): at most a quarter's days are summed.
+        """CREATE TABLE day_totals (
+            repository TEXT NOT NULL, branch TEXT NOT NULL, day TEXT NOT NULL,
+            emissions_kg REAL NOT NULL, energy_kwh REAL NOT NULL, runs INTEGER NOT NULL,
+            PRIMARY KEY (repository, branch, day))""",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _micros(moment: datetime) -> int:
+    return (utc(moment) - EPOCH) // timedelta(microseconds=1)
+
+
+def _moment(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def _path(location: str) -> str:
+    return location[len("sqlite://") :] if location.startswith("sqlite://") else location
+
+
+class SQLiteLedger(Ledger):
+    """A ledger in one SQLite file; safe for parallel processes on one machine."""
+
+    def __init__(self, location: str) -> None:
+        self.location = _path(location)
+        try:
+            parent = os.path.dirname(self.location)
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            self._db = sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives a killed process; only an OS crash may lose the last commit.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except (OSError, sqlite3.Error) as e:
+            raise self._error("cannot open", e) from e
+
+    def _error(self, doing: str, error: BaseException) -> LedgerError:
+        return LedgerError(
+            f"ledger {self.location}: {doing}: {error}",
+            hint="check the path and its permissions; a corrupt file can be moved aside "
+            "and a fresh ledger starts on the next run",
+        )
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock before the first read, so a window's
+        # spend cannot change between reading it and charging this run.
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise self._error(doing, e) from e
+
+    def _migrate(self) -> None:
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version == SCHEMA_VERSION:
+            return
+        with self._write("migrate") as db:
+            (version,) = db.execute("PRAGMA user_version").fetchone()  # another process won?
+            if version > SCHEMA_VERSION:
+                raise LedgerError(
+                    f"ledger {self.location} has schema version {version}; this greengate "
+                    f"knows up to {SCHEMA_VERSION}",
+                    hint="upgrade greengate",
+                )
+            for steps in MIGRATIONS[version:]:
+                for statement in steps:
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def append(
+        self,
+        record: LedgerRecord,
+        windows: Sequence[WindowQuery] = (),
+        settle: Settle | None = None,
+    ) -> Appended:
+        """Read spends, mark a rerun, settle and insert under the one write lock."""
+        with self._write("append") as db:
+            spends = tuple(_spend(db, w) for w in windows)
+            rerun = record.commit is not None and (
+                db.execute(
+                    "SELECT 1 FROM runs WHERE repository = ? AND job = ? AND commit_sha = ? "
+                    "LIMIT 1",
+                    (key(record.repository), key(record.job), record.commit),
+                ).fetchone()
+                is not None
+            )
+            final = settle(spends, rerun) if settle else record
+            stored = _insert(db, final, rerun or final.rerun)
+        return Appended(stored, spends)
+
+    def baseline(self, query: BaselineQuery) -> tuple[float, ...]:
+        """Energy of the newest passing, non-rerun runs (index runs_baseline)."""
+        rows = self._read(
+            "SELECT energy_kwh FROM runs WHERE repository = ? AND job = ? AND branch = ? "
+            "AND status IN ('pass', 'warn') AND rerun = 0 ORDER BY recorded_at DESC LIMIT ?",
+            (key(query.repository), key(query.job), query.branch, query.runs),
+        )
+        return tuple(float(r[0]) for r in rows)
+
+    def records(self, where: RecordFilter | None = None) -> list[LedgerRecord]:
+        """Matching records, oldest first."""
+        sql, params = select_sql(where or RecordFilter(), "?", _micros)
+        return [from_row(r, _moment(r[1])) for r in self._read(sql, params)]
+
+    def insert_many(self, records: Sequence[LedgerRecord]) -> int:
+        """Insert in one transaction."""
+        with self._write("import") as db:
+            for record in records:
+                _insert(db, record, record.rerun)
+        return len(records)
+
+    def prune(self, before: datetime) -> int:
+        """Delete old runs, and the day totals of the days wholly before ``before``."""
+        with self._write("prune") as db:
+            deleted = db.execute("DELETE FROM runs WHERE recorded_at < ?", (_micros(before),))
+            # The cut day keeps the totals of the runs left on it.
+            day = day_of(before)
+            start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+            db.execute("DELETE FROM day_totals WHERE day <= ?", (day,))
+            db.execute(
+                "INSERT INTO day_totals SELECT repository, branch, ?, SUM(emissions_kg), "
+                "SUM(energy_kwh), COUNT(*) FROM runs WHERE recorded_at >= ? AND recorded_at < ? "
+                "GROUP BY repository, branch",
+                (day, _micros(start), _micros(start + timedelta(days=1))),
+            )
+            return deleted.rowcount
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise self._error("read", e) from e
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+
+def _spend(db: sqlite3.Connection, window: WindowQuery) -> WindowSpend:
+    emissions, energy, runs = db.execute(
+        "SELECT COALESCE(SUM(emissions_kg), 0), COALESCE(SUM(energy_kwh), 0), "
+        "COALESCE(SUM(runs), 0) FROM day_totals WHERE repository = ? AND branch = ? AND day >= ?",
+        (key(window.repository), key(window.branch), day_of(window.since)),
+    ).fetchone()
+    return WindowSpend(window.key, float(emissions), float(energy), int(runs))
+
+
+def _insert(db: sqlite3.Connection, record: LedgerRecord, rerun: bool) -> LedgerRecord:
+    row = to_row(record, _micros(record.recorded_at))
+    row = (*row[:-1], int(rerun))
+    marks = ", ".join("?" for _ in COLUMNS)
+    cursor = db.execute(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})", row)
+    db.execute(
+        "INSERT INTO day_totals VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (repository, branch, day) "
+        "DO UPDATE SET emissions_kg = emissions_kg + excluded.emissions_kg, "
+        "energy_kwh = energy_kwh + excluded.energy_kwh, runs = runs + 1",
+        (
+            key(record.repository),
+            key(record.branch),
+            day_of(record.recorded_at),
+            record.emissions_kg,
+            record.energy_kwh,
+        ),
+    )
+    return replace(record, id=cursor.lastrowid, rerun=rerun)
+
+
+def connect(location: str) -> SQLiteLedger:
+    """The registry's entry point."""
+    return SQLiteLedger(location)
