@@ -1,0 +1,186 @@
+"""The hardware cache: hit without spawning, miss spawns detection, bad files re-detected.
+
+One test runs codecarbon's real detection (about 2 s); the others replace the spawn with a
+fake that writes what the detection process would, so the protocol is tested quickly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FAKE_HARDWARE, seed_hardware_cache
+
+from greengate.energy import detect as detect_module
+from greengate.energy import hardware as hardware_module
+from greengate.energy.hardware import (
+    Hardware,
+    HardwareDetectionError,
+    HardwareDetector,
+    cache_dir,
+    cache_path,
+    hardware_to_json,
+    quick_identity,
+)
+
+OTHER_HARDWARE = dataclasses.replace(FAKE_HARDWARE, cpu_model="Re-detected CPU", tdp_watts=35.0)
+
+
+def spawns(monkeypatch: pytest.MonkeyPatch, write: Callable[[Path], None] | None) -> list[Path]:
+    """Replace the detached spawn: record the cache path it was given and call ``write``."""
+    calls: list[Path] = []
+
+    def fake_run(argv: list[str], **kwargs: Any) -> None:
+        assert argv[:2] == ["/bin/sh", "-c"] and "greengate.energy.detect" in argv[2]
+        path = Path(argv[-1])
+        calls.append(path)
+        if write is not None:
+            write(path)
+
+    monkeypatch.setattr(hardware_module.subprocess, "run", fake_run)
+    return calls
+
+
+def writes(hardware: Hardware) -> Callable[[Path], None]:
+    return lambda path: path.write_text(hardware_to_json(hardware, quick_identity()))
+
+
+def test_a_seeded_cache_is_used_without_spawning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_hardware_cache(tmp_path)
+    calls = spawns(monkeypatch, None)
+    detector = HardwareDetector(tmp_path)
+    detector.start()
+    assert detector.peek() == FAKE_HARDWARE  # known before the command runs
+    assert detector.result() == FAKE_HARDWARE
+    assert calls == []
+
+
+def test_a_missing_cache_runs_codecarbons_detection(tmp_path: Path) -> None:
+    directory = tmp_path / "not-yet-created"
+    detector = HardwareDetector(directory)
+    detector.start()
+    assert detector.peek() is None  # the command does not wait for it
+    hardware = detector.result()
+    path = cache_path(directory, quick_identity())
+    written = json.loads(path.read_text())
+    assert written["identity"] == quick_identity()
+    assert Hardware(**written["hardware"]) == hardware
+    assert hardware.threads == os.cpu_count()
+    assert hardware.watts_per_thread > 0
+    assert [p.name for p in directory.iterdir()] == [path.name]  # no temporary file left
+    # The next run is a cache hit.
+    again = HardwareDetector(directory)
+    again.start()
+    assert again.peek() == hardware
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",  # an empty file
+        "{not json",
+        '{"identity": {}}',  # no hardware
+        '{"hardware": {"cpu_model": "x"}}',  # fields missing
+        '{"error": "codecarbon failed last time"}',  # a stale error is retried, not trusted
+    ],
+)
+def test_a_bad_cache_is_detected_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+) -> None:
+    path = cache_path(tmp_path, quick_identity())
+    path.write_text(content)
+    calls = spawns(monkeypatch, writes(OTHER_HARDWARE))
+    detector = HardwareDetector(tmp_path)
+    detector.start()
+    assert detector.peek() is None
+    assert detector.result() == OTHER_HARDWARE
+    assert calls == [path]
+
+
+def test_a_detection_error_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spawns(monkeypatch, lambda p: p.write_text(json.dumps({"error": "ValueError: no cpuinfo"})))
+    detector = HardwareDetector(tmp_path)
+    detector.start()
+    with pytest.raises(HardwareDetectionError, match="ValueError: no cpuinfo"):
+        detector.result()
+
+
+def test_an_unreadable_detection_result_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawns(monkeypatch, lambda p: p.write_text('{"identity": {}}'))
+    detector = HardwareDetector(tmp_path)
+    detector.start()
+    with pytest.raises(HardwareDetectionError, match="unreadable hardware cache"):
+        detector.result()
+
+
+def test_a_detection_that_never_finishes_times_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spawns(monkeypatch, None)
+    detector = HardwareDetector(tmp_path, timeout=0.1)
+    detector.start()
+    with pytest.raises(HardwareDetectionError, match=r"did not finish in 0\.1 s"):
+        detector.result()
+
+
+def test_the_cache_is_keyed_by_the_machine(tmp_path: Path) -> None:
+    identity = quick_identity()
+    assert cache_path(tmp_path, identity) == cache_path(tmp_path, dict(identity))
+    for key in identity:
+        changed = {**identity, key: identity[key] + "-changed"}
+        assert cache_path(tmp_path, changed) != cache_path(tmp_path, identity), key
+
+
+def test_a_cache_of_another_machine_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = {**quick_identity(), "host": "another-host"}
+    cache_path(tmp_path, other).write_text(hardware_to_json(FAKE_HARDWARE, other))
+    calls = spawns(monkeypatch, writes(OTHER_HARDWARE))
+    detector = HardwareDetector(tmp_path)
+    detector.start()
+    assert detector.result() == OTHER_HARDWARE
+    assert len(calls) == 1
+
+
+def test_the_detection_process_writes_an_error_instead_of_crashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> Hardware:
+        raise RuntimeError("py-cpuinfo exploded")
+
+    monkeypatch.setattr(detect_module, "detect", broken)
+    target = tmp_path / "hw.json"
+    assert detect_module.main(str(target)) == 0
+    data = json.loads(target.read_text())
+    assert data == {"identity": quick_identity(), "error": "RuntimeError: py-cpuinfo exploded"}
+    assert [p.name for p in tmp_path.iterdir()] == ["hw.json"]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"GREENGATE_CACHE_DIR": "/c/gg", "XDG_CACHE_HOME": "/x"}, "/c/gg"),
+        ({"XDG_CACHE_HOME": "/x"}, "/x/greengate"),
+        ({"GREENGATE_CACHE_DIR": "", "XDG_CACHE_HOME": "/x"}, "/x/greengate"),
+    ],
+)
+def test_cache_dir(env: dict[str, str], expected: str) -> None:
+    assert cache_dir(env) == Path(expected)
+
+
+def test_cache_dir_defaults_to_the_home_cache() -> None:
+    assert cache_dir({}) == Path(os.path.expanduser("~")) / ".cache" / "greengate"
+
+
+def test_the_tests_never_use_the_home_cache(hardware_cache: Path) -> None:
+    assert cache_dir() == hardware_cache
