@@ -61,6 +61,56 @@ class Budget:
         return self.name if self.name else f"budgets[{self.index}]"
 
 
+class Period(str, Enum):
+    """The span of a cumulative window: a calendar period (UTC) or a rolling number of days."""
+
+    DAY = "day"
+    WEEK = "week"  # Monday to Sunday
+    MONTH = "month"
+    QUARTER = "quarter"
+    ROLLING = "rolling"  # the last ``Window.days`` days, today included
+
+
+@dataclass(frozen=True)
+class Window:
+    """One entry of ``windows:``: what a branch may spend in total over a period."""
+
+    branches: tuple[str, ...]  # fnmatch-style globs; each matching branch has its own total
+    period: Period
+    max_emissions_kg: float | None
+    max_energy_kwh: float | None
+    days: int | None = None  # for Period.ROLLING
+    warn_at: float | None = None  # overrides Defaults.warn_at
+    mode: Mode | None = None  # overrides Defaults.mode
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the window is named to a person, e.g. ``main per month``."""
+        span = f"{self.days} days" if self.period is Period.ROLLING else self.period.value
+        return self.name or f"{' | '.join(self.branches)} per {span}"
+
+
+@dataclass(frozen=True)
+class Regression:
+    """``regression:``: this job's energy against the median of its base branch's runs."""
+
+    base_branch: str | None = None  # used when the CI names no PR/MR target
+    jobs: tuple[str, ...] = ()  # globs; empty means every job
+    runs: int = 10  # baseline size: the last N passing runs of the job on the base branch
+    min_runs: int = 5  # fewer baseline runs than this: reported, never failed
+    tolerance: float = 0.10  # fraction of the baseline median
+    noise: float = 3.0  # k: the allowed increase is at least k x the baseline's spread
+    mode: Mode | None = None  # overrides Defaults.mode
+
+
+class LedgerFailure(str, Enum):
+    """What an unusable ledger (unreachable, locked, corrupt) does to the gate."""
+
+    WARN = "warn"  # the verdict stands, with a warning
+    FAIL = "fail"  # the verdict becomes an error: history could not be checked
+
+
 @dataclass(frozen=True)
 class Policy:
     """A validated ``greengate.yml``."""
@@ -69,3 +119,7 @@ class Policy:
     version: int
     defaults: Defaults
     budgets: tuple[Budget, ...]
+    ledger: str | None = None  # a path or URL; GREENGATE_LEDGER wins over it
+    windows: tuple[Window, ...] = ()
+    regression: Regression | None = None
+    ledger_failure: LedgerFailure = LedgerFailure.WARN
