@@ -9,7 +9,7 @@ import pytest
 
 from greengate.errors import PolicyError
 from greengate.policy import document
-from greengate.policy.document import MAX_BYTES, MAX_DEPTH
+from greengate.policy.document import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from greengate.policy.loader import load_policy, load_policy_text
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 
@@ -231,6 +231,13 @@ def test_deep_nesting_is_refused() -> None:
     e = error_of("version: 1\nbudgets: " + "[" * 10_000 + "]" * 10_000 + "\n")
     assert e.line == 2
     assert f"nested deeper than {MAX_DEPTH} levels" in str(e)
+
+
+def test_too_many_values_are_refused_early() -> None:
+    rules = "".join(f"  - {{job: j{i}, max_energy: 1}}\n" for i in range(MAX_NODES // 5 + 1))
+    e = error_of("version: 1\nbudgets:\n" + rules)
+    assert f"more than {MAX_NODES} values" in str(e)
+    assert e.line is not None and e.line < MAX_NODES // 5 + 3
 
 
 def test_python_tags_are_refused() -> None:

@@ -27,6 +27,7 @@ from greengate.errors import PolicyError
 
 MAX_BYTES = 1024 * 1024  # a budget file is a few hundred bytes; refuse anything absurd unread
 MAX_DEPTH = 32
+MAX_NODES = 10_000  # a policy is a few dozen rules; this bounds parsing and schema time
 
 Path = tuple[str | int, ...]
 INIT_HINT = "run `greengate init` to write a commented starter policy"
@@ -109,6 +110,7 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         Composer.__init__(self)
         _CoreResolver.__init__(self)
         self.depth = 0
+        self.nodes = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -116,6 +118,10 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         if isinstance(event, yaml.AliasEvent):
             # Refusing aliases outright is simpler than capping an expansion bomb's size.
             message = "aliases (*name) are not allowed in a policy; write the value out"
+            raise _Refused(message, mark.line + 1, mark.column + 1)
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            message = f"more than {MAX_NODES} values; a policy is a few dozen rules"
             raise _Refused(message, mark.line + 1, mark.column + 1)
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -252,11 +258,15 @@ class _Builder:
 
     def entry(self, item: Node) -> Location:
         """Where a list item starts: its ``-`` when that precedes it (a rule's first line)."""
-        before = self.text[: item.start_mark.index].rstrip(" \t\r\n")
-        if not before.endswith("-"):  # a flow list, or a comment after the dash
+        # Walks back over the whitespace only: slicing the text here would be quadratic.
+        index, newlines = item.start_mark.index - 1, 0
+        while index >= 0 and self.text[index] in " \t\r\n":
+            newlines += self.text[index] == "\n"
+            index -= 1
+        if index < 0 or self.text[index] != "-":  # a flow list, or a comment after the dash
             return Location(item.start_mark.line + 1, item.start_mark.column + 1)
-        dash = len(before) - 1
-        return Location(before.count("\n") + 1, dash - (before.rfind("\n") + 1) + 1)
+        column = index - (self.text.rfind("\n", 0, index) + 1) + 1
+        return Location(item.start_mark.line + 1 - newlines, column)
 
     def scalar(self, node: Node, path: Path) -> Any:
         value, tag = str(node.value), node.tag.removeprefix(_TAG)
