@@ -14,6 +14,7 @@ from greengate.energy.models import JOULES_PER_KWH, CpuThreadPower, MemoryReside
 from greengate.errors import GreengateError
 from greengate.intensity.offline import OfflineIntensity
 from greengate.judge import exit_code, judge
+from greengate.ledger.history import ledger_location, record_run
 from greengate.measurement import GridIntensity, Measurement
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridSetting, Policy
@@ -45,6 +46,7 @@ class Prepared:
     context: RunContext
     intensity: GridIntensity
     notes: tuple[str, ...]
+    ledger: str | None = None  # where runs are recorded (docs/history.md); None: not recorded
 
     @property
     def policy(self) -> Policy:
@@ -84,7 +86,8 @@ def prepare(settings: GateSettings, env: Mapping[str, str], cwd: str | None = No
             f"no grid configured: using the {intensity.source} of {intensity.g_per_kwh:g} g/kWh; "
             "set defaults.country in the policy or pass --country"
         )
-    return Prepared(choice, rule, context, intensity, tuple(notes))
+    ledger = ledger_location(env, choice.applied, cwd)
+    return Prepared(choice, rule, context, intensity, tuple(notes), ledger)
 
 
 def _outcome(argv: Sequence[str], run: Supervised) -> CommandOutcome:
@@ -178,6 +181,7 @@ def _conclude(
         command=outcome,
         failure=failure,
     )
+    verdict = record_run(verdict, prepared.policy, prepared.ledger)
     if outcome is not None and outcome.exit_code != 0:
         # The command's own failure comes first: CI must see its code, not ours.
         return GateResult(verdict, outcome.exit_code)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import Enum
 
 from greengate.context import RunContext
+from greengate.ledger.records import History
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode
 
@@ -77,6 +78,7 @@ class Verdict:
     command: CommandOutcome | None  # None for ``greengate check``
     tool_version: str
     schema_version: str = SCHEMA_VERSION
+    history: History | None = None  # cumulative windows and regression, when a ledger was used
 
     @property
     def usage_ratio(self) -> float | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from greengate.atomicfile import write_text_atomic
 from greengate.context import RunContext
+from greengate.ledger.export import history_to_dict
 from greengate.measurement import (
     Component,
     ComponentEnergy,
@@ -58,7 +59,7 @@ def verdict_to_json(verdict: Verdict) -> str:
 
 def verdict_to_dict(v: Verdict) -> dict[str, Any]:
     """The verdict as plain JSON data, in the layout of docs/verdict.md."""
-    return {
+    data = {
         "schema_version": v.schema_version,
         "tool": {"name": TOOL_NAME, "version": v.tool_version},
         "status": v.status.value,
@@ -72,6 +73,9 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
         "usage_ratio": _finite(v.usage_ratio),
         "reasons": list(v.reasons),
     }
+    if v.history is not None:  # only with a ledger: older readers never see the key
+        data["history"] = history_to_dict(v.history)
+    return data
 
 
 def verdict_from_dict(d: dict[str, Any]) -> Verdict:

@@ -13,6 +13,7 @@ from typing import Any
 
 from greengate.errors import PolicyError
 from greengate.policy.document import Document, Path, format_path, parse_document, read_policy_file
+from greengate.policy.history import history_fields, history_quantities
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 from greengate.policy.problems import Problem, raise_problems, shown
 from greengate.policy.schema import schema_problems
@@ -86,6 +87,7 @@ def _quantities(data: dict[str, Any]) -> Iterator[tuple[Path, object, Callable[[
                 yield ("budgets", index, "max_emissions"), rule["max_emissions"], parse_emissions
             if "max_energy" in rule:
                 yield ("budgets", index, "max_energy"), rule["max_energy"], parse_energy
+    yield from history_quantities(data)
 
 
 def _grid_problems(data: dict[str, Any]) -> Iterator[Problem]:
@@ -154,5 +156,9 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
             )
         )
     return Policy(
-        path=document.name, version=int(data["version"]), defaults=defaults, budgets=tuple(budgets)
+        path=document.name,
+        version=int(data["version"]),
+        defaults=defaults,
+        budgets=tuple(budgets),
+        **history_fields(data, quantities),
     )

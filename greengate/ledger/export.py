@@ -1,0 +1,170 @@
+"""Ledger data as plain JSON/CSV: the verdict's history section and period exports.
+
+Exports are location-based scope-2 figures (the grid average where each run happened),
+with totals per repository, branch and job, for a GHG Protocol / CSRD annex.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from greengate.ledger.records import History, LedgerRecord, RegressionResult, WindowResult
+
+CSV_FIELDS = (
+    "id",
+    "recorded_at",
+    "repository",
+    "workflow",
+    "job",
+    "branch",
+    "commit",
+    "run_id",
+    "run_attempt",
+    "energy_kwh",
+    "emissions_kg",
+    "intensity_g_per_kwh",
+    "status",
+    "rerun",
+    "source",
+)
+
+
+@dataclass(frozen=True)
+class Total:
+    """Sums for one group of records (a repository, a branch of it, a job of it)."""
+
+    repository: str | None
+    branch: str | None
+    job: str | None
+    runs: int
+    reruns: int
+    energy_kwh: float
+    emissions_kg: float
+    rerun_emissions_kg: float
+
+
+def _window(w: WindowResult) -> dict[str, Any]:
+    return {
+        "label": w.label,
+        "branch": w.branch,
+        "since": w.since.isoformat(),
+        "quantity": w.quantity,
+        "spent": w.spent,
+        "this_run": w.this_run,
+        "limit": w.limit,
+        "remaining": w.remaining,
+        "status": w.status,
+    }
+
+
+def _regression(r: RegressionResult) -> dict[str, Any]:
+    return {
+        "job": r.job,
+        "base_branch": r.base_branch,
+        "runs": r.runs,
+        "needed": r.needed,
+        "measured_kwh": r.measured_kwh,
+        "median_kwh": r.median_kwh,
+        "allowed_kwh": r.allowed_kwh,
+        "delta": r.delta,
+        "status": r.status,
+        "summary": r.describe(),
+    }
+
+
+def history_to_dict(h: History) -> dict[str, Any]:
+    """The verdict file's ``history`` section."""
+    return {
+        "ledger": h.ledger,
+        "record_id": h.record_id,
+        "rerun": h.rerun,
+        "windows": [_window(w) for w in h.windows],
+        "regression": _regression(h.regression) if h.regression else None,
+        "problem": h.problem,
+    }
+
+
+def totals(records: Iterable[LedgerRecord]) -> list[Total]:
+    """Totals per repository, per (repository, branch) and per (repository, branch, job)."""
+    sums: dict[tuple[str | None, str | None, str | None], list[float]] = {}
+    for r in records:
+        for group in ((r.repository, None, None), (r.repository, r.branch, None)):
+            _add(sums, group, r)
+        _add(sums, (r.repository, r.branch, r.job), r)
+    return [
+        Total(repo, branch, job, int(s[0]), int(s[1]), s[2], s[3], s[4])
+        for (repo, branch, job), s in sorted(sums.items(), key=lambda kv: tuple(map(str, kv[0])))
+    ]
+
+
+def _add(sums: dict[Any, list[float]], group: Any, r: LedgerRecord) -> None:
+    s = sums.setdefault(group, [0, 0, 0.0, 0.0, 0.0])
+    s[0] += 1
+    s[1] += r.rerun
+    s[2] += r.energy_kwh
+    s[3] += r.emissions_kg
+    s[4] += r.emissions_kg if r.rerun else 0.0
+
+
+def _row(r: LedgerRecord) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "recorded_at": r.recorded_at.isoformat(),
+        "repository": r.repository,
+        "workflow": r.workflow,
+        "job": r.job,
+        "branch": r.branch,
+        "commit": r.commit,
+        "run_id": r.run_id,
+        "run_attempt": r.run_attempt,
+        "energy_kwh": r.energy_kwh,
+        "emissions_kg": r.emissions_kg,
+        "intensity_g_per_kwh": r.intensity_g_per_kwh,
+        "status": r.status,
+        "rerun": r.rerun,
+        "source": r.source,
+    }
+
+
+def to_csv(records: list[LedgerRecord]) -> str:
+    """One row per run, then one ``total`` row per repository/branch/job group."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=("row", *CSV_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({"row": "run", **_row(r)})
+    for t in totals(records):
+        writer.writerow(
+            {
+                "row": "total",
+                "repository": t.repository,
+                "branch": t.branch,
+                "job": t.job,
+                "run_id": t.runs,
+                "energy_kwh": t.energy_kwh,
+                "emissions_kg": t.emissions_kg,
+                "rerun": t.reruns,
+            }
+        )
+    return out.getvalue()
+
+
+def to_json(records: list[LedgerRecord], since: datetime | None, until: datetime | None) -> str:
+    """Runs and totals as one JSON document, with the period and the accounting basis."""
+    document = {
+        "period": {
+            "start": since.isoformat() if since else None,
+            "end": until.isoformat() if until else None,
+        },
+        "basis": "scope 2, location-based: each run's energy x its grid's average intensity",
+        "units": {"energy": "kWh", "emissions": "kg CO2e"},
+        "totals": [t.__dict__ for t in totals(records)],
+        "runs": [_row(r) for r in records],
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -1,0 +1,70 @@
+"""Cumulative windows: which windows a run charges, from when, and how each limit stands."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+
+from greengate.ledger.records import WindowQuery, WindowResult, WindowSpend
+from greengate.ledger.rows import utc
+from greengate.policy.model import Period, Window
+
+
+def period_start(window: Window, now: datetime) -> datetime:
+    """Midnight UTC of the first day the window counts (windows are whole UTC days)."""
+    today = utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    if window.period is Period.DAY:
+        return today
+    if window.period is Period.WEEK:
+        return today - timedelta(days=today.weekday())
+    if window.period is Period.MONTH:
+        return today.replace(day=1)
+    if window.period is Period.QUARTER:
+        return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    return today - timedelta(days=(window.days or 1) - 1)
+
+
+def matching(windows: tuple[Window, ...], branch: str | None) -> tuple[Window, ...]:
+    """Every window whose globs match the branch; a run with no known branch charges none."""
+    if branch is None:
+        return ()
+    return tuple(w for w in windows if any(fnmatchcase(branch, g) for g in w.branches))
+
+
+def queries(
+    windows: tuple[Window, ...], repository: str | None, branch: str, now: datetime
+) -> tuple[WindowQuery, ...]:
+    """What to ask the ledger for each window (keyed by position, labels may repeat)."""
+    return tuple(
+        WindowQuery(str(i), repository, branch, period_start(w, now)) for i, w in enumerate(windows)
+    )
+
+
+def _status(total: float, limit: float, warn_at: float) -> str:
+    if total > limit:
+        return "fail"
+    return "warn" if total >= warn_at * limit else "pass"
+
+
+def results(
+    window: Window,
+    spend: WindowSpend,
+    branch: str,
+    since: datetime,
+    emissions_kg: float,
+    energy_kwh: float,
+    warn_at: float,
+) -> tuple[WindowResult, ...]:
+    """The window's limits with this run charged: spent before, this run, limit, status."""
+    found = []
+    limits = (
+        ("emissions", window.max_emissions_kg, spend.emissions_kg, emissions_kg),
+        ("energy", window.max_energy_kwh, spend.energy_kwh, energy_kwh),
+    )
+    for quantity, limit, spent, this_run in limits:
+        if limit is not None:
+            status = _status(spent + this_run, limit, warn_at)
+            found.append(
+                WindowResult(window.label, branch, since, quantity, spent, this_run, limit, status)
+            )
+    return tuple(found)

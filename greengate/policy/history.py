@@ -1,0 +1,88 @@
+"""The policy's history keys (ledger, ledger_failure, windows, regression) into the model.
+
+Kept apart from loader.py so the single-run budgets and the history rules read separately;
+the loader calls ``history_quantities`` with the other quantities and ``history_fields``
+when it builds the Policy. Data here has passed the JSON Schema already.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from greengate.policy.document import Path
+from greengate.policy.model import LedgerFailure, Mode, Period, Regression, Window
+from greengate.units import parse_emissions, parse_energy
+
+_ROLLING = re.compile(r"^\s*(\d+)\s+days?\s*$")
+
+
+def history_quantities(
+    data: dict[str, Any],
+) -> Iterator[tuple[Path, object, Callable[[object], float]]]:
+    """The windows' limits with their parsers, tolerant of shapes the schema refuses."""
+    windows = data.get("windows")
+    for index, window in enumerate(windows if isinstance(windows, list) else []):
+        if isinstance(window, dict):
+            if "max_emissions" in window:
+                yield ("windows", index, "max_emissions"), window["max_emissions"], parse_emissions
+            if "max_energy" in window:
+                yield ("windows", index, "max_energy"), window["max_energy"], parse_energy
+
+
+def _globs(value: str | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _period(text: str) -> tuple[Period, int | None]:
+    rolling = _ROLLING.match(text)
+    if rolling:
+        return Period.ROLLING, int(rolling.group(1))
+    return Period(text.strip()), None
+
+
+def _fraction(value: str | float) -> float:
+    return float(value.strip().rstrip("%")) / 100 if isinstance(value, str) else float(value)
+
+
+def _window(index: int, raw: dict[str, Any], quantities: dict[Path, float]) -> Window:
+    period, days = _period(raw["per"])
+    warn_at, mode = raw.get("warn_at"), raw.get("mode")
+    return Window(
+        branches=_globs(raw["branch"]),
+        period=period,
+        days=days,
+        max_emissions_kg=quantities.get(("windows", index, "max_emissions")),
+        max_energy_kwh=quantities.get(("windows", index, "max_energy")),
+        warn_at=None if warn_at is None else float(warn_at),
+        mode=None if mode is None else Mode(mode),
+        name=raw.get("name"),
+    )
+
+
+def _regression(raw: dict[str, Any]) -> Regression:
+    base = Regression()
+    mode = raw.get("mode")
+    return Regression(
+        base_branch=raw.get("base_branch"),
+        jobs=_globs(raw.get("job")),
+        runs=int(raw.get("runs", base.runs)),
+        min_runs=int(raw.get("min_runs", base.min_runs)),
+        tolerance=_fraction(raw.get("tolerance", base.tolerance)),
+        noise=float(raw.get("noise", base.noise)),
+        mode=None if mode is None else Mode(mode),
+    )
+
+
+def history_fields(data: dict[str, Any], quantities: dict[Path, float]) -> dict[str, Any]:
+    """The Policy's history fields from validated data."""
+    regression = data.get("regression")
+    return {
+        "ledger": data.get("ledger"),
+        "ledger_failure": LedgerFailure(data.get("ledger_failure", LedgerFailure.WARN.value)),
+        "windows": tuple(_window(i, w, quantities) for i, w in enumerate(data.get("windows", []))),
+        "regression": None if regression is None else _regression(regression),
+    }
