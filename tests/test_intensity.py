@@ -117,15 +117,12 @@ def test_every_nordic_bidding_zone_has_its_factor() -> None:
         assert got.g_per_kwh == pytest.approx(codecarbon_g_per_kwh(iso3, code))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: greengate/intensity/offline.py:85-88 takes any Nordic zone for any of "
-    "SWE/NOR/FIN, so Sweden gets Norway's NO1 factor; codecarbon uses only the "
-    "country's own zones",
-)
-def test_a_zone_of_another_nordic_country_is_refused() -> None:
-    with pytest.raises(UsageError):
-        intensity("SWE", "NO1")
+@pytest.mark.parametrize(("country", "zone"), [("SWE", "NO1"), ("NOR", "SE3"), ("FIN", "SE1")])
+def test_a_zone_of_another_nordic_country_is_refused(country: str, zone: str) -> None:
+    # codecarbon itself takes only the country's own zones (and falls back to the country).
+    assert zone in NORDIC_ZONES
+    with pytest.raises(UsageError, match=zone):
+        intensity(country, zone)
 
 
 def test_china_provinces_by_code_or_name() -> None:

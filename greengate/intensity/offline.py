@@ -69,6 +69,9 @@ def _mix_intensity(mix: dict[str, float]) -> float:
     return weighted / total if total else 0.0
 
 
+_NORDIC_ZONE_PREFIX = {"SWE": "SE", "NOR": "NO", "FIN": "FI"}  # ENTSO-E bidding zone codes
+
+
 def _region(iso3: str, region: str) -> GridIntensity:
     key = region.strip().lower()
     zone = f"{iso3}/{region}"
@@ -82,10 +85,12 @@ def _region(iso3: str, region: str) -> GridIntensity:
         if key in data:
             g = _mix_intensity(data[key])
             return GridIntensity(g, "codecarbon bundled data (Canadian provincial mix)", zone, 2023)
-    elif iso3 in ("SWE", "NOR", "FIN"):
+    elif iso3 in _NORDIC_ZONE_PREFIX:
         zones = _load("nordic_emissions.json")["data"]
         code = region.strip().upper()
-        if code in zones:
+        # The file holds every Nordic zone; only the country's own are its regions (as in
+        # codecarbon's _NORDIC_REGIONS_BY_COUNTRY), so SWE/NO1 is refused, not Norway's figure.
+        if code in zones and code.startswith(_NORDIC_ZONE_PREFIX[iso3]):
             z = zones[code]
             return GridIntensity(
                 float(z["emission_factor"]),
