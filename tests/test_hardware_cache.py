@@ -132,6 +132,19 @@ def test_a_detection_that_never_finishes_times_out(
         detector.result()
 
 
+def test_an_unusable_cache_directory_does_not_stop_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    calls = spawns(monkeypatch, writes(OTHER_HARDWARE))
+    detector = HardwareDetector(tmp_path / "a-file" / "cache")  # cannot be created
+    detector.start()
+    assert detector.result() == OTHER_HARDWARE
+    (written,) = calls
+    assert written.name == cache_path(tmp_path, quick_identity()).name
+    assert written.parent.is_dir() and tmp_path not in written.parents
+
+
 def test_the_cache_is_keyed_by_the_machine(tmp_path: Path) -> None:
     identity = quick_identity()
     assert cache_path(tmp_path, identity) == cache_path(tmp_path, dict(identity))

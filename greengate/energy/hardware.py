@@ -14,6 +14,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -119,6 +120,14 @@ def _from_json(text: str) -> Hardware:
     return Hardware(**data["hardware"])
 
 
+def _writable_directory(directory: Path) -> bool:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK | os.X_OK)
+
+
 class HardwareDetectionError(Exception):
     """codecarbon's detection failed; the caller falls back and says so."""
 
@@ -140,7 +149,10 @@ class HardwareDetector:
             return
         except (OSError, ValueError, TypeError, KeyError, HardwareDetectionError):
             pass
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        if not _writable_directory(self._path.parent):
+            # A read-only cache (a runner's read-only HOME) must not stop the command: detect
+            # into a private temporary directory instead, and again on the next run.
+            self._path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / self._path.name
         self._started = time.monotonic()
         # Double fork through sh so the detector is never our child: greengate's wait4(-1)
         # reaps only the command's tree, and the detector's CPU is not charged to the job.
