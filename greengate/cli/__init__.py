@@ -30,7 +30,10 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
 
-SUBCOMMANDS = {name: f"greengate.cli.{name}" for name in ("run", "check", "validate", "init")}
+SUBCOMMANDS = {
+    name: f"greengate.cli.{name}"
+    for name in ("run", "check", "validate", "init", "ledger", "report")
+}
 
 
 @click.group(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatchcase
 
 from greengate.ledger.records import WindowQuery, WindowResult, WindowSpend
@@ -68,3 +69,20 @@ def results(
                 WindowResult(window.label, branch, since, quantity, spent, this_run, limit, status)
             )
     return tuple(found)
+
+
+def named_period(text: str) -> tuple[datetime, datetime]:
+    """A reporting period by name: ``2026``, ``2026-Q3`` or ``2026-07``; [start, end) in UTC."""
+    found = re.fullmatch(r"(\d{4})(?:-(?:Q([1-4])|(\d{2})))?", text.strip(), re.IGNORECASE)
+    if not found or (found.group(3) and not 1 <= int(found.group(3)) <= 12):
+        raise ValueError(f"expected a period like 2026, 2026-Q3 or 2026-07, got {text!r}")
+    year = int(found.group(1))
+    if found.group(2):
+        first, months = (int(found.group(2)) - 1) * 3 + 1, 3
+    elif found.group(3):
+        first, months = int(found.group(3)), 1
+    else:
+        first, months = 1, 12
+    start = datetime(year, first, 1, tzinfo=timezone.utc)
+    after = first - 1 + months
+    return start, datetime(year + after // 12, after % 12 + 1, 1, tzinfo=timezone.utc)

@@ -1,0 +1,136 @@
+"""``greengate ledger list|export|import|prune``: read and maintain the budget history."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from greengate.cli.errors import handle_errors
+from greengate.errors import UsageError
+from greengate.ledger.codecarbon_csv import read_emissions_csv
+from greengate.ledger.export import to_csv, to_json
+from greengate.ledger.history import ledger_location
+from greengate.ledger.interface import Ledger, open_ledger
+from greengate.ledger.records import RecordFilter
+from greengate.ledger.windows import named_period
+from greengate.units import format_emissions, format_energy
+
+ledger_option = click.option(
+    "--ledger",
+    "location",
+    metavar="PATH|URL",
+    help="The ledger (default: $GREENGATE_LEDGER, else .greengate/ledger.db).",
+)
+
+
+def open_from(location: str | None) -> Ledger:
+    """The ledger named by --ledger, else by the environment, else the default file."""
+    chosen = location or ledger_location(os.environ, None)
+    if chosen is None:
+        raise UsageError("the ledger is off (GREENGATE_LEDGER=off)", hint="pass --ledger PATH|URL")
+    return open_ledger(chosen)
+
+
+def since_time(text: str | None) -> datetime | None:
+    """``--since``: an ISO date/time (UTC unless given) or an age like ``30d``."""
+    if text is None:
+        return None
+    age = re.fullmatch(r"(\d+)d", text.strip())
+    if age:
+        return datetime.now(timezone.utc) - timedelta(days=int(age.group(1)))
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r}: expected a date (2026-07-01) or an age (30d)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def period_filter(period: str | None) -> RecordFilter:
+    """``--period 2026-Q3`` as a filter."""
+    if period is None:
+        return RecordFilter()
+    try:
+        start, end = named_period(period)
+    except ValueError as e:
+        raise UsageError(f"--period: {e}") from None
+    return RecordFilter(since=start, until=end)
+
+
+@click.group("ledger")
+def command() -> None:
+    """Read and maintain the budget history (docs/history.md)."""
+
+
+@command.command("list")
+@ledger_option
+@click.option("--branch", help="Only runs on this branch.")
+@click.option("--job", help="Only runs of this job.")
+@click.option("--since", help="Only runs since a date (2026-07-01) or an age (30d).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+def list_runs(
+    location: str | None, branch: str | None, job: str | None, since: str | None, limit: int
+) -> None:
+    """The newest runs, oldest first."""
+    with handle_errors(debug=False), open_from(location) as ledger:
+        where = RecordFilter(branch=branch, job=job, since=since_time(since), limit=limit)
+        for r in ledger.records(where):
+            flags = " rerun" if r.rerun else ""
+            click.echo(
+                f"{r.recorded_at:%Y-%m-%d %H:%M} {r.status:<5} {r.branch or '?'} "
+                f"{r.job or '?'} {format_energy(r.energy_kwh)} "
+                f"{format_emissions(r.emissions_kg)}{flags}"
+            )
+
+
+@command.command("export")
+@ledger_option
+@click.option("--format", "form", type=click.Choice(["csv", "json"]), default="csv")
+@click.option("--period", help="2026, 2026-Q3 or 2026-07 (UTC); default: everything.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default stdout).")
+def export(location: str | None, form: str, period: str | None, output: str | None) -> None:
+    """Runs plus totals per repository, branch and job (location-based scope 2)."""
+    with handle_errors(debug=False), open_from(location) as ledger:
+        where = period_filter(period)
+        records = ledger.records(where)
+        text = to_csv(records) if form == "csv" else to_json(records, where.since, where.until)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@command.command("import")
+@ledger_option
+@click.argument("csv_path", metavar="EMISSIONS_CSV", type=click.Path(dir_okay=False))
+@click.option("--branch", help="The branch to file the runs under.")
+@click.option("--repository", help="The repository to file the runs under.")
+def import_csv(
+    location: str | None, csv_path: str, branch: str | None, repository: str | None
+) -> None:
+    """Add the runs of a codecarbon emissions.csv (project name as the job)."""
+    with handle_errors(debug=False):
+        records = read_emissions_csv(csv_path, branch=branch, repository=repository)
+        with open_from(location) as ledger:
+            count = ledger.insert_many(records)
+    click.echo(f"imported {count} runs from {csv_path}")
+
+
+@command.command("prune")
+@ledger_option
+@click.option("--older-than", "age", required=True, help="An age like 400d.")
+def prune(location: str | None, age: str) -> None:
+    """Delete runs older than an age (keep at least a year for annual reports)."""
+    found = re.fullmatch(r"(\d+)d", age.strip())
+    with handle_errors(debug=False):
+        if not found:
+            raise UsageError(f"--older-than {age!r}: expected days, e.g. 400d")
+        before = datetime.now(timezone.utc) - timedelta(days=int(found.group(1)))
+        with open_from(location) as ledger:
+            count = ledger.prune(before)
+    click.echo(f"pruned {count} runs recorded before {before:%Y-%m-%d}")

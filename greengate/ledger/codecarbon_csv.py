@@ -1,0 +1,54 @@
+"""codecarbon's ``emissions.csv`` as ledger records (``greengate ledger import``)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from datetime import datetime
+
+from greengate.ledger.interface import LedgerError
+from greengate.ledger.records import LedgerRecord
+from greengate.ledger.rows import utc
+
+REQUIRED = ("timestamp", "emissions", "energy_consumed")
+
+
+def _record(row: Mapping[str, str], branch: str | None, repository: str | None) -> LedgerRecord:
+    energy = float(row["energy_consumed"])  # kWh
+    emissions = float(row["emissions"])  # kg CO2e
+    return LedgerRecord(
+        recorded_at=utc(datetime.fromisoformat(row["timestamp"])),
+        repository=repository,
+        workflow=None,
+        job=row.get("project_name") or None,
+        branch=branch,
+        base_branch=None,
+        commit=None,
+        run_id=row.get("run_id") or None,
+        run_attempt=None,
+        energy_kwh=energy,
+        emissions_kg=emissions,
+        intensity_g_per_kwh=emissions / energy * 1000 if energy > 0 else 0.0,
+        status="pass",  # not gated: a measurement made elsewhere
+        source="codecarbon emissions.csv",
+    )
+
+
+def read_emissions_csv(
+    path: str, *, branch: str | None = None, repository: str | None = None
+) -> list[LedgerRecord]:
+    """Every row of a codecarbon emissions.csv; the project name becomes the job."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in REQUIRED if c not in (reader.fieldnames or ())]
+            if missing:
+                raise LedgerError(
+                    f"{path}: not a codecarbon emissions.csv (no {', '.join(missing)} column)",
+                    hint="import the emissions.csv that codecarbon's EmissionsTracker writes",
+                )
+            return [_record(row, branch, repository) for row in reader]
+    except OSError as e:
+        raise LedgerError(f"{path}: cannot read: {e.strerror}") from e
+    except ValueError as e:
+        raise LedgerError(f"{path}: line {reader.line_num}: {e}") from e

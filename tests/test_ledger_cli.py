@@ -1,0 +1,96 @@
+"""``greengate ledger`` and ``greengate report`` through the real console script."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from test_ledger_backends import T0, make_record
+
+from greengate.ledger.interface import open_ledger
+
+
+def greengate(*args: str, ledger: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "greengate", *args, "--ledger", str(ledger)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _fill(path: Path) -> None:
+    with open_ledger(str(path)) as ledger:
+        ledger.insert_many(
+            [
+                make_record(recorded_at=T0, commit="a"),
+                make_record(recorded_at=T0 + timedelta(days=1), commit="a", rerun=True),
+                make_record(recorded_at=T0 + timedelta(days=2), job="lint", branch="dev"),
+                make_record(recorded_at=T0 - timedelta(days=200)),
+            ]
+        )
+
+
+def test_list_filters(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    _fill(db)
+    out = greengate("ledger", "list", "--branch", "main", "--since", "2026-07-01", ledger=db)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 2 and lines[1].endswith("rerun")
+
+
+def test_export_csv_and_json_with_totals(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    _fill(db)
+    out = greengate("ledger", "export", "--format", "csv", "--period", "2026-Q3", ledger=db)
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [r["row"] for r in rows].count("run") == 3
+    repo_total = next(r for r in rows if r["row"] == "total" and not r["branch"])
+    assert float(repo_total["emissions_kg"]) == 3.0
+    data = json.loads(greengate("ledger", "export", "--format", "json", ledger=db).stdout)
+    assert len(data["runs"]) == 4 and "location-based" in data["basis"]
+
+
+def test_import_codecarbon_csv_and_prune(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    source = tmp_path / "emissions.csv"
+    source.write_text(
+        "timestamp,project_name,run_id,duration,emissions,energy_consumed,country_iso_code\n"
+        "2026-07-02T10:00:00,train,r1,60,0.5,1.0,FRA\n"
+        "2020-01-02T10:00:00,train,r0,60,0.25,0.5,FRA\n"
+    )
+    out = greengate("ledger", "import", str(source), "--branch", "main", ledger=db)
+    assert out.stdout.strip() == f"imported 2 runs from {source}"
+    with open_ledger(str(db)) as ledger:
+        first = ledger.records()[-1]
+    assert (first.job, first.emissions_kg, first.intensity_g_per_kwh) == ("train", 0.5, 500.0)
+    assert greengate("ledger", "prune", "--older-than", "400d", ledger=db).stdout.startswith(
+        "pruned 1 runs"
+    )
+
+
+def test_import_refuses_another_csv(tmp_path: Path) -> None:
+    source = tmp_path / "other.csv"
+    source.write_text("a,b\n1,2\n")
+    out = greengate("ledger", "import", str(source), ledger=tmp_path / "l.db")
+    assert out.returncode == 2 and "not a codecarbon emissions.csv" in out.stderr
+
+
+def test_report_shows_totals_top_jobs_trend_and_waste(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    _fill(db)
+    out = greengate("report", "--period", "2026", ledger=db)
+    assert out.returncode == 0, out.stderr
+    for text in ("3 kg CO2e", "rerun waste", "1 kg CO2e (33%)", "train", "2026-07"):
+        assert text in out.stdout
+
+
+def test_a_bad_period_is_a_usage_error(tmp_path: Path) -> None:
+    out = greengate("report", "--period", "2026-Q5", ledger=tmp_path / "l.db")
+    assert out.returncode == 2 and "2026-Q3" in out.stderr
