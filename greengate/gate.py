@@ -18,7 +18,7 @@ from greengate.ledger.history import ledger_location, record_run
 from greengate.measurement import GridIntensity, Measurement
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridSetting, Policy
-from greengate.policy.trusted import PolicyChoice, resolve_policy
+from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
 from greengate.process.supervisor import Supervised, supervise
 from greengate.progress import Progress, ProgressSink
 from greengate.verdict import CommandOutcome, Verdict
@@ -181,6 +181,8 @@ def _conclude(
         command=outcome,
         failure=failure,
     )
+    change = policy_change(prepared.choice, prepared.context.job, prepared.context.branch)
+    verdict = replace(verdict, policy_change=change)
     verdict = record_run(verdict, prepared.policy, prepared.ledger)
     if outcome is not None and outcome.exit_code != 0:
         # The command's own failure comes first: CI must see its code, not ours.

@@ -64,6 +64,30 @@ class LimitCheck:
 
 
 @dataclass(frozen=True)
+class LimitChange:
+    """One limit in the applied (trusted) policy's matching rule and in the proposed one."""
+
+    quantity: Quantity
+    applied: float | None  # None: the rule has no such limit (or no rule matches)
+    proposed: float | None
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """The run's own policy differs from the trusted one it was judged by (--policy-from)."""
+
+    ref: str  # the git ref the applied policy was read from
+    applied_path: str  # e.g. ``origin/main:greengate.yml``
+    proposed_path: str  # the working tree's copy, e.g. ``greengate.yml``
+    applied_rule: str | None  # label of the rule matching this run in each; None: no match
+    proposed_rule: str | None
+    applied_mode: Mode
+    proposed_mode: Mode
+    limits: tuple[LimitChange, ...]
+    other: tuple[str, ...]  # other settings that differ for this run: "grid", "pue", "warn_at"
+
+
+@dataclass(frozen=True)
 class Verdict:
     """Everything a report or a pipeline needs to know about one gated run."""
 
@@ -79,6 +103,7 @@ class Verdict:
     tool_version: str
     schema_version: str = SCHEMA_VERSION
     history: History | None = None  # cumulative windows and regression, when a ledger was used
+    policy_change: PolicyChange | None = None  # the run's own policy differs from the trusted one
 
     @property
     def usage_ratio(self) -> float | None:

@@ -20,6 +20,7 @@ from greengate.measurement import (
     Measurement,
     TreeUsage,
 )
+from greengate.policy.change_export import policy_change_from_dict, policy_change_to_dict
 from greengate.policy.model import Budget, Mode
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
 
@@ -75,6 +76,8 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
     }
     if v.history is not None:  # only with a ledger: older readers never see the key
         data["history"] = history_to_dict(v.history)
+    if v.policy_change is not None:  # only with --policy-from and a policy the run changed
+        data["policy_change"] = policy_change_to_dict(v.policy_change)
     return data
 
 
@@ -83,7 +86,7 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
 
     Derived figures (energy totals, emissions, ratios, durations) are recomputed, not read.
     """
-    policy = d["policy"]
+    policy, change = d["policy"], d.get("policy_change")
     return Verdict(
         status=Status(d["status"]),
         mode=Mode(d["mode"]),
@@ -98,6 +101,7 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
         command=_command_from_dict(d["command"]) if d["command"] is not None else None,
         tool_version=d["tool"]["version"],
         schema_version=d["schema_version"],
+        policy_change=policy_change_from_dict(change) if change is not None else None,
     )
 
 

@@ -17,6 +17,7 @@ import xmlschema
 from factories import (
     all_verdicts,
     assert_golden,
+    assert_valid_verdict,
     failing_verdict,
     make_command,
     make_context,
@@ -29,6 +30,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from greengate.judge import judge
+from greengate.policy.model import Mode
 from greengate.reporters import azure_logging, github
 from greengate.reporters.azure import AzureReporter, task_result
 from greengate.reporters.gitlab import GitLabReporter
@@ -43,7 +45,8 @@ from greengate.reporters.jenkins import JenkinsReporter
 from greengate.reporters.junit_xml import junit_xml
 from greengate.reporters.markdown import verdict_markdown
 from greengate.reporters.registry import build_reporters
-from greengate.verdict import Status, Verdict
+from greengate.verdict import LimitChange, PolicyChange, Quantity, Status, Verdict
+from greengate.verdict_json import verdict_to_json
 
 ALL = all_verdicts()
 NAMES = sorted(ALL)
@@ -471,3 +474,44 @@ def test_an_unwritable_report_is_a_warning_not_a_crash(tmp_path: Path) -> None:
     ):
         r.report(passing_verdict())
     assert err.getvalue().count("greengate: warning: could not write") == 2
+
+
+def test_markdown_shows_a_policy_change_side_by_side() -> None:
+    change = PolicyChange(
+        ref="origin/main",
+        applied_path="origin/main:greengate.yml",
+        proposed_path="greengate.yml",
+        applied_rule="unit-tests",
+        proposed_rule="unit | tests",
+        applied_mode=Mode.ENFORCE,
+        proposed_mode=Mode.WARN,
+        limits=(
+            LimitChange(Quantity.EMISSIONS, 0.001, 0.01),
+            LimitChange(Quantity.ENERGY, 0.003, None),
+        ),
+        other=("pue",),
+    )
+    v = dataclasses.replace(failing_verdict(), policy_change=change)
+    assert_golden("ci/markdown/policy_change.md", verdict_markdown(v))
+    assert_valid_verdict(json.loads(verdict_to_json(v)))
+
+
+def test_a_trusted_policy_is_located_in_the_repository_not_at_its_ref(tmp_path: Path) -> None:
+    change = PolicyChange(
+        "origin/main",
+        "origin/main:ci/gg.yml",
+        "ci/gg.yml",
+        "r",
+        "r",
+        Mode.ENFORCE,
+        Mode.WARN,
+        (),
+        (),
+    )
+    v = dataclasses.replace(
+        failing_verdict(), policy_path="origin/main:ci/gg.yml", policy_change=change
+    )
+    assert code_quality(v, {})[0]["location"]["path"] == "ci/gg.yml"
+    t, out, _ = target()
+    AzureReporter(t, str(tmp_path / "s.md")).report(v)
+    assert "sourcepath=ci/gg.yml;" in out.getvalue()

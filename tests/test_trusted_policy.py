@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from factories import assert_valid_verdict
 
 from greengate.errors import PolicyError, UsageError
+from greengate.policy.change_export import policy_change_from_dict
 from greengate.policy.model import Policy
-from greengate.policy.trusted import resolve_policy, same_rules
+from greengate.policy.trusted import policy_change, resolve_policy, same_rules
+from greengate.verdict import LimitChange, Quantity
+from greengate.verdict_json import verdict_from_dict
 
 BASE = """\
 version: 1
@@ -181,3 +187,88 @@ def test_same_rules_ignores_paths_and_lines(repo: Path) -> None:
     assert same_rules(a, b)
     (repo / "greengate.yml").write_text(LOOSER)
     assert not same_rules(a, resolve_policy("greengate.yml", None, str(repo)).applied)
+
+
+# --- the comparison reaches the verdict, its file and the summaries ----------------------------
+
+STRICT = """\
+version: 1
+defaults: {country: FRA}
+budgets:
+  - name: tests
+    job: unit-*
+    max_energy: 0.000000001 kWh
+"""
+LOOSE = """\
+version: 1
+defaults: {country: FRA, pue: 1.2}
+budgets:
+  - name: tests, loosened
+    job: unit-*
+    max_energy: 1 kWh
+    max_emissions: 1 kg
+    mode: warn
+"""
+
+
+def test_policy_change_lists_old_and_new_limits_side_by_side(repo: Path) -> None:
+    (repo / "greengate.yml").write_text(LOOSER)
+    choice = resolve_policy("greengate.yml", "main", str(repo))
+    change = policy_change(choice, "unit-tests", "pr")
+    assert change is not None
+    assert (change.ref, change.applied_path, change.proposed_path) == (
+        "main",
+        "main:greengate.yml",
+        "greengate.yml",
+    )
+    assert change.applied_rule == change.proposed_rule == "tests"
+    assert change.limits == (LimitChange(Quantity.EMISSIONS, 0.001, 0.1),)
+    assert change.other == ()
+    # A job no rule matches in either: no limits to compare, still a change to show.
+    other_job = policy_change(choice, "lint", "pr")
+    assert other_job is not None and other_job.applied_rule is None and other_job.limits == ()
+
+
+def test_no_policy_change_without_a_proposal(repo: Path) -> None:
+    assert policy_change(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", None) is None
+    assert policy_change(resolve_policy("greengate.yml", None, str(repo)), "unit-1", None) is None
+
+
+def gate_in(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "greengate", "run", "--job", "unit-tests", *args]
+    argv += ["--report", "markdown=summary.md", "--", sys.executable, "-c", "pass"]
+    return subprocess.run(argv, cwd=repo, capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_a_pr_cannot_loosen_its_budget_end_to_end(repo: Path) -> None:
+    (repo / "greengate.yml").write_text(STRICT)
+    git(repo, "commit", "-q", "-am", "strict budget")
+    git(repo, "branch", "-f", "main", "HEAD")
+    (repo / "greengate.yml").write_text(LOOSE)  # the PR raises its own budget
+
+    trusted = gate_in(repo, "--policy-from", "main")
+    assert trusted.returncode == 1, trusted.stderr  # judged by main's budget: over it
+    data = json.loads((repo / "greengate-verdict.json").read_text())
+    assert_valid_verdict(data)
+    assert data["status"] == "fail" and data["policy"]["path"] == "main:greengate.yml"
+    assert data["policy_change"] == {
+        "ref": "main",
+        "applied": {"path": "main:greengate.yml", "rule": "tests", "mode": "enforce"},
+        "proposed": {"path": "greengate.yml", "rule": "tests, loosened", "mode": "warn"},
+        "limits": [
+            {"quantity": "emissions", "applied": None, "proposed": 1.0},
+            {"quantity": "energy", "applied": 1e-9, "proposed": 1.0},
+        ],
+        "other": ["pue"],
+    }
+    assert verdict_from_dict(data).policy_change == policy_change_from_dict(data["policy_change"])
+    assert "this change edits the policy: applied main:greengate.yml from main" in trusted.stderr
+    summary = (repo / "summary.md").read_text(encoding="utf-8")
+    assert "**This change edits the policy.** Applied: the trusted `main:greengate.yml`" in summary
+    assert "| mode | enforce | warn |" in summary
+    assert "| energy | 0.00100 mWh | 1.00 kWh |" in summary
+    assert "| emissions | none | 1.00 kg CO2e |" in summary
+
+    untrusted = gate_in(repo)  # without --policy-from the PR's own copy decides
+    assert untrusted.returncode == 0, untrusted.stderr
+    assert "policy_change" not in json.loads((repo / "greengate-verdict.json").read_text())

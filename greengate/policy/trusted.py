@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from greengate.errors import PolicyError, UsageError
 from greengate.policy.document import MAX_BYTES
 from greengate.policy.loader import load_policy, load_policy_text
-from greengate.policy.model import Policy
+from greengate.policy.matching import select_budget
+from greengate.policy.model import Budget, Mode, Policy
+from greengate.verdict import LimitChange, PolicyChange, Quantity
 
 FETCH_HINT = (
     "fetch the ref first: `git fetch origin BRANCH`, or on GitHub Actions use "
@@ -70,6 +72,53 @@ def same_rules(a: Policy, b: Policy) -> bool:
         return dataclasses.replace(p, path="", budgets=budgets)
 
     return normal(a) == normal(b)
+
+
+def policy_change(choice: PolicyChoice, job: str | None, branch: str | None) -> PolicyChange | None:
+    """How the proposed policy would judge this run differently; None when nothing is proposed."""
+    if choice.proposed is None or choice.ref is None:
+        return None
+    old, new = choice.applied, choice.proposed
+    old_rule, new_rule = select_budget(old, job, branch), select_budget(new, job, branch)
+    limits = tuple(
+        LimitChange(quantity, _limit(old_rule, quantity), _limit(new_rule, quantity))
+        for quantity in (Quantity.EMISSIONS, Quantity.ENERGY)
+        if _limit(old_rule, quantity) is not None or _limit(new_rule, quantity) is not None
+    )
+    other = [
+        name
+        for name, a, b in (
+            ("grid", old.defaults.grid, new.defaults.grid),
+            ("pue", old.defaults.pue, new.defaults.pue),
+            ("warn_at", _warn_at(old, old_rule), _warn_at(new, new_rule)),
+        )
+        if a != b
+    ]
+    return PolicyChange(
+        ref=choice.ref,
+        applied_path=old.path,
+        proposed_path=new.path,
+        applied_rule=old_rule.label if old_rule else None,
+        proposed_rule=new_rule.label if new_rule else None,
+        applied_mode=_mode(old, old_rule),
+        proposed_mode=_mode(new, new_rule),
+        limits=limits,
+        other=tuple(other),
+    )
+
+
+def _limit(rule: Budget | None, quantity: Quantity) -> float | None:
+    if rule is None:
+        return None
+    return rule.max_emissions_kg if quantity is Quantity.EMISSIONS else rule.max_energy_kwh
+
+
+def _mode(policy: Policy, rule: Budget | None) -> Mode:
+    return (rule.mode if rule and rule.mode else None) or policy.defaults.mode
+
+
+def _warn_at(policy: Policy, rule: Budget | None) -> float:
+    return rule.warn_at if rule and rule.warn_at is not None else policy.defaults.warn_at
 
 
 def _repo_path(top: str, local: str) -> str:

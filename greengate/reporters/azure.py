@@ -15,6 +15,7 @@ from greengate.reporters import figures
 from greengate.reporters.azure_logging import vso
 from greengate.reporters.interface import Reporter
 from greengate.reporters.markdown import verdict_markdown
+from greengate.reporters.policy_change_text import policy_file
 from greengate.reporters.report_file import write_report_file
 from greengate.reporters.variables import verdict_variables
 from greengate.verdict import LimitCheck, Status, Verdict
@@ -60,8 +61,9 @@ def issues(v: Verdict) -> list[str]:
         reason = v.reasons[0] if v.reasons else "greengate could not measure the run"
         return [vso("task.logissue", {"type": "error"}, f"greengate: {reason}")]
     where = {}
-    if v.rule is not None and v.policy_path:
-        where = {"sourcepath": v.policy_path, "linenumber": str(v.rule.line)}
+    path = policy_file(v)
+    if v.rule is not None and path:
+        where = {"sourcepath": path, "linenumber": str(v.rule.line)}
     return [
         vso("task.logissue", {"type": _issue_type(v, c), **where}, _message(v, c))
         for c in v.checks

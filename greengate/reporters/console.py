@@ -10,6 +10,7 @@ from rich.text import Text
 from greengate.measurement import Measurement
 from greengate.reporters import figures
 from greengate.reporters.interface import Reporter, ReportTarget
+from greengate.reporters.policy_change_text import change_lines
 from greengate.verdict import CommandOutcome, LimitCheck, Status, Verdict
 
 _BADGE = {
@@ -83,6 +84,9 @@ def _rows(v: Verdict, ascii_only: bool) -> list[tuple[str, Text]]:
     rows += [("why" if i == 0 else "", Text(r, style)) for i, r in enumerate(v.reasons)]
     notes = v.measurement.notes if v.measurement else ()
     rows += [("warning", Text(n, "yellow")) for n in notes]
+    if v.policy_change is not None:  # --policy-from, and this change edits the policy
+        lines = change_lines(v.policy_change)
+        rows += [("policy" if i == 0 else "", Text(t, "yellow")) for i, t in enumerate(lines)]
     return rows
 
 

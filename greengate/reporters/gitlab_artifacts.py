@@ -18,6 +18,7 @@ from typing import Any
 
 from greengate.policy.model import Mode
 from greengate.reporters import figures
+from greengate.reporters.policy_change_text import policy_file
 from greengate.reporters.variables import verdict_variables
 from greengate.verdict import LimitCheck, Status, Verdict
 
@@ -85,7 +86,7 @@ def _issue(
 
 def _policy_path(v: Verdict, env: Mapping[str, str]) -> str:
     """The policy as a path relative to the project, as Code Quality locations must be."""
-    path = v.policy_path or "greengate.yml"
+    path = policy_file(v) or "greengate.yml"
     project = env.get("CI_PROJECT_DIR")
     if os.path.isabs(path) and project:
         relative = os.path.relpath(path, project)

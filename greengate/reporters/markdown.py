@@ -9,8 +9,9 @@ from typing import ClassVar
 from greengate.measurement import Component
 from greengate.reporters import figures
 from greengate.reporters.interface import Reporter
+from greengate.reporters.policy_change_text import limit_text
 from greengate.reporters.report_file import write_report_file
-from greengate.verdict import Verdict
+from greengate.verdict import PolicyChange, Verdict
 
 DEFAULT_PATH = "greengate-summary.md"
 _BAR_WIDTH = 10
@@ -50,12 +51,39 @@ def verdict_markdown(v: Verdict) -> str:
                 f"| {figures.STATUS_EMOJI[c.status]} {c.status.value} |"
             )
         lines.append("")
+    if v.policy_change is not None:
+        lines += _policy_change(v.policy_change)
     lines += ["| | |", "| --- | --- |", *_detail_rows(v), ""]
     if v.reasons:
         lines += ["**Why**", "", *(f"- {text(r)}" for r in v.reasons), ""]
     for note in v.measurement.notes if v.measurement else ():
         lines += [f"> ⚠️ {text(note)}", ""]
     return "\n".join(lines)
+
+
+def _policy_change(c: PolicyChange) -> list[str]:
+    """Old and new limits side by side, saying which one was applied (--policy-from)."""
+    lines = [
+        f"**This change edits the policy.** Applied: the trusted {code(c.applied_path)} "
+        f"from {code(c.ref)}. Not applied: this change's own {code(c.proposed_path)}.",
+        "",
+        f"| | Applied ({text(c.ref)}) | Proposed (not applied) |",
+        "| --- | --- | --- |",
+        f"| rule | {_rule(c.applied_rule)} | {_rule(c.proposed_rule)} |",
+        f"| mode | {c.applied_mode.value} | {c.proposed_mode.value} |",
+    ]
+    for lim in c.limits:
+        lines.append(
+            f"| {lim.quantity.value} | {limit_text(lim, lim.applied)} "
+            f"| {limit_text(lim, lim.proposed)} |"
+        )
+    if c.other:
+        lines.append(f"| also differs | {', '.join(c.other)} | |")
+    return [*lines, ""]
+
+
+def _rule(label: str | None) -> str:
+    return text(label) if label is not None else "no rule matches"
 
 
 def _context_line(v: Verdict) -> str:
