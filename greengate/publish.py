@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from greengate.errors import GreengateError
 from greengate.reporters.interface import Reporter
@@ -12,8 +13,16 @@ from greengate.verdict_json import write_verdict
 _log = logging.getLogger(__name__)
 
 
-def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -> list[str]:
-    """Write the verdict file, then run each reporter; return the problems, in words."""
+@dataclass(frozen=True)
+class Published:
+    """What publishing achieved: whether the verdict file was written, and what went wrong."""
+
+    verdict_written: bool
+    problems: list[str]
+
+
+def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -> Published:
+    """Write the verdict file, then run each reporter; say what was written and what failed."""
     problems: list[str] = []
     written: str | None = verdict_path
     # First, so a reporter that fails or hangs cannot cost the pipeline its verdict.
@@ -35,4 +44,4 @@ def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -
             problems.append(
                 f"the {reporter.name} report failed (a bug in greengate): {type(e).__name__}: {e}"
             )
-    return problems
+    return Published(written is not None, problems)

@@ -370,12 +370,6 @@ def test_a_verdict_that_cannot_be_written_is_a_warning(
     assert not (tmp_path / "no").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: greengate/cli/gate_command.py:43 takes 'a file exists at the verdict path' "
-    "for 'the verdict was written', so a failed write over a directory (or over an old "
-    "verdict in a read-only directory) exits 0 instead of 3",
-)
 @pytest.mark.usefixtures("policy")
 def test_a_verdict_path_that_is_a_directory_is_not_a_written_verdict(
     greengate: Greengate, tmp_path: Path

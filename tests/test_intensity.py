@@ -143,13 +143,6 @@ def test_every_canadian_province_resolves() -> None:
         assert 0 < got.g_per_kwh < 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: greengate/intensity/offline.py:61 (_mix_intensity) weighs every source with "
-    "carbon_intensity_per_source.json, where codecarbon (core/emissions.py "
-    "_region_energy_mix_to_emissions_rate) counts only coal, petroleum and natural gas; "
-    "British Columbia gives 60.7 g/kWh where codecarbon gives 21.7",
-)
 @pytest.mark.parametrize("province", ["british columbia", "ontario", "alberta"])
 def test_canadian_province_agrees_with_codecarbon_itself(province: str) -> None:
     got = intensity("CAN", province).g_per_kwh

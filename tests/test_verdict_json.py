@@ -242,7 +242,9 @@ def _target() -> ReportTarget:
 def test_publish_writes_the_verdict_before_any_reporter_runs(tmp_path: Path) -> None:
     seen: list[str] = []
     path = str(tmp_path / "v.json")
-    problems = publish(passing_verdict(), verdict_path=path, reporters=[_Recorder(_target(), seen)])
+    problems = publish(
+        passing_verdict(), verdict_path=path, reporters=[_Recorder(_target(), seen)]
+    ).problems
     assert problems == []
     assert seen == [verdict_to_json(passing_verdict())]
 
@@ -256,7 +258,7 @@ def test_publish_keeps_going_after_a_failing_reporter(tmp_path: Path) -> None:
         _Recorder(_target(), seen),
     ]
     path = tmp_path / "v.json"
-    problems = publish(failing_verdict(), verdict_path=str(path), reporters=reporters)
+    problems = publish(failing_verdict(), verdict_path=str(path), reporters=reporters).problems
     assert len(seen) == 4
     assert problems == [
         "the recorder report failed: [Errno 13] Permission denied",
@@ -270,7 +272,9 @@ def test_publish_reports_an_unwritable_verdict_and_still_runs_reporters(tmp_path
     seen: list[str] = []
     path = str(tmp_path / "no-such-dir" / "v.json")
     reporter = _Recorder(_target(), seen)
-    problems = publish(passing_verdict(), verdict_path=path, reporters=[reporter])
+    published = publish(passing_verdict(), verdict_path=path, reporters=[reporter])
+    assert not published.verdict_written
+    problems = published.problems
     assert problems == [f"cannot write the verdict to {path}: No such file or directory"]
     assert seen == ["<no verdict file>"]
     assert reporter.verdict_path is None

@@ -36,10 +36,10 @@ def reporters_for(options: GateOptions) -> list[Reporter]:
 def finish(result: GateResult, options: GateOptions, reporters: list[Reporter]) -> None:
     """Write the verdict and reports, then exit with the gate's code."""
     sys.stdout.flush()
-    problems = publish(result.verdict, verdict_path=options.verdict, reporters=reporters)
-    for problem in problems:
+    published = publish(result.verdict, verdict_path=options.verdict, reporters=reporters)
+    for problem in published.problems:
         click.echo(f"greengate: warning: {problem}", err=True)
     code = result.exit_code
-    if code == 0 and not os.path.exists(options.verdict):
+    if code == 0 and not published.verdict_written:
         code = 3  # the verdict is greengate's product; losing it is greengate's failure
     sys.exit(code)

@@ -30,7 +30,8 @@ def load_nvml() -> ModuleType | None:
         pynvml.nvmlInit()
     except Exception:  # no library, no driver, no device: all mean "no NVML"
         return None
-    return pynvml
+    module: ModuleType = pynvml
+    return module
 
 
 class NvmlGpu(EnergySource):

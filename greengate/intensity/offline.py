@@ -58,15 +58,18 @@ def _country(iso3: str) -> GridIntensity:
     return GridIntensity(float(entry["carbon_intensity"]), source, iso3, entry.get("year"))
 
 
+# codecarbon's factors for a regional mix (core/emissions.py, _region_energy_mix_to_emissions_rate,
+# after responsibleproblemsolving/energy-usage): only fossil sources count. Copied rather than
+# imported because importing codecarbon costs half a second; the verdict must agree with it.
+_FOSSIL_G_PER_KWH = {"coal": 995.725971, "petroleum": 816.6885263, "naturalGas": 743.8415916}
+
+
 def _mix_intensity(mix: dict[str, float]) -> float:
-    """g/kWh of a generation mix in percent, with codecarbon's per-source factors."""
-    factors = _load("carbon_intensity_per_source.json")
-    aliases = {"naturalGas": "natural_gas", "hydro": "hydroelectricity"}
-    total = sum(v for k, v in mix.items() if k != "total")
-    weighted = sum(
-        v * float(factors.get(aliases.get(k, k), 0.0)) for k, v in mix.items() if k != "total"
-    )
-    return weighted / total if total else 0.0
+    """g/kWh of a provincial generation mix, computed exactly as codecarbon does."""
+    total = float(mix.get("total") or 0.0)
+    if total <= 0:
+        return 0.0
+    return sum(mix.get(source, 0.0) / total * g for source, g in _FOSSIL_G_PER_KWH.items())
 
 
 _NORDIC_ZONE_PREFIX = {"SWE": "SE", "NOR": "NO", "FIN": "FI"}  # ENTSO-E bidding zone codes
