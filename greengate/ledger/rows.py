@@ -68,23 +68,24 @@ def to_row(record: LedgerRecord, recorded_at: Any) -> tuple[Any, ...]:
 
 def from_row(row: Sequence[Any], recorded_at: datetime) -> LedgerRecord:
     """A record from a row in SELECT_COLUMNS order; the backend converts the time."""
+    # Positional, in LedgerRecord's field order: an export builds 100,000 of these.
     return LedgerRecord(
-        id=int(row[0]),
-        recorded_at=recorded_at,
-        repository=row[2] or None,
-        workflow=row[3],
-        job=row[4] or None,
-        branch=row[5] or None,
-        base_branch=row[6],
-        commit=row[7],
-        run_id=row[8],
-        run_attempt=row[9],
-        energy_kwh=float(row[10]),
-        emissions_kg=float(row[11]),
-        intensity_g_per_kwh=float(row[12]),
-        status=str(row[13]),
-        source=str(row[14]),
-        rerun=bool(row[15]),
+        recorded_at,
+        row[2] or None,
+        row[3],
+        row[4] or None,
+        row[5] or None,
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        bool(row[15]),
+        row[0],
     )
 
 
