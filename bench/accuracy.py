@@ -52,8 +52,10 @@ def main() -> None:
     try:
         timed([GREENGATE, "run", "--quiet", "--verdict", str(d / "prime.json"), "--", "true"], d)
         watts = codecarbon_thread_watts(d)
-        print(f"{'workload':8s} {'truth CPU-s':>11s} {'greengate':>10s} {'codecarbon':>11s} "
-              f"{'gg wall+':>9s} {'gg own CPU-s':>12s}")
+        print(
+            f"{'workload':8s} {'truth CPU-s':>11s} {'greengate':>10s} {'codecarbon':>11s} "
+            f"{'gg wall+':>9s} {'gg own CPU-s':>12s}"
+        )
         for name in args.workloads.split(","):
             rows: list[tuple[float, float, float, float, float]] = []
             for _ in range(args.runs):
@@ -63,23 +65,53 @@ def main() -> None:
                 env["BENCH_TRUTH_DIR"] = str(fresh(d, "truth-gg"))
                 verdict = d / "v.json"
                 wall, cpu, _ = timed(
-                    [GREENGATE, "run", "--quiet", "--verdict", str(verdict), "--",
-                     sys.executable, str(WORKLOADS), name], d, env)
+                    [
+                        GREENGATE,
+                        "run",
+                        "--quiet",
+                        "--verdict",
+                        str(verdict),
+                        "--",
+                        sys.executable,
+                        str(WORKLOADS),
+                        name,
+                    ],
+                    d,
+                    env,
+                )
                 true_gg = truth(Path(env["BENCH_TRUTH_DIR"]))
                 gg_cpu = json.loads(verdict.read_text())["measurement"]["usage"]["cpu_s"]
 
                 env["BENCH_TRUTH_DIR"] = str(fresh(d, "truth-cc"))
                 cc_dir = fresh(d, "cc")
-                timed([CODECARBON, "monitor", "--offline", "--country-iso-code", "FRA", "--",
-                       sys.executable, str(WORKLOADS), name], cc_dir, env)
+                timed(
+                    [
+                        CODECARBON,
+                        "monitor",
+                        "--offline",
+                        "--country-iso-code",
+                        "FRA",
+                        "--",
+                        sys.executable,
+                        str(WORKLOADS),
+                        name,
+                    ],
+                    cc_dir,
+                    env,
+                )
                 true_cc = truth(Path(env["BENCH_TRUTH_DIR"]))
                 with open(cc_dir / "emissions.csv", newline="") as f:
                     last = list(csv.DictReader(f))[-1]
                 cc_cpu = float(last["cpu_energy"]) * 3.6e6 / watts
-                rows.append((true_gg, gg_cpu / true_gg, cc_cpu / true_cc, wall - bare_wall, cpu - gg_cpu))
-            print(f"{name:8s} {median([r[0] for r in rows]):11.2f} {median([r[1] for r in rows]):10.1%} "
-                  f"{median([r[2] for r in rows]):11.1%} {median([r[3] for r in rows]):8.2f}s "
-                  f"{median([r[4] for r in rows]):12.3f}")
+                rows.append(
+                    (true_gg, gg_cpu / true_gg, cc_cpu / true_cc, wall - bare_wall, cpu - gg_cpu)
+                )
+            print(
+                f"{name:8s} {median([r[0] for r in rows]):11.2f} "
+                f"{median([r[1] for r in rows]):10.1%} "
+                f"{median([r[2] for r in rows]):11.1%} {median([r[3] for r in rows]):8.2f}s "
+                f"{median([r[4] for r in rows]):12.3f}"
+            )
     finally:
         cleanup(d)
 

@@ -31,7 +31,9 @@ def workdir() -> Path:
     return d
 
 
-def timed(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float, int]:
+def timed(
+    argv: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, int]:
     """Run argv; return (wall seconds, CPU seconds of it and every process it reaped, exit code)."""
     start = time.perf_counter()
     proc = subprocess.Popen(

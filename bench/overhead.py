@@ -46,13 +46,25 @@ def main() -> None:
             print(f"  {label:32s} {m * 1000:8.1f} ms   added {(m - base) * 1000:8.1f} ms")
 
         wall, cpu, _ = timed(
-            [GREENGATE, "run", "--quiet", "--verdict", str(d / "s.json"), "--", "sleep", str(args.sleep)],
+            [
+                GREENGATE,
+                "run",
+                "--quiet",
+                "--verdict",
+                str(d / "s.json"),
+                "--",
+                "sleep",
+                str(args.sleep),
+            ],
             d,
         )
         tree_cpu = json.loads((d / "s.json").read_text())["measurement"]["usage"]["cpu_s"]
         own = cpu - tree_cpu
-        print(f"greengate's own CPU while wrapping `sleep {args.sleep:g}`: {own:.3f} s over {wall:.1f} s "
-              f"wall = {own / wall:.2%} of one core")
+        print(
+            f"greengate's own CPU while wrapping `sleep {args.sleep:g}`: "
+            f"{own:.3f} s over {wall:.1f} s "
+            f"wall = {own / wall:.2%} of one core"
+        )
     finally:
         cleanup(d)
 

@@ -33,7 +33,11 @@ def burn(seconds: float) -> None:
 
 def fanout(children: int = 60, each: float = 0.05, parallel: int = 2) -> None:
     """Many short-lived CPU-bound children, ``parallel`` at a time, as a test runner spawns."""
-    code = f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import workloads as w; w.burn({each}); w._record()"
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = (
+        f"import sys; sys.path.insert(0, {here!r}); import workloads as w; "
+        f"w.burn({each}); w._record()"
+    )
     running: list[subprocess.Popen[bytes]] = []
     for _ in range(children):
         running.append(subprocess.Popen([sys.executable, "-S", "-c", code]))

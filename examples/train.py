@@ -20,7 +20,7 @@ def make_data(n: int, dim: int, seed: int) -> list[tuple[list[float], int]]:
     data = []
     for _ in range(n):
         x = [rng.gauss(0, 1) for _ in range(dim)]
-        score = sum(w * v for w, v in zip(true_w, x))
+        score = sum(w * v for w, v in zip(true_w, x, strict=True))
         data.append((x, 1 if score + rng.gauss(0, 0.3) > 0 else 0))
     return data
 
@@ -29,7 +29,7 @@ def gradient(args: tuple[list[float], list[tuple[list[float], int]]]) -> list[fl
     w, shard = args
     g = [0.0] * len(w)
     for x, y in shard:
-        z = sum(wi * xi for wi, xi in zip(w, x))
+        z = sum(wi * xi for wi, xi in zip(w, x, strict=True))
         p = 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
         for i, xi in enumerate(x):
             g[i] += (p - y) * xi
@@ -37,7 +37,7 @@ def gradient(args: tuple[list[float], list[tuple[list[float], int]]]) -> list[fl
 
 
 def accuracy(w: list[float], data: list[tuple[list[float], int]]) -> float:
-    hits = sum((sum(wi * xi for wi, xi in zip(w, x)) > 0) == bool(y) for x, y in data)
+    hits = sum((sum(wi * xi for wi, xi in zip(w, x, strict=True)) > 0) == bool(y) for x, y in data)
     return hits / len(data)
 
 

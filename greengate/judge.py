@@ -75,7 +75,9 @@ def judge(
         where = f"job {context.job or '?'!r} on branch {context.branch or '?'!r}"
         return verdict(Status.PASS, (), [f"no budget rule matches {where}; nothing to gate"])
 
-    warn_at = rule.warn_at if rule.warn_at is not None else policy.defaults.warn_at if policy else 0.8
+    warn_at = (
+        rule.warn_at if rule.warn_at is not None else policy.defaults.warn_at if policy else 0.8
+    )
     checks: list[LimitCheck] = []
     if rule.max_emissions_kg is not None:
         checks.append(

@@ -63,7 +63,9 @@ class Measurement:
     pue: float
     intensity: GridIntensity
     usage: TreeUsage | None = None  # None for measurements imported by ``greengate check``
-    source: str = "greengate run"  # what produced it: "greengate run", "codecarbon emissions.csv", ...
+    source: str = (
+        "greengate run"  # what produced it: "greengate run", "codecarbon emissions.csv", ...
+    )
     notes: tuple[str, ...] = ()  # caveats a person should read (fallbacks, approximations)
 
     @property

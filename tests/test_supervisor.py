@@ -19,9 +19,7 @@ PY = sys.executable
 
 def burn_code(seconds: float) -> str:
     return (
-        "import time\n"
-        "s = time.process_time()\n"
-        f"while time.process_time() - s < {seconds}: pass\n"
+        f"import time\ns = time.process_time()\nwhile time.process_time() - s < {seconds}: pass\n"
     )
 
 
@@ -102,9 +100,7 @@ def test_double_forked_orphan_is_reaped_and_counted(tmp_path: Path) -> None:
 def test_lingering_daemon_is_not_waited_for_but_accounted(tmp_path: Path) -> None:
     code = (
         "import os, time\n"
-        "if os.fork() == 0:\n"
-        + textwrap.indent(burn_code(0.4), " " * 4)
-        + "    time.sleep(30)\n"
+        "if os.fork() == 0:\n" + textwrap.indent(burn_code(0.4), " " * 4) + "    time.sleep(30)\n"
         "    os._exit(0)\n"
         "time.sleep(1.0)\n"
     )
@@ -115,7 +111,10 @@ def test_lingering_daemon_is_not_waited_for_but_accounted(tmp_path: Path) -> Non
 
 
 def test_memory_of_the_tree_is_sampled() -> None:
-    code = "b = bytearray(200 * 1024 * 1024)\nimport time\nfor i in range(0, len(b), 4096): b[i] = 1\ntime.sleep(1.5)"
+    code = (
+        "b = bytearray(200 * 1024 * 1024)\nimport time\n"
+        "for i in range(0, len(b), 4096): b[i] = 1\ntime.sleep(1.5)"
+    )
     result = supervise([PY, "-c", code], sample_interval=0.2)
     assert result.usage.peak_rss_bytes >= 200 * 1024 * 1024
     assert 50 * 1024 * 1024 < result.usage.mean_rss_bytes <= result.usage.peak_rss_bytes
@@ -140,7 +139,9 @@ def test_signal_to_greengate_is_forwarded(tmp_path: Path, sig: signal.Signals) -
         f"r = supervise([sys.executable, '-c', {code!r}])\n"
         "print(r.exit_code, r.received_signal)\n"
     )
-    proc = subprocess.Popen([PY, str(probe)], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [PY, str(probe)], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     deadline = time.monotonic() + 20
     while not (marker.exists() and marker.read_text() == "ready"):
         assert time.monotonic() < deadline, "command never started"

@@ -37,7 +37,9 @@ def gate_options(f: F) -> F:
             envvar="GREENGATE_POLICY",
             help="Budget policy file.",
         ),
-        click.option("--job", envvar="GREENGATE_JOB", help="Job name (default: from CI, else none)."),
+        click.option(
+            "--job", envvar="GREENGATE_JOB", help="Job name (default: from CI, else none)."
+        ),
         click.option(
             "--branch", envvar="GREENGATE_BRANCH", help="Branch (default: from CI, else git)."
         ),
@@ -59,7 +61,9 @@ def gate_options(f: F) -> F:
             envvar="GREENGATE_INTENSITY",
             help="Grid intensity in g CO2e/kWh (overrides the policy and --country).",
         ),
-        click.option("--quiet", "-q", is_flag=True, envvar="GREENGATE_QUIET", help="No console summary."),
+        click.option(
+            "--quiet", "-q", is_flag=True, envvar="GREENGATE_QUIET", help="No console summary."
+        ),
         click.option(
             "--violation-exit-code",
             type=click.IntRange(1, 255),
@@ -72,14 +76,14 @@ def gate_options(f: F) -> F:
             "--policy-from",
             envvar="GREENGATE_POLICY_FROM",
             metavar="REF",
-            help="Read the policy from this git ref (git show REF:PATH), e.g. the PR's base branch.",
+            help="Read the policy from git ref REF (git show REF:PATH), e.g. the PR's base.",
         ),
         click.option(
             "--report",
             "reports",
             multiple=True,
             envvar="GREENGATE_REPORT",
-            help="Extra reporter NAME or NAME=PATH (repeatable); CI reporters switch on by themselves.",
+            help="Extra reporter NAME or NAME=PATH (repeatable); CI ones switch on by themselves.",
         ),
     ]
     for decorator in reversed(decorators):

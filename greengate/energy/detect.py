@@ -34,7 +34,7 @@ def detect() -> Hardware:
     try:
         from codecarbon.input import DataSource
 
-        table = DataSource().get_cpu_power_data()
+        table = DataSource().get_cpu_power_data()  # type: ignore[no-untyped-call]
         match = tdp._get_matching_cpu(model, table)
         if match:
             watts = float(table[table["Name"] == match]["TDP"].values[0])

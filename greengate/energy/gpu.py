@@ -17,9 +17,10 @@ from greengate.measurement import Component, ComponentEnergy, TreeUsage
 
 def nvidia_driver_present() -> bool:
     """Cheap check before loading NVML at all (no driver, no GPU component)."""
-    return os.path.exists("/proc/driver/nvidia/version") or os.environ.get(
-        "GREENGATE_FORCE_NVML"
-    ) == "1"
+    return (
+        os.path.exists("/proc/driver/nvidia/version")
+        or os.environ.get("GREENGATE_FORCE_NVML") == "1"
+    )
 
 
 def load_nvml() -> ModuleType | None:
@@ -60,7 +61,8 @@ class NvmlGpu(EnergySource):
     def energy(self, usage: TreeUsage) -> ComponentEnergy:
         if self.error is None and self._start:
             try:
-                millijoules = sum(end - start for end, start in zip(self._read(), self._start))
+                now = self._read()
+                millijoules = sum(e - s for e, s in zip(now, self._start, strict=True))
             except Exception as e:
                 self.error = f"NVML read failed mid-run: {e}"
             else:
@@ -70,7 +72,10 @@ class NvmlGpu(EnergySource):
                     f"({names}), read before and after the command"
                 )
                 return ComponentEnergy(
-                    Component.GPU, millijoules / 1000 / JOULES_PER_KWH, "nvml-energy-counter", detail
+                    Component.GPU,
+                    millijoules / 1000 / JOULES_PER_KWH,
+                    "nvml-energy-counter",
+                    detail,
                 )
         return ComponentEnergy(Component.GPU, 0.0, "unavailable", self.error or "no reading")
 

@@ -16,7 +16,7 @@ class EnergySource(ABC):
 
     component: Component
 
-    def begin(self) -> None:
+    def begin(self) -> None:  # noqa: B027 - optional hook: most sources need no starting reading
         """Take a starting reading; the default source needs none."""
 
     @abstractmethod

@@ -45,4 +45,6 @@ class MemoryResidentPower(EnergySource):
             f"{gb:.3f} GB mean resident x {WATTS_PER_GB_MEMORY} W/GB (Cloud Carbon Footprint) "
             f"x {usage.wall_seconds:.2f} s"
         )
-        return ComponentEnergy(Component.MEMORY, joules / JOULES_PER_KWH, "rss-x-watts-per-gb", detail)
+        return ComponentEnergy(
+            Component.MEMORY, joules / JOULES_PER_KWH, "rss-x-watts-per-gb", detail
+        )

@@ -9,6 +9,7 @@ they had used by then is read once from /proc and added.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -76,10 +77,8 @@ class _SignalForwarder:
         if self.received is None:
             self.received = signum
         if self.pid is not None and not _terminal_already_delivered(signum):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signum)
-            except ProcessLookupError:
-                pass
 
 
 def _terminal_already_delivered(signum: int) -> bool:
