@@ -31,9 +31,10 @@ from greengate.verdict_json import verdict_to_json
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-GITHUB_EXAMPLE = ROOT / "examples" / "github-workflow.yml"
+# Every GitHub workflow among the examples is checked like the project's own.
+GITHUB_EXAMPLES = sorted((ROOT / "examples").glob("github-workflow*.yml"))
 EXAMPLES = {
-    "github": GITHUB_EXAMPLE,
+    "github": ROOT / "examples" / "github-workflow.yml",
     "gitlab": ROOT / "examples" / ".gitlab-ci.yml",
     "azure": ROOT / "examples" / "azure-pipelines.yml",
     "jenkins": ROOT / "examples" / "Jenkinsfile",
@@ -63,7 +64,7 @@ def all_steps(document: Any) -> Iterator[dict[str, Any]]:
         yield from job.get("steps", [])
 
 
-GITHUB_FILES = [ROOT / "action.yml", *WORKFLOWS, GITHUB_EXAMPLE]
+GITHUB_FILES = [ROOT / "action.yml", *WORKFLOWS, *GITHUB_EXAMPLES]
 
 # --- published validators --------------------------------------------------------------------
 
@@ -71,7 +72,7 @@ GITHUB_FILES = [ROOT / "action.yml", *WORKFLOWS, GITHUB_EXAMPLE]
 @pytest.mark.parametrize(
     ("schema", "path"),
     [("vendor.github-actions", ROOT / "action.yml")]
-    + [("vendor.github-workflows", p) for p in [*WORKFLOWS, GITHUB_EXAMPLE]]
+    + [("vendor.github-workflows", p) for p in [*WORKFLOWS, *GITHUB_EXAMPLES]]
     + [("vendor.gitlab-ci", EXAMPLES["gitlab"]), ("vendor.azure-pipelines", EXAMPLES["azure"])],
     ids=lambda x: x if isinstance(x, str) else x.name,
 )
@@ -102,7 +103,7 @@ def test_zizmor_has_no_findings() -> None:
 def test_actionlint_has_no_findings() -> None:
     # Workflows only: actionlint reads action.yml through the `uses: ./` steps and checks
     # their inputs against it.
-    files = [str(p.relative_to(ROOT)) for p in [*WORKFLOWS, GITHUB_EXAMPLE]]
+    files = [str(p.relative_to(ROOT)) for p in [*WORKFLOWS, *GITHUB_EXAMPLES]]
     done = run_tool(str(tool("actionlint")), *files)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -149,7 +150,7 @@ def test_actions_are_pinned_by_commit_sha(path: Path) -> None:
         assert SHA_PIN.fullmatch(uses), uses
 
 
-@pytest.mark.parametrize("path", [*WORKFLOWS, GITHUB_EXAMPLE], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*WORKFLOWS, *GITHUB_EXAMPLES], ids=lambda p: p.name)
 def test_workflows_grant_nothing_by_default_and_keep_no_credentials(path: Path) -> None:
     workflow = load(path)
     assert workflow["permissions"] == {}
