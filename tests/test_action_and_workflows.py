@@ -22,9 +22,11 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from factories import failing_verdict, passing_verdict, warning_verdict
 
 from greengate.ci_templates import CI_KINDS, render, write_ci_snippet
+from greengate.cli import cli
 from greengate.errors import UsageError
 from greengate.verdict_json import verdict_to_json
 
@@ -675,3 +677,35 @@ def test_outside_a_repository_snippets_go_beside_the_policy(tmp_path: Path) -> N
     policy = tmp_path / "greengate.yml"
     path = write_ci_snippet("github", str(policy))
     assert Path(path).resolve() == tmp_path / ".github" / "workflows" / "greengate.yml"
+
+
+def test_init_ci_through_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(cli, ["init", "--ci", "github"])
+    assert first.exit_code == 0, first.output
+    assert "wrote github pipeline .github/workflows/greengate.yml" in first.output
+    assert Path("greengate.yml").is_file()
+    # The project has its policy now: --ci adds only the pipeline, never touching the policy.
+    policy = Path("greengate.yml").read_text(encoding="utf-8")
+    second = CliRunner().invoke(cli, ["init", "--ci", "jenkins"])
+    assert second.exit_code == 0, second.output
+    assert Path("Jenkinsfile.greengate").is_file()
+    assert Path("greengate.yml").read_text(encoding="utf-8") == policy
+    again = CliRunner().invoke(cli, ["init", "--ci", "github"])
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert CliRunner().invoke(cli, ["init", "--ci", "circleci"]).exit_code == 2
+
+
+def test_validate_takes_every_file_the_pre_commit_hook_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()
+    Path("greengate.yml").write_text(POLICY)
+    Path("a/greengate.yml").write_text(POLICY)
+    ok = CliRunner().invoke(cli, ["validate", "greengate.yml", "a/greengate.yml"])
+    assert ok.exit_code == 0, ok.output
+    Path("a/greengate.yml").write_text("version: 1\nbudgets: []\n")
+    bad = CliRunner().invoke(cli, ["validate", "greengate.yml", "a/greengate.yml"])
+    assert bad.exit_code == 2 and "a/greengate.yml" in bad.output

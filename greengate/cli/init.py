@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from greengate.ci_templates import CI_KINDS, ci_snippet
 from greengate.cli.errors import handle_errors
 from greengate.scaffold import NewFile, starter_policy, write_new_files
 
 
-def _files(policy_path: str) -> list[NewFile]:
-    """What ``init`` creates; an option for a CI system would append its pipeline file here."""
-    return [NewFile(policy_path, starter_policy(policy_path), "starter policy")]
+def _files(policy_path: str, ci: str | None) -> list[NewFile]:
+    """What ``init`` creates: the policy, and with ``--ci`` the pipeline file for that CI."""
+    if ci is not None and os.path.isfile(policy_path):
+        return [ci_snippet(ci, policy_path)]  # a pipeline for the policy the project has
+    files = [NewFile(policy_path, starter_policy(policy_path), "starter policy")]
+    if ci is not None:
+        files.append(ci_snippet(ci, policy_path))
+    return files
 
 
 @click.command("init")
 @click.argument("path", default="greengate.yml", metavar="[PATH]")
+@click.option(
+    "--ci",
+    type=click.Choice(list(CI_KINDS)),
+    help="Also write a pipeline running greengate for this CI (docs/ci.md).",
+)
 @click.pass_context
-def command(ctx: click.Context, path: str) -> None:
+def command(ctx: click.Context, path: str, ci: str | None) -> None:
     """Write a commented starter policy to PATH (default greengate.yml).
 
-    Refuses to overwrite an existing file (exit code 2).
+    With --ci, also the pipeline for that CI (only the pipeline when PATH exists): GitHub's
+    in .github/workflows of the repository, the others beside the policy. Refuses to
+    overwrite an existing file (exit code 2).
     """
     with handle_errors(debug=bool((ctx.find_root().obj or {}).get("debug"))):
-        files = _files(path)
+        files = _files(path, ci)
         write_new_files(files)
         for new in files:
             click.echo(f"wrote {new.what} {new.path}")

@@ -1,6 +1,8 @@
-"""``greengate validate [POLICY]``: check a policy file and say what it would do."""
+"""``greengate validate [POLICY]...``: check policy files and say what they would do."""
 
 from __future__ import annotations
+
+import os
 
 import click
 
@@ -12,26 +14,34 @@ from greengate.policy.loader import load_policy
 
 
 @click.command("validate")
-@click.argument("policy", default="greengate.yml", envvar="GREENGATE_POLICY", metavar="[POLICY]")
+# Several files for the pre-commit hook, which passes every changed policy at once.
+@click.argument("policies", nargs=-1, metavar="[POLICY]...")
 @click.option("--job", metavar="NAME", help="Also say which rule a run of job NAME gets.")
 @click.option("--branch", metavar="NAME", help="Also say which rule a run on branch NAME gets.")
 @click.pass_context
-def command(ctx: click.Context, policy: str, job: str | None, branch: str | None) -> None:
-    """Check POLICY (default greengate.yml, or $GREENGATE_POLICY) and describe it.
+def command(
+    ctx: click.Context, policies: tuple[str, ...], job: str | None, branch: str | None
+) -> None:
+    """Check each POLICY (default greengate.yml, or $GREENGATE_POLICY) and describe it.
 
     Exit code: 0 valid, 2 invalid (each problem named by file, line, column and key).
     """
     # Handled here as well as in main() so the exit code is the same under click's runner.
     with handle_errors(debug=bool((ctx.find_root().obj or {}).get("debug"))):
-        loaded = load_policy(policy)
-        # An unknown country or region must fail here too, not first in CI.
-        try:
-            grid = OfflineIntensity().intensity(loaded.defaults.grid)
-        except UsageError as e:
-            raise PolicyError(e.message, file=policy, key_path="defaults", hint=e.hint) from None
-        for line in describe_policy(loaded):
-            click.echo(line)
-        year = f", {grid.year}" if grid.year else ""
-        click.echo(f"grid intensity: {grid.g_per_kwh:.4g} g CO2e/kWh ({grid.source}{year})")
-        if job is not None or branch is not None:
-            click.echo(describe_match(loaded, job, branch))
+        # Read by hand: click would split a nargs=-1 argument's variable at whitespace.
+        default = os.environ.get("GREENGATE_POLICY") or "greengate.yml"
+        for policy in policies or (default,):
+            loaded = load_policy(policy)
+            # An unknown country or region must fail here too, not first in CI.
+            try:
+                grid = OfflineIntensity().intensity(loaded.defaults.grid)
+            except UsageError as e:
+                raise PolicyError(
+                    e.message, file=policy, key_path="defaults", hint=e.hint
+                ) from None
+            for line in describe_policy(loaded):
+                click.echo(line)
+            year = f", {grid.year}" if grid.year else ""
+            click.echo(f"grid intensity: {grid.g_per_kwh:.4g} g CO2e/kWh ({grid.source}{year})")
+            if job is not None or branch is not None:
+                click.echo(describe_match(loaded, job, branch))
