@@ -2,10 +2,12 @@
 
     python bench/accuracy.py [--runs 1] [--workloads fanout,single,orphan,memory,sleep]
 
-Each workload (bench/workloads.py) records its own processes' CPU time from inside. The same
-workload then runs under ``greengate run`` and under ``codecarbon monitor --offline``; greengate's
-CPU-seconds come from its verdict, codecarbon's are implied by its CPU energy at its own
-per-thread power (its TDP over the visible threads, as its process mode computes it).
+Ground truth: the workload (bench/workloads.py) runs bare, with this script as the child
+subreaper reaping every descendant, orphans included, and summing the kernel's rusage. The
+same workload then runs under ``greengate run`` and under ``codecarbon monitor --offline``;
+greengate's CPU-seconds come from its verdict, codecarbon's are implied by its CPU energy at
+its own per-thread power (its TDP over the visible threads, as its process mode computes it).
+Each figure is the median over --runs runs.
 """
 
 from __future__ import annotations
@@ -18,13 +20,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from common import CODECARBON, GREENGATE, ROOT, cleanup, median, timed, workdir
+from common import CODECARBON, GREENGATE, ROOT, cleanup, median, timed, tree_cpu, workdir
 
 WORKLOADS = ROOT / "bench" / "workloads.py"
-
-
-def truth(directory: Path) -> float:
-    return sum(float(p.read_text()) for p in directory.iterdir())
 
 
 def fresh(d: Path, name: str) -> Path:
@@ -59,10 +57,8 @@ def main() -> None:
         for name in args.workloads.split(","):
             rows: list[tuple[float, float, float, float, float]] = []
             for _ in range(args.runs):
-                env["BENCH_TRUTH_DIR"] = str(fresh(d, "truth-bare"))
-                bare_wall, _, _ = timed([sys.executable, str(WORKLOADS), name], d, env)
+                bare_wall, true_cpu = tree_cpu([sys.executable, str(WORKLOADS), name], d, env)
 
-                env["BENCH_TRUTH_DIR"] = str(fresh(d, "truth-gg"))
                 verdict = d / "v.json"
                 wall, cpu, _ = timed(
                     [
@@ -79,10 +75,8 @@ def main() -> None:
                     d,
                     env,
                 )
-                true_gg = truth(Path(env["BENCH_TRUTH_DIR"]))
                 gg_cpu = json.loads(verdict.read_text())["measurement"]["usage"]["cpu_s"]
 
-                env["BENCH_TRUTH_DIR"] = str(fresh(d, "truth-cc"))
                 cc_dir = fresh(d, "cc")
                 timed(
                     [
@@ -99,12 +93,11 @@ def main() -> None:
                     cc_dir,
                     env,
                 )
-                true_cc = truth(Path(env["BENCH_TRUTH_DIR"]))
                 with open(cc_dir / "emissions.csv", newline="") as f:
                     last = list(csv.DictReader(f))[-1]
                 cc_cpu = float(last["cpu_energy"]) * 3.6e6 / watts
                 rows.append(
-                    (true_gg, gg_cpu / true_gg, cc_cpu / true_cc, wall - bare_wall, cpu - gg_cpu)
+                    (true_cpu, gg_cpu / true_cpu, cc_cpu / true_cpu, wall - bare_wall, cpu - gg_cpu)
                 )
             print(
                 f"{name:8s} {median([r[0] for r in rows]):11.2f} "

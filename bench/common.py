@@ -44,6 +44,32 @@ def timed(
     return time.perf_counter() - start, ru.ru_utime + ru.ru_stime, proc.returncode
 
 
+def tree_cpu(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Ground truth: run argv bare with this process as the child subreaper, reap every
+    descendant (orphans included) and sum the kernel's rusage. Returns (wall, CPU-seconds)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    cpu = 0.0
+    wall = 0.0
+    while True:
+        try:
+            pid, _, ru = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        cpu += ru.ru_utime + ru.ru_stime
+        if pid == proc.pid:
+            wall = time.perf_counter() - start
+    proc.returncode = 0
+    libc.prctl(36, 0, 0, 0, 0)
+    return wall, cpu
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 

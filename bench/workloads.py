@@ -1,10 +1,9 @@
-"""Benchmark workloads with their own ground truth.
-
-Every process of a workload writes the CPU time it used (``os.times()``: user + system of
-itself, not its children) to ``$BENCH_TRUTH_DIR/<pid>`` just before it exits; the sum over
-the files is the tree's true CPU-seconds, measured from inside, independently of any tool.
+"""Benchmark workloads: the process-tree shapes a CI job has.
 
     python bench/workloads.py fanout|single|orphan|sleep|memory
+
+Ground truth is taken from outside (bench/common.py ``tree_cpu``: the kernel's rusage of every
+descendant, reaped by a subreaper), so the workloads record nothing themselves.
 """
 
 from __future__ import annotations
@@ -13,14 +12,6 @@ import os
 import subprocess
 import sys
 import time
-
-
-def _record() -> None:
-    directory = os.environ.get("BENCH_TRUTH_DIR")
-    if directory:
-        t = os.times()
-        with open(os.path.join(directory, str(os.getpid())), "w") as f:
-            f.write(f"{t.user + t.system}\n")
 
 
 def burn(seconds: float) -> None:
@@ -34,10 +25,7 @@ def burn(seconds: float) -> None:
 def fanout(children: int = 60, each: float = 0.05, parallel: int = 2) -> None:
     """Many short-lived CPU-bound children, ``parallel`` at a time, as a test runner spawns."""
     here = os.path.dirname(os.path.abspath(__file__))
-    code = (
-        f"import sys; sys.path.insert(0, {here!r}); import workloads as w; "
-        f"w.burn({each}); w._record()"
-    )
+    code = f"import sys; sys.path.insert(0, {here!r}); import workloads as w; w.burn({each})"
     running: list[subprocess.Popen[bytes]] = []
     for _ in range(children):
         running.append(subprocess.Popen([sys.executable, "-S", "-c", code]))
@@ -52,9 +40,7 @@ def orphan(burn_seconds: float = 1.0) -> None:
     if os.fork() == 0:
         if os.fork() == 0:
             burn(burn_seconds)
-            _record()
             os._exit(0)
-        _record()
         os._exit(0)
     os.wait()
     time.sleep(burn_seconds * 1.5 + 0.3)  # the orphan finishes before the command does
@@ -82,7 +68,6 @@ def main(name: str) -> None:
         memory()
     else:
         raise SystemExit(f"unknown workload {name!r}")
-    _record()
 
 
 if __name__ == "__main__":
