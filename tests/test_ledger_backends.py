@@ -186,6 +186,56 @@ def test_prune_keeps_the_rest_of_the_cut_day(ledger_url: str) -> None:
     assert spend.spends[0].runs == 1
 
 
+def test_export_rows_show_each_record_as_the_csv_does(ledger_url: str) -> None:
+    records = [
+        make_record(recorded_at=T0 + timedelta(microseconds=1234), commit="a"),
+        make_record(recorded_at=T0 + timedelta(seconds=1), commit="a", run_attempt="2"),
+        make_record(recorded_at=datetime(1969, 12, 31, 23, 59, 59, 500_000, timezone.utc)),
+        make_record(repository=None, workflow=None, job=None, branch=None, run_id=None),
+    ]
+    with open_ledger(ledger_url) as ledger:
+        for record in records:
+            ledger.append(record)
+        rows = list(ledger.export_rows())
+        stored = ledger.records()
+    expected = [
+        ("run", r.id, r.recorded_at.isoformat(), r.repository, r.workflow, r.job, r.branch,
+         r.commit, r.run_id, r.run_attempt, r.energy_kwh, r.emissions_kg,
+         r.intensity_g_per_kwh, r.status, str(r.rerun), r.source)
+        for r in stored
+    ]  # fmt: skip
+    # '' and None both print as an empty CSV cell.
+    assert [tuple(v or None for v in row) for row in rows] == [
+        tuple(v or None for v in row) for row in expected
+    ]
+    assert rows[0][2] == "1969-12-31T23:59:59.500000+00:00"
+    assert rows[3][14] == "True"  # same job and commit: a rerun
+
+
+def test_totals_per_repository_branch_and_job(ledger_url: str) -> None:
+    with open_ledger(ledger_url) as ledger:
+        ledger.insert_many(
+            [
+                make_record(),
+                make_record(rerun=True, emissions_kg=0.5),
+                make_record(job="lint"),
+                make_record(branch=None),  # unknown branch: its own group, counted once
+                make_record(recorded_at=T0 - timedelta(days=60), repository="acme/b"),
+            ]
+        )
+        found = ledger.totals(RecordFilter(since=T0 - timedelta(days=1)))
+    assert [(t.repository, t.branch, t.job, t.runs, t.reruns) for t in found] == [
+        ("acme/model", "?", None, 1, 0),
+        ("acme/model", "?", "train", 1, 0),
+        ("acme/model", None, None, 4, 1),  # sorted as "None", as exports always were
+        ("acme/model", "main", None, 3, 1),
+        ("acme/model", "main", "lint", 1, 0),
+        ("acme/model", "main", "train", 2, 1),
+    ]
+    assert (found[2].emissions_kg, found[2].rerun_emissions_kg) == (3.5, 0.5)
+    assert found[2].energy_kwh == 8.0
+
+
 # --- many processes at once -------------------------------------------------------------
 
 LIMIT_KG = 10.0

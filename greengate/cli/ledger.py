@@ -96,8 +96,11 @@ def export(location: str | None, form: str, period: str | None, output: str | No
     """Runs plus totals per repository, branch and job (location-based scope 2)."""
     with handle_errors(debug=False), open_from(location) as ledger:
         where = period_filter(period)
-        records = ledger.records(where)
-        text = to_csv(records) if form == "csv" else to_json(records, where.since, where.until)
+        if form == "csv":
+            text = to_csv(ledger.export_rows(where), ledger.totals(where))
+        else:
+            records = ledger.records(where)
+            text = to_json(records, ledger.totals(where), where.since, where.until)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as f:
             f.write(text)

@@ -9,12 +9,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from greengate.ledger.records import History, LedgerRecord, RegressionResult, WindowResult
+from greengate.ledger.records import (
+    History,
+    LedgerRecord,
+    RegressionResult,
+    Total,
+    WindowResult,
+)
 
 CSV_FIELDS = (
     "id",
@@ -33,20 +38,6 @@ CSV_FIELDS = (
     "rerun",
     "source",
 )
-
-
-@dataclass(frozen=True)
-class Total:
-    """Sums for one group of records (a repository, a branch of it, a job of it)."""
-
-    repository: str | None
-    branch: str | None
-    job: str | None
-    runs: int
-    reruns: int
-    energy_kwh: float
-    emissions_kg: float
-    rerun_emissions_kg: float
 
 
 def _window(w: WindowResult) -> dict[str, Any]:
@@ -90,28 +81,6 @@ def history_to_dict(h: History) -> dict[str, Any]:
     }
 
 
-def totals(records: Iterable[LedgerRecord]) -> list[Total]:
-    """Totals per repository, per (repository, branch) and per (repository, branch, job)."""
-    sums: dict[tuple[str | None, str | None, str | None], list[float]] = {}
-    for r in records:
-        for group in ((r.repository, None, None), (r.repository, r.branch, None)):
-            _add(sums, group, r)
-        _add(sums, (r.repository, r.branch, r.job), r)
-    return [
-        Total(repo, branch, job, int(s[0]), int(s[1]), s[2], s[3], s[4])
-        for (repo, branch, job), s in sorted(sums.items(), key=lambda kv: tuple(map(str, kv[0])))
-    ]
-
-
-def _add(sums: dict[Any, list[float]], group: Any, r: LedgerRecord) -> None:
-    s = sums.setdefault(group, [0, 0, 0.0, 0.0, 0.0])
-    s[0] += 1
-    s[1] += r.rerun
-    s[2] += r.energy_kwh
-    s[3] += r.emissions_kg
-    s[4] += r.emissions_kg if r.rerun else 0.0
-
-
 def _row(r: LedgerRecord) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -132,39 +101,17 @@ def _row(r: LedgerRecord) -> dict[str, Any]:
     }
 
 
-def _values(r: LedgerRecord) -> tuple[Any, ...]:
-    # Positional, in CSV_FIELDS order: csv.writer on tuples is several times DictWriter's speed.
-    return (
-        "run",
-        r.id,
-        r.recorded_at.isoformat(),
-        r.repository,
-        r.workflow,
-        r.job,
-        r.branch,
-        r.commit,
-        r.run_id,
-        r.run_attempt,
-        r.energy_kwh,
-        r.emissions_kg,
-        r.intensity_g_per_kwh,
-        r.status,
-        r.rerun,
-        r.source,
-    )
-
-
-def to_csv(records: list[LedgerRecord]) -> str:
-    """One row per run, then one ``total`` row per repository/branch/job group.
+def to_csv(rows: Iterable[Sequence[Any]], totals: Iterable[Total]) -> str:
+    """One row per run (as Ledger.export_rows gives them), then one ``total`` row per group.
 
     A total row puts its run count in ``run_id`` and its rerun count in ``rerun``.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("row", *CSV_FIELDS))
-    writer.writerows(map(_values, records))
+    writer.writerows(rows)  # straight from the cursor: no object per run
     blank: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
-    for t in totals(records):
+    for t in totals:
         row = {**blank, "repository": t.repository, "branch": t.branch, "job": t.job}
         row.update(run_id=t.runs, energy_kwh=t.energy_kwh, emissions_kg=t.emissions_kg)
         row.update(rerun=t.reruns)
@@ -172,7 +119,12 @@ def to_csv(records: list[LedgerRecord]) -> str:
     return out.getvalue()
 
 
-def to_json(records: list[LedgerRecord], since: datetime | None, until: datetime | None) -> str:
+def to_json(
+    records: list[LedgerRecord],
+    totals: Iterable[Total],
+    since: datetime | None,
+    until: datetime | None,
+) -> str:
     """Runs and totals as one JSON document, with the period and the accounting basis."""
     document = {
         "period": {
@@ -181,7 +133,7 @@ def to_json(records: list[LedgerRecord], since: datetime | None, until: datetime
         },
         "basis": "scope 2, location-based: each run's energy x its grid's average intensity",
         "units": {"energy": "kWh", "emissions": "kg CO2e"},
-        "totals": [t.__dict__ for t in totals(records)],
+        "totals": [t.__dict__ for t in totals],
         "runs": [_row(r) for r in records],
     }
     return json.dumps(document, indent=2) + "\n"

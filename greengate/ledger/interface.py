@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from greengate.errors import GreengateError
 from greengate.ledger.records import (
@@ -14,6 +15,7 @@ from greengate.ledger.records import (
     BaselineQuery,
     LedgerRecord,
     RecordFilter,
+    Total,
     WindowQuery,
     WindowSpend,
 )
@@ -51,6 +53,14 @@ class Ledger(ABC):
     @abstractmethod
     def records(self, where: RecordFilter | None = None) -> list[LedgerRecord]:
         """Records matching the filter, oldest first (newest ``limit`` when a limit is set)."""
+
+    @abstractmethod
+    def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:
+        """Matching records as export rows (``run``, then CSV_FIELDS as text), oldest first."""
+
+    @abstractmethod
+    def totals(self, where: RecordFilter | None = None) -> list[Total]:
+        """Sums of the matching records per repository, branch and job, computed in SQL."""
 
     @abstractmethod
     def insert_many(self, records: Sequence[LedgerRecord]) -> int:

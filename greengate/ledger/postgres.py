@@ -14,10 +14,21 @@ from greengate.ledger.records import (
     BaselineQuery,
     LedgerRecord,
     RecordFilter,
+    Total,
     WindowQuery,
     WindowSpend,
 )
-from greengate.ledger.rows import COLUMNS, from_row, key, select_sql, to_row, utc
+from greengate.ledger.rows import (
+    COLUMNS,
+    export_sql,
+    from_row,
+    key,
+    select_sql,
+    to_row,
+    totals_from_rows,
+    totals_sql,
+    utc,
+)
 
 try:
     import psycopg
@@ -50,6 +61,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATION_LOCK = 0x67726E67  # advisory lock id: one process migrates, the others wait
+
+
+# recorded_at as datetime.isoformat() shows it in UTC (microseconds only when there are any).
+_UTC = "(recorded_at AT TIME ZONE 'UTC')"
+ISO_TIME = (
+    f"to_char({_UTC}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', {_UTC}) "
+    f"= {_UTC} THEN '' ELSE to_char({_UTC}, '.US') END || '+00:00'"
+)
 
 
 def _redacted(url: str) -> str:
@@ -152,6 +171,19 @@ class PostgresLedger(Ledger):
         """Matching records, oldest first."""
         sql, params = select_sql(where or RecordFilter(), "%s", utc)
         return [from_row(r, utc(r[1])) for r in self._read(sql, params)]
+
+    def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:
+        """Rows straight from the cursor, formatted by PostgreSQL."""
+        sql, params = export_sql(where or RecordFilter(), "%s", utc, ISO_TIME)
+        try:
+            with self._db.transaction():
+                yield from self._db.execute(sql, params)
+        except psycopg.Error as e:
+            raise self._error("read", e) from e
+
+    def totals(self, where: RecordFilter | None = None) -> list[Total]:
+        """One GROUP BY per level."""
+        return totals_from_rows(self._read(*totals_sql(where or RecordFilter(), "%s", utc)))
 
     def insert_many(self, records: Sequence[LedgerRecord]) -> int:
         """Insert in one transaction."""

@@ -41,6 +41,24 @@ class RecordFilter:
 
 
 @dataclass(frozen=True)
+class Total:
+    """Sums for one group of records (a repository, a branch of it, a job of it).
+
+    None means the level sums over every value (a repository's total has branch None);
+    ``?`` is a value the records did not know, kept apart from the level above it.
+    """
+
+    repository: str | None
+    branch: str | None
+    job: str | None
+    runs: int
+    reruns: int
+    energy_kwh: float
+    emissions_kg: float
+    rerun_emissions_kg: float
+
+
+@dataclass(frozen=True)
 class WindowQuery:
     """How much a branch has spent since ``since``: the input of a cumulative check."""
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from greengate.ledger.records import LedgerRecord, RecordFilter
+from greengate.ledger.records import LedgerRecord, RecordFilter, Total
 
 # Order of the ``runs`` table's columns as the backends read and write them.
 COLUMNS = (
@@ -94,10 +94,9 @@ def day_of(moment: datetime) -> str:
     return utc(moment).date().isoformat()
 
 
-def select_sql(
+def _conditions(
     where: RecordFilter, mark: str, time: Callable[[datetime], Any]
 ) -> tuple[str, tuple[Any, ...]]:
-    """The SELECT for a filter, oldest first; ``mark`` is the backend's placeholder."""
     clauses: list[str] = []
     params: list[Any] = []
     for column in ("repository", "branch", "job"):
@@ -111,10 +110,71 @@ def select_sql(
     if where.until is not None:
         clauses.append(f"recorded_at < {mark}")
         params.append(time(where.until))
-    sql = f"SELECT {SELECT_COLUMNS} FROM runs"
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def select_sql(
+    where: RecordFilter, mark: str, time: Callable[[datetime], Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT for a filter, oldest first; ``mark`` is the backend's placeholder."""
+    condition, params = _conditions(where, mark, time)
+    sql = f"SELECT {SELECT_COLUMNS} FROM runs{condition}"
     if where.limit is not None:
         newest = f"{sql} ORDER BY recorded_at DESC, id DESC LIMIT {int(where.limit)}"
         sql = f"SELECT * FROM ({newest}) AS newest"
-    return sql + " ORDER BY recorded_at, id", tuple(params)
+    return sql + " ORDER BY recorded_at, id", params
+
+
+def export_sql(
+    where: RecordFilter, mark: str, time: Callable[[datetime], Any], iso_time: str
+) -> tuple[str, tuple[Any, ...]]:
+    """The SELECT of export rows (``run`` then greengate.ledger.export.CSV_FIELDS), oldest first.
+
+    The database formats every value as the CSV shows it (``iso_time``: the backend's
+    expression for ``recorded_at`` as ``datetime.isoformat``), so an export of 100,000
+    rows builds no Python object per row (docs/history.md, Performance).
+    """
+    condition, params = _conditions(where, mark, time)
+    columns = (
+        f"'run', id, {iso_time}, repository, workflow, job, branch, commit_sha, run_id, "
+        "run_attempt, energy_kwh, emissions_kg, intensity_g_per_kwh, status, "
+        "CASE WHEN rerun THEN 'True' ELSE 'False' END, source"
+    )
+    return f"SELECT {columns} FROM runs{condition} ORDER BY recorded_at, id", params
+
+
+def totals_sql(
+    where: RecordFilter, mark: str, time: Callable[[datetime], Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """Sums per (repository, branch, job): one GROUP BY, the levels above are rolled up."""
+    condition, params = _conditions(where, mark, time)
+    sql = (
+        "SELECT repository, branch, job, COUNT(*), SUM(CASE WHEN rerun THEN 1 ELSE 0 END), "
+        "SUM(energy_kwh), SUM(emissions_kg), SUM(CASE WHEN rerun THEN emissions_kg ELSE 0.0 END) "
+        f"FROM runs{condition} GROUP BY repository, branch, job ORDER BY repository, branch, job"
+    )
+    return sql, params
+
+
+def totals_from_rows(rows: Sequence[Sequence[Any]]) -> list[Total]:
+    """Totals per job from totals_sql's rows, plus their branch and repository totals.
+
+    In the export's order (by repository, branch, job). A value the records did not know
+    ('' as stored) shows as ``?``, so its group stays apart from the level above it, which
+    has None there.
+    """
+    sums: dict[tuple[str | None, str | None, str | None], list[float]] = {}
+    for repository, branch, job, *figures in rows:
+        repository, branch, job = repository or "?", branch or "?", job or "?"
+        for group in (
+            (repository, None, None),
+            (repository, branch, None),
+            (repository, branch, job),
+        ):
+            s = sums.setdefault(group, [0, 0, 0.0, 0.0, 0.0])
+            for i, figure in enumerate(figures):
+                s[i] += figure
+    return [
+        Total(*group, int(s[0]), int(s[1]), float(s[2]), float(s[3]), float(s[4]))
+        for group, s in sorted(sums.items(), key=lambda kv: tuple(map(str, kv[0])))
+    ]

@@ -16,16 +16,20 @@ from greengate.ledger.records import (
     BaselineQuery,
     LedgerRecord,
     RecordFilter,
+    Total,
     WindowQuery,
     WindowSpend,
 )
 from greengate.ledger.rows import (
     COLUMNS,
     day_of,
+    export_sql,
     from_row,
     key,
     select_sql,
     to_row,
+    totals_from_rows,
+    totals_sql,
     utc,
 )
 
@@ -65,6 +69,15 @@ def _micros(moment: datetime) -> int:
 
 def _moment(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
+
+
+# recorded_at (microseconds) as datetime.isoformat() shows it in UTC; the floor keeps
+# times before 1970 right, where SQLite's / and % round towards zero.
+_FRACTION = "((recorded_at % 1000000) + 1000000) % 1000000"
+ISO_TIME = (
+    f"strftime('%Y-%m-%dT%H:%M:%S', (recorded_at - {_FRACTION}) / 1000000, 'unixepoch') "
+    f"|| CASE {_FRACTION} WHEN 0 THEN '' ELSE printf('.%06d', {_FRACTION}) END || '+00:00'"
+)
 
 
 def _path(location: str) -> str:
@@ -161,6 +174,18 @@ class SQLiteLedger(Ledger):
         """Matching records, oldest first."""
         sql, params = select_sql(where or RecordFilter(), "?", _micros)
         return [from_row(r, _moment(r[1])) for r in self._read(sql, params)]
+
+    def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:
+        """Rows straight from the cursor, formatted by SQLite."""
+        sql, params = export_sql(where or RecordFilter(), "?", _micros, ISO_TIME)
+        try:
+            yield from self._db.execute(sql, params)
+        except sqlite3.Error as e:
+            raise self._error("read", e) from e
+
+    def totals(self, where: RecordFilter | None = None) -> list[Total]:
+        """One GROUP BY per level."""
+        return totals_from_rows(self._read(*totals_sql(where or RecordFilter(), "?", _micros)))
 
     def insert_many(self, records: Sequence[LedgerRecord]) -> int:
         """Insert in one transaction."""
