@@ -17,6 +17,7 @@ import jsonschema
 
 from greengate.context import RunContext
 from greengate.judge import judge
+from greengate.ledger.records import History, RegressionResult, WindowResult
 from greengate.measurement import (
     Component,
     ComponentEnergy,
@@ -25,7 +26,7 @@ from greengate.measurement import (
     TreeUsage,
 )
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
-from greengate.verdict import CommandOutcome, Verdict
+from greengate.verdict import CommandOutcome, Status, Verdict
 from greengate.verdict_json import verdict_schema
 
 #: pinned so golden files do not change with each release
@@ -255,3 +256,32 @@ def assert_golden(relative: str, actual: str) -> None:
     with open(path, encoding="utf-8", newline="") as f:
         expected = f.read()
     assert actual == expected, f"output differs from {path}"
+
+
+def history_verdict() -> Verdict:
+    """A run charged to two windows (one over), 12 % above main's median, and a rerun."""
+    verdict = passing_verdict()
+    m = verdict.measurement
+    assert m is not None
+    since = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    windows = (
+        WindowResult("team budget", "feature/faster-tests", since, "emissions",
+                     12.1, 0.4, 50.0, "pass"),
+        WindowResult("feature/* per 30 days", "feature/faster-tests", since, "energy",
+                     99.5, m.energy_kwh, 99.5, "fail"),
+    )  # fmt: skip
+    regression = RegressionResult(
+        "unit-tests", "main", 10, 5, m.energy_kwh, m.energy_kwh / 1.12, 0.1 * m.energy_kwh / 1.12,
+        "fail",
+    )  # fmt: skip
+    history = History("/ci/ledger.db", 42, True, windows, regression)
+    return dataclasses.replace(
+        verdict,
+        status=Status.FAIL,
+        reasons=(
+            "window 'feature/* per 30 days' on feature/faster-tests: 99.5 kWh spent + 1.98 Wh "
+            "this run is over 99.5 kWh (0 Wh left since 2025-03-01)",
+            *verdict.reasons,
+        ),
+        history=history,
+    )

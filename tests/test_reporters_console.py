@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
 
 import pytest
-from factories import all_verdicts, assert_golden, failing_verdict, passing_verdict
+from factories import (
+    all_verdicts,
+    assert_golden,
+    failing_verdict,
+    history_verdict,
+    passing_verdict,
+)
 
+from greengate.ledger.records import History
 from greengate.progress import Progress
 from greengate.reporters.console import ConsoleReporter
 from greengate.reporters.interface import ReportTarget
@@ -124,3 +132,20 @@ def test_progress_line_stops_on_a_broken_stream() -> None:
     stream.close()
     line.update(_progress(1.0))  # ValueError on a closed stream: swallowed, then disabled
     assert line.enabled is False
+
+
+def test_history_shows_windows_regression_and_rerun() -> None:
+    _, err = _render(history_verdict())
+    assert_golden("console/history.txt", err)
+
+
+def test_history_without_anything_to_judge_adds_no_lines() -> None:
+    plain = passing_verdict()
+    recorded = dataclasses.replace(plain, history=History("/ci/ledger.db", 1))
+    assert _render(recorded) == _render(plain)
+
+
+def test_an_unusable_ledger_is_one_history_line() -> None:
+    broken = dataclasses.replace(passing_verdict(), history=History("x", problem="locked"))
+    _, err = _render(broken)
+    assert "  history   not checked: the ledger could not be used (locked)\n" in err

@@ -7,8 +7,16 @@ import io
 from pathlib import Path
 
 import pytest
-from factories import all_verdicts, assert_golden, failing_verdict, make_context, passing_verdict
+from factories import (
+    all_verdicts,
+    assert_golden,
+    failing_verdict,
+    history_verdict,
+    make_context,
+    passing_verdict,
+)
 
+from greengate.ledger.records import History
 from greengate.reporters.github import (
     GitHubReporter,
     annotation,
@@ -18,7 +26,7 @@ from greengate.reporters.github import (
     workflow_command,
 )
 from greengate.reporters.interface import ReportTarget
-from greengate.reporters.markdown import code, text
+from greengate.reporters.markdown import code, text, verdict_markdown
 from greengate.reporters.registry import build_reporters
 from greengate.verdict import Verdict
 
@@ -226,3 +234,15 @@ def test_registry_switches_github_on_inside_actions() -> None:
     names = [r.name for r in build_reporters((), target)]
     assert names == ["console", "github"]
     assert [r.name for r in build_reporters((), target, console=False)] == ["github"]
+
+
+def test_summary_shows_the_history(tmp_path: Path) -> None:
+    env = _github_env(tmp_path)
+    _run(history_verdict(), env)
+    assert_golden("github/history.summary.md", (tmp_path / "summary.md").read_text("utf-8"))
+
+
+def test_summary_without_history_to_judge_is_unchanged() -> None:
+    plain = passing_verdict()
+    recorded = dataclasses.replace(plain, history=History("/ci/ledger.db", 1))
+    assert verdict_markdown(recorded) == verdict_markdown(plain)

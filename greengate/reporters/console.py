@@ -9,6 +9,7 @@ from rich.text import Text
 
 from greengate.measurement import Measurement
 from greengate.reporters import figures
+from greengate.reporters.history_text import history_lines
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.policy_change_text import change_lines
 from greengate.verdict import CommandOutcome, LimitCheck, Status, Verdict
@@ -78,6 +79,10 @@ def _rows(v: Verdict, ascii_only: bool) -> list[tuple[str, Text]]:
         rows += _measurement_rows(v.measurement)
     for i, check in enumerate(v.checks):
         rows.append(("limits" if i == 0 else "", _limit(check, ascii_only)))
+    if v.history is not None:  # a ledger was used: windows, regression, rerun
+        emissions = v.measurement.emissions_kg if v.measurement else None
+        lines = history_lines(v.history, emissions)
+        rows += [("history" if i == 0 else "", Text(t)) for i, t in enumerate(lines)]
     if v.command is not None or v.measurement is not None:
         rows.append(_run_row(v.command, v.measurement))
     style = "red" if v.status in (Status.FAIL, Status.ERROR) else ""

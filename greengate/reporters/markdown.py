@@ -6,12 +6,20 @@ import re
 import shlex
 from typing import ClassVar
 
+from greengate.ledger.records import History
 from greengate.measurement import Component
 from greengate.reporters import figures
+from greengate.reporters.history_text import (
+    regression_text,
+    rerun_text,
+    window_figure,
+    window_left,
+    window_name,
+)
 from greengate.reporters.interface import Reporter
 from greengate.reporters.policy_change_text import limit_text
 from greengate.reporters.report_file import write_report_file
-from greengate.verdict import PolicyChange, Verdict
+from greengate.verdict import PolicyChange, Status, Verdict
 
 DEFAULT_PATH = "greengate-summary.md"
 _BAR_WIDTH = 10
@@ -53,6 +61,8 @@ def verdict_markdown(v: Verdict) -> str:
         lines.append("")
     if v.policy_change is not None:
         lines += _policy_change(v.policy_change)
+    if v.history is not None:
+        lines += _history(v.history, v.measurement.emissions_kg if v.measurement else None)
     lines += ["| | |", "| --- | --- |", *_detail_rows(v), ""]
     if v.reasons:
         lines += ["**Why**", "", *(f"- {text(r)}" for r in v.reasons), ""]
@@ -80,6 +90,34 @@ def _policy_change(c: PolicyChange) -> list[str]:
     if c.other:
         lines.append(f"| also differs | {', '.join(c.other)} | |")
     return [*lines, ""]
+
+
+def _history(h: History, this_run_kg: float | None) -> list[str]:
+    """Budget windows as a table, then the regression and the rerun (docs/history.md)."""
+    if not (h.problem or h.windows or h.regression or h.rerun):
+        return []  # recorded, with nothing to judge
+    lines = ["**History**", ""]
+    if h.problem is not None:
+        return [*lines, f"Not checked: the ledger could not be used ({text(h.problem)}).", ""]
+    if h.windows:
+        lines += [
+            "| Window | Spent | This run | Limit | Left | Status |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for w in h.windows:
+            lines.append(
+                f"| {text(window_name(w))} | {window_figure(w, w.spent)} "
+                f"| {window_figure(w, w.this_run)} | {window_figure(w, w.limit)} "
+                f"| {window_left(w)} | {figures.STATUS_EMOJI[Status(w.status)]} {w.status} |"
+            )
+        lines.append("")
+    if h.regression is not None:
+        r = h.regression
+        emoji = figures.STATUS_EMOJI[Status(r.status)]
+        lines += [f"- Regression: {text(regression_text(r))}: {emoji} {r.status}"]
+    if h.rerun:
+        lines += [f"- Rerun: {rerun_text(this_run_kg)}"]
+    return [*lines, ""] if lines[-1] else lines
 
 
 def _rule(label: str | None) -> str:
