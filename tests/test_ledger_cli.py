@@ -75,6 +75,19 @@ def test_import_codecarbon_csv_and_prune(tmp_path: Path) -> None:
     )
 
 
+def test_an_import_marks_no_reruns_as_codecarbon_has_no_commit(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    source = tmp_path / "emissions.csv"
+    source.write_text(
+        "timestamp,project_name,run_id,duration,emissions,energy_consumed\n"
+        "2026-07-02T10:00:00,train,r1,60,0.5,1.0\n"
+    )
+    for _ in range(2):  # the same row twice: nothing says it is the same work
+        greengate("ledger", "import", str(source), "--repository", "acme/model", ledger=db)
+    with open_ledger(str(db)) as ledger:
+        assert [(r.commit, r.rerun) for r in ledger.records()] == [(None, False)] * 2
+
+
 def test_import_refuses_another_csv(tmp_path: Path) -> None:
     source = tmp_path / "other.csv"
     source.write_text("a,b\n1,2\n")

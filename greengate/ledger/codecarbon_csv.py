@@ -23,7 +23,7 @@ def _record(row: Mapping[str, str], branch: str | None, repository: str | None) 
         job=row.get("project_name") or None,
         branch=branch,
         base_branch=None,
-        commit=None,
+        commit=None,  # not in codecarbon's CSV: an import cannot mark reruns
         run_id=row.get("run_id") or None,
         run_attempt=None,
         energy_kwh=energy,
