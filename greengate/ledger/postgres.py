@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from greengate.ledger.interface import Ledger, LedgerError, Settle
+from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import (
-    Appended,
-    BaselineQuery,
     LedgerRecord,
     RecordFilter,
-    Total,
     WindowQuery,
     WindowSpend,
 )
 from greengate.ledger.rows import (
     COLUMNS,
     export_sql,
-    from_row,
     key,
-    select_sql,
     to_row,
-    totals_from_rows,
-    totals_sql,
     utc,
 )
+from greengate.ledger.sql import SqlLedger
 
 try:
     import psycopg
@@ -80,8 +74,10 @@ def _redacted(url: str) -> str:
     return f"{scheme}://{user}@{host}"
 
 
-class PostgresLedger(Ledger):
+class PostgresLedger(SqlLedger):
     """A ledger in a PostgreSQL database; appends to a branch's windows are serialised."""
+
+    MARK = "%s"
 
     def __init__(self, url: str) -> None:
         self.location = _redacted(url)
@@ -130,47 +126,13 @@ class PostgresLedger(Ledger):
             else:
                 db.execute("UPDATE greengate_schema SET version = %s", (SCHEMA_VERSION,))
 
-    def append(
-        self,
-        record: LedgerRecord,
-        windows: Sequence[WindowQuery] = (),
-        settle: Settle | None = None,
-    ) -> Appended:
-        """Lock the branch's windows, read spends, mark a rerun, settle and insert."""
-        with self._write("append") as db:
-            if windows:
-                # One transaction-scoped lock per (repository, branch): two jobs charging the
-                # same windows queue here, so neither squeezes under the other's last kg.
-                db.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                    (f"{key(record.repository)}\n{key(record.branch)}",),
-                )
-            spends = tuple(_spend(db, w) for w in windows)
-            rerun = record.commit is not None and (
-                db.execute(
-                    "SELECT 1 FROM runs WHERE repository = %s AND job = %s AND commit_sha = %s "
-                    "LIMIT 1",
-                    (key(record.repository), key(record.job), record.commit),
-                ).fetchone()
-                is not None
-            )
-            final = settle(spends, rerun) if settle else record
-            stored = _insert(db, final, rerun or final.rerun)
-        return Appended(stored, spends)
-
-    def baseline(self, query: BaselineQuery) -> tuple[float, ...]:
-        """Energy of the newest passing, non-rerun runs (index runs_baseline)."""
-        rows = self._read(
-            "SELECT energy_kwh FROM runs WHERE repository = %s AND job = %s AND branch = %s "
-            "AND status IN ('pass', 'warn') AND NOT rerun ORDER BY recorded_at DESC LIMIT %s",
-            (key(query.repository), key(query.job), query.branch, query.runs),
+    def _lock_windows(self, db: psycopg.Connection[Any], record: LedgerRecord) -> None:
+        # One transaction-scoped lock per (repository, branch): two jobs charging the
+        # same windows queue here, so neither squeezes under the other's last kg.
+        db.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"{key(record.repository)}\n{key(record.branch)}",),
         )
-        return tuple(float(r[0]) for r in rows)
-
-    def records(self, where: RecordFilter | None = None) -> list[LedgerRecord]:
-        """Matching records, oldest first."""
-        sql, params = select_sql(where or RecordFilter(), "%s", utc)
-        return [from_row(r, utc(r[1])) for r in self._read(sql, params)]
 
     def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:
         """Rows straight from the cursor, formatted by PostgreSQL."""
@@ -180,17 +142,6 @@ class PostgresLedger(Ledger):
                 yield from self._db.execute(sql, params)
         except psycopg.Error as e:
             raise self._error("read", e) from e
-
-    def totals(self, where: RecordFilter | None = None) -> list[Total]:
-        """One GROUP BY per level."""
-        return totals_from_rows(self._read(*totals_sql(where or RecordFilter(), "%s", utc)))
-
-    def insert_many(self, records: Sequence[LedgerRecord]) -> int:
-        """Insert in one transaction."""
-        with self._write("import") as db:
-            for record in records:
-                _insert(db, record, record.rerun)
-        return len(records)
 
     def prune(self, before: datetime) -> int:
         """Delete old runs, and rebuild the totals of the cut day from the runs left."""
@@ -216,6 +167,20 @@ class PostgresLedger(Ledger):
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+    def _to_db_time(self, moment: datetime) -> datetime:
+        return utc(moment)
+
+    def _from_db_time(self, value: Any) -> datetime:
+        return utc(value)
+
+    def _spend(self, db: psycopg.Connection[Any], window: WindowQuery) -> WindowSpend:
+        return _spend(db, window)
+
+    def _insert(
+        self, db: psycopg.Connection[Any], record: LedgerRecord, rerun: bool
+    ) -> LedgerRecord:
+        return _insert(db, record, rerun)
 
 
 def _midnight(day: date) -> datetime:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from greengate.ledger.interface import Ledger, LedgerError, Settle
+from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import (
-    Appended,
-    BaselineQuery,
     LedgerRecord,
     RecordFilter,
-    Total,
     WindowQuery,
     WindowSpend,
 )
@@ -24,14 +21,11 @@ from greengate.ledger.rows import (
     COLUMNS,
     day_of,
     export_sql,
-    from_row,
     key,
-    select_sql,
     to_row,
-    totals_from_rows,
-    totals_sql,
     utc,
 )
+from greengate.ledger.sql import SqlLedger
 
 BUSY_TIMEOUT_S = 30.0  # parallel jobs queue for the write lock; one append takes milliseconds
 
@@ -84,8 +78,10 @@ def _path(location: str) -> str:
     return location[len("sqlite://") :] if location.startswith("sqlite://") else location
 
 
-class SQLiteLedger(Ledger):
+class SQLiteLedger(SqlLedger):
     """A ledger in one SQLite file; safe for parallel processes on one machine."""
+
+    MARK = "?"
 
     def __init__(self, location: str) -> None:
         self.location = _path(location)
@@ -140,41 +136,6 @@ class SQLiteLedger(Ledger):
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def append(
-        self,
-        record: LedgerRecord,
-        windows: Sequence[WindowQuery] = (),
-        settle: Settle | None = None,
-    ) -> Appended:
-        """Read spends, mark a rerun, settle and insert under the one write lock."""
-        with self._write("append") as db:
-            spends = tuple(_spend(db, w) for w in windows)
-            rerun = record.commit is not None and (
-                db.execute(
-                    "SELECT 1 FROM runs WHERE repository = ? AND job = ? AND commit_sha = ? "
-                    "LIMIT 1",
-                    (key(record.repository), key(record.job), record.commit),
-                ).fetchone()
-                is not None
-            )
-            final = settle(spends, rerun) if settle else record
-            stored = _insert(db, final, rerun or final.rerun)
-        return Appended(stored, spends)
-
-    def baseline(self, query: BaselineQuery) -> tuple[float, ...]:
-        """Energy of the newest passing, non-rerun runs (index runs_baseline)."""
-        rows = self._read(
-            "SELECT energy_kwh FROM runs WHERE repository = ? AND job = ? AND branch = ? "
-            "AND status IN ('pass', 'warn') AND rerun = 0 ORDER BY recorded_at DESC LIMIT ?",
-            (key(query.repository), key(query.job), query.branch, query.runs),
-        )
-        return tuple(float(r[0]) for r in rows)
-
-    def records(self, where: RecordFilter | None = None) -> list[LedgerRecord]:
-        """Matching records, oldest first."""
-        sql, params = select_sql(where or RecordFilter(), "?", _micros)
-        return [from_row(r, _moment(r[1])) for r in self._read(sql, params)]
-
     def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:
         """Rows straight from the cursor, formatted by SQLite."""
         sql, params = export_sql(where or RecordFilter(), "?", _micros, ISO_TIME)
@@ -182,17 +143,6 @@ class SQLiteLedger(Ledger):
             yield from self._db.execute(sql, params)
         except sqlite3.Error as e:
             raise self._error("read", e) from e
-
-    def totals(self, where: RecordFilter | None = None) -> list[Total]:
-        """One GROUP BY per level."""
-        return totals_from_rows(self._read(*totals_sql(where or RecordFilter(), "?", _micros)))
-
-    def insert_many(self, records: Sequence[LedgerRecord]) -> int:
-        """Insert in one transaction."""
-        with self._write("import") as db:
-            for record in records:
-                _insert(db, record, record.rerun)
-        return len(records)
 
     def prune(self, before: datetime) -> int:
         """Delete old runs, and the day totals of the days wholly before ``before``."""
@@ -219,6 +169,18 @@ class SQLiteLedger(Ledger):
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+    def _to_db_time(self, moment: datetime) -> int:
+        return _micros(moment)
+
+    def _from_db_time(self, value: Any) -> datetime:
+        return _moment(int(value))
+
+    def _spend(self, db: sqlite3.Connection, window: WindowQuery) -> WindowSpend:
+        return _spend(db, window)
+
+    def _insert(self, db: sqlite3.Connection, record: LedgerRecord, rerun: bool) -> LedgerRecord:
+        return _insert(db, record, rerun)
 
 
 def _spend(db: sqlite3.Connection, window: WindowQuery) -> WindowSpend:
