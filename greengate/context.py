@@ -31,7 +31,6 @@ def _first(env: Mapping[str, str], *names: str) -> str | None:
 
 
 def _strip_ref(ref: str | None) -> str | None:
-    # Azure and Jenkins give refs/heads/NAME or origin/NAME where GitHub gives NAME.
     if ref is None:
         return None
     for prefix in ("refs/heads/", "refs/tags/", "origin/"):
@@ -53,63 +52,67 @@ def ci_provider(env: Mapping[str, str]) -> str | None:
     return None
 
 
+# Each CI's variables for each RunContext field, first non-empty wins (REFERENCE.md section 2).
+_VARIABLES: dict[str, dict[str, tuple[str, ...]]] = {
+    "github": {
+        "job": ("GITHUB_JOB",),
+        "branch": ("GITHUB_HEAD_REF", "GITHUB_REF_NAME"),
+        "commit": ("GITHUB_SHA",),
+        "base_branch": ("GITHUB_BASE_REF",),
+        "repository": ("GITHUB_REPOSITORY",),
+        "workflow": ("GITHUB_WORKFLOW",),
+        "run_id": ("GITHUB_RUN_ID",),
+        "run_attempt": ("GITHUB_RUN_ATTEMPT",),
+    },
+    "gitlab": {
+        "job": ("CI_JOB_NAME",),
+        "branch": ("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME"),
+        "commit": ("CI_COMMIT_SHA",),
+        "base_branch": ("CI_MERGE_REQUEST_TARGET_BRANCH_NAME",),
+        "repository": ("CI_PROJECT_PATH",),
+        "workflow": ("CI_PIPELINE_NAME",),
+        "run_id": ("CI_PIPELINE_ID",),
+        "run_attempt": ("CI_JOB_ID",),
+    },
+    "azure": {
+        "job": ("SYSTEM_JOBNAME", "SYSTEM_JOBDISPLAYNAME"),
+        # Build.SourceBranchName is only the ref's last segment ("login" for
+        # refs/heads/feature/login), so the whole ref comes first.
+        "branch": (
+            "SYSTEM_PULLREQUEST_SOURCEBRANCH",
+            "BUILD_SOURCEBRANCH",
+            "BUILD_SOURCEBRANCHNAME",
+        ),
+        "commit": ("BUILD_SOURCEVERSION",),
+        "base_branch": ("SYSTEM_PULLREQUEST_TARGETBRANCH",),
+        "repository": ("BUILD_REPOSITORY_NAME",),
+        "workflow": ("BUILD_DEFINITIONNAME",),
+        "run_id": ("BUILD_BUILDID",),
+        "run_attempt": ("SYSTEM_JOBATTEMPT",),
+    },
+    "jenkins": {
+        "job": ("STAGE_NAME", "JOB_NAME"),
+        "branch": ("CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH"),
+        "commit": ("GIT_COMMIT",),
+        "base_branch": ("CHANGE_TARGET",),
+        "repository": ("JOB_NAME",),
+        "run_id": ("BUILD_NUMBER",),
+    },
+}
+# Fields given as refs (refs/heads/NAME, origin/NAME) where GitHub and GitLab give NAME.
+_REFS = {"azure": ("branch", "base_branch"), "jenkins": ("branch",)}
+
+
 def _from_ci(provider: str | None, env: Mapping[str, str]) -> RunContext:
-    if provider == "github":
-        return RunContext(
-            job=_first(env, "GITHUB_JOB"),
-            branch=_first(env, "GITHUB_HEAD_REF", "GITHUB_REF_NAME"),
-            commit=_first(env, "GITHUB_SHA"),
-            ci_provider=provider,
-            base_branch=_first(env, "GITHUB_BASE_REF"),
-            repository=_first(env, "GITHUB_REPOSITORY"),
-            workflow=_first(env, "GITHUB_WORKFLOW"),
-            run_id=_first(env, "GITHUB_RUN_ID"),
-            run_attempt=_first(env, "GITHUB_RUN_ATTEMPT"),
-        )
-    if provider == "gitlab":
-        return RunContext(
-            job=_first(env, "CI_JOB_NAME"),
-            branch=_first(env, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "CI_COMMIT_REF_NAME"),
-            commit=_first(env, "CI_COMMIT_SHA"),
-            ci_provider=provider,
-            base_branch=_first(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"),
-            repository=_first(env, "CI_PROJECT_PATH"),
-            workflow=_first(env, "CI_PIPELINE_NAME"),
-            run_id=_first(env, "CI_PIPELINE_ID"),
-            run_attempt=_first(env, "CI_JOB_ID"),
-        )
-    if provider == "azure":
-        return RunContext(
-            job=_first(env, "SYSTEM_JOBNAME", "SYSTEM_JOBDISPLAYNAME"),
-            # Build.SourceBranchName is only the ref's last segment ("login" for
-            # refs/heads/feature/login), so the whole ref comes first.
-            branch=_strip_ref(
-                _first(
-                    env,
-                    "SYSTEM_PULLREQUEST_SOURCEBRANCH",
-                    "BUILD_SOURCEBRANCH",
-                    "BUILD_SOURCEBRANCHNAME",
-                )
-            ),
-            commit=_first(env, "BUILD_SOURCEVERSION"),
-            ci_provider=provider,
-            base_branch=_strip_ref(_first(env, "SYSTEM_PULLREQUEST_TARGETBRANCH")),
-            repository=_first(env, "BUILD_REPOSITORY_NAME"),
-            workflow=_first(env, "BUILD_DEFINITIONNAME"),
-            run_id=_first(env, "BUILD_BUILDID"),
-            run_attempt=_first(env, "SYSTEM_JOBATTEMPT"),
-        )
-    if provider == "jenkins":
-        return RunContext(
-            job=_first(env, "STAGE_NAME", "JOB_NAME"),
-            branch=_strip_ref(_first(env, "CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH")),
-            commit=_first(env, "GIT_COMMIT"),
-            ci_provider=provider,
-            base_branch=_first(env, "CHANGE_TARGET"),
-            repository=_first(env, "JOB_NAME"),
-            run_id=_first(env, "BUILD_NUMBER"),
-        )
-    return RunContext()
+    if provider is None:
+        return RunContext()
+    refs = _REFS.get(provider, ())
+    fields = {
+        field: _strip_ref(value) if field in refs else value
+        for field, names in _VARIABLES[provider].items()
+        if (value := _first(env, *names)) is not None
+    }
+    return RunContext(ci_provider=provider, **fields)
 
 
 def _from_git(cwd: str | None) -> tuple[str | None, str | None]:
