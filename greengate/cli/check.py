@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from greengate.cli.gate_command import finish, reporters_for, settings_from
+from greengate.cli.gate_command import finish, reporters_for
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.gate import check_measurement, prepare
 from greengate.measurement_file import read_measurement
@@ -24,7 +24,7 @@ from greengate.measurement_file import read_measurement
 def command(measurement: str, **kwargs: Any) -> None:
     """Judge a measurement made elsewhere against the policy (same verdict and exit codes)."""
     options = build_gate_options(**kwargs)
-    settings = settings_from(options)
+    settings = options.settings
     prepared = prepare(settings, os.environ)
     reporters = reporters_for(options)
     result = check_measurement(read_measurement(measurement), settings, prepared)

@@ -8,23 +8,10 @@ import sys
 import click
 
 from greengate.cli.options import GateOptions
-from greengate.gate import GateResult, GateSettings
+from greengate.gate import GateResult
 from greengate.publish import publish
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.registry import build_reporters
-
-
-def settings_from(options: GateOptions) -> GateSettings:
-    """The core's settings from the CLI's options."""
-    return GateSettings(
-        policy=options.policy,
-        job=options.job,
-        branch=options.branch,
-        country=options.country,
-        intensity=options.intensity,
-        policy_from=options.policy_from,
-        violation_exit_code=options.violation_exit_code,
-    )
 
 
 def reporters_for(options: GateOptions) -> list[Reporter]:

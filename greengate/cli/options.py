@@ -8,23 +8,20 @@ from typing import Any, TypeVar
 
 import click
 
+from greengate.gate import GateSettings
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class GateOptions:
-    """The parsed options of a gating command: the one typed object the CLI builds."""
+    """The parsed options of a gating command: the core's settings, and what the CLI does
+    with the verdict (where to write it, which reporters, how loud)."""
 
-    policy: str
-    job: str | None
-    branch: str | None
+    settings: GateSettings
     verdict: str
-    country: str | None
-    intensity: float | None
     quiet: bool
-    violation_exit_code: int
     reports: tuple[str, ...]
-    policy_from: str | None  # git ref to read the policy from (trusted policy on PRs)
 
 
 def gate_options(f: F) -> F:
@@ -93,15 +90,18 @@ def gate_options(f: F) -> F:
 
 def build_gate_options(**kwargs: Any) -> GateOptions:
     """Collect the gate options out of click's keyword arguments."""
-    return GateOptions(
+    settings = GateSettings(
         policy=kwargs.pop("policy"),
         job=kwargs.pop("job"),
         branch=kwargs.pop("branch"),
-        verdict=kwargs.pop("verdict"),
         country=kwargs.pop("country"),
         intensity=kwargs.pop("intensity"),
-        quiet=kwargs.pop("quiet"),
-        violation_exit_code=kwargs.pop("violation_exit_code"),
-        reports=tuple(kwargs.pop("reports")),
         policy_from=kwargs.pop("policy_from"),
+        violation_exit_code=kwargs.pop("violation_exit_code"),
+    )
+    return GateOptions(
+        settings=settings,
+        verdict=kwargs.pop("verdict"),
+        quiet=kwargs.pop("quiet"),
+        reports=tuple(kwargs.pop("reports")),
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from greengate.cli.gate_command import finish, reporters_for, settings_from
+from greengate.cli.gate_command import finish, reporters_for
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.gate import prepare, run_command
 from greengate.reporters.progress_line import ProgressLine
@@ -28,7 +28,7 @@ def command(argv: tuple[str, ...], **kwargs: Any) -> None:
     could not measure.
     """
     options = build_gate_options(**kwargs)
-    settings = settings_from(options)
+    settings = options.settings
     prepared = prepare(settings, os.environ)
     reporters = reporters_for(options)
     progress = None if options.quiet else ProgressLine(sys.stderr)
