@@ -160,13 +160,9 @@ class PostgresLedger(SqlLedger):
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         try:
             with self._db.transaction():
-                return self._db.execute(sql, params).fetchall()
+                return list(self._db.execute(sql, params).fetchall())
         except psycopg.Error as e:
             raise self._error("read", e) from e
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
 
     def _to_db_time(self, moment: datetime) -> datetime:
         return utc(moment)

@@ -31,6 +31,11 @@ class SqlLedger(Ledger):
 
     #: the driver's parameter placeholder
     MARK: ClassVar[str]
+    _db: Any  # the open DB-API connection
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
 
     @abstractmethod
     def _write(self, doing: str) -> AbstractContextManager[Any]:

@@ -162,13 +162,9 @@ class SQLiteLedger(SqlLedger):
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         try:
-            return self._db.execute(sql, params).fetchall()
+            return list(self._db.execute(sql, params).fetchall())
         except sqlite3.Error as e:
             raise self._error("read", e) from e
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
 
     def _to_db_time(self, moment: datetime) -> int:
         return _micros(moment)
