@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -74,6 +75,24 @@ ISO_TIME = (
 )
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL (persistent once done), waiting out a concurrent switch.
+
+    The switch needs an exclusive lock and SQLite answers "database is locked" at once
+    instead of calling the busy handler, so processes that create a fresh ledger together
+    would fail; they retry for as long as any other lock is waited for.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _path(location: str) -> str:
     return location[len("sqlite://") :] if location.startswith("sqlite://") else location
 
@@ -90,7 +109,7 @@ class SQLiteLedger(SqlLedger):
             if parent:
                 os.makedirs(parent, exist_ok=True)
             self._db = sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(self._db)
             # WAL + NORMAL survives a killed process; only an OS crash may lose the last commit.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
