@@ -45,17 +45,20 @@ _LIMITS = ("max_emissions", "max_energy")
 
 
 @functools.cache
+def _schema_text() -> str:
+    return resources.files("greengate").joinpath("schemas/policy.schema.json").read_text("utf-8")
+
+
+@functools.cache
 def policy_schema() -> dict[str, Any]:
     """The policy JSON Schema shipped in the package (greengate/schemas/policy.schema.json)."""
-    text = resources.files("greengate").joinpath("schemas/policy.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(_schema_text())
     return schema
 
 
 def _valid_marker(data: Any) -> pathlib.Path:
     # repr keeps YAML's types apart (a date is not its string), so equal keys mean equal data.
-    schema = json.dumps(policy_schema(), sort_keys=True)
-    digest = hashlib.sha256((schema + "\0" + repr(data)).encode()).hexdigest()[:32]
+    digest = hashlib.sha256((_schema_text() + "\0" + repr(data)).encode()).hexdigest()[:32]
     return cache_dir() / "valid-policies" / digest
 
 
