@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -47,12 +48,12 @@ class _Totals:
     reaped: int = 0
     max_child_rss: int = 0
 
-    def add(self, ru: object) -> None:
-        self.user += ru.ru_utime  # type: ignore[attr-defined]
-        self.system += ru.ru_stime  # type: ignore[attr-defined]
+    def add(self, ru: resource.struct_rusage) -> None:
+        self.user += ru.ru_utime
+        self.system += ru.ru_stime
         # ru_maxrss is in KiB on Linux and bytes on macOS.
         scale = 1 if sys.platform == "darwin" else 1024
-        self.max_child_rss = max(self.max_child_rss, ru.ru_maxrss * scale)  # type: ignore[attr-defined]
+        self.max_child_rss = max(self.max_child_rss, ru.ru_maxrss * scale)
         self.reaped += 1
 
 
