@@ -148,7 +148,7 @@ def run_command(
             )
         measurement = Measurement(
             components=components,
-            pue=prepared.policy.defaults.pue,
+            pue=prepared.policy.defaults.pue or 1.0,
             intensity=prepared.intensity,
             usage=run.usage,
             notes=tuple(notes),

@@ -27,6 +27,25 @@ class TreeUsage:
         return self.user_seconds + self.system_seconds
 
 
+class Scope(str, Enum):
+    """What share of the machine a run is charged for (docs/energy.md)."""
+
+    PROCESS = "process"  # the command's tree: its CPU-seconds on the power curve
+    MACHINE = "machine"  # the whole (virtual) machine for the run's duration, idle included
+
+
+class Tier(str, Enum):
+    """How a component's energy was obtained, best first."""
+
+    COUNTER = "counter"  # a hardware energy counter: RAPL, NVML
+    PROFILE = "profile"  # a runner profile's utilisation power curve, scaled to the vCPUs
+    TDP = "tdp"  # codecarbon's TDP table, scaled by the socket's threads
+    DEFAULT = "default"  # codecarbon's constant for a CPU missing from its table
+    COEFFICIENT = "coefficient"  # a published per-unit coefficient (memory: W per GB)
+    IMPORTED = "imported"  # measured elsewhere (greengate check)
+    UNAVAILABLE = "unavailable"  # no figure: counted as zero, with the reason
+
+
 class Component(str, Enum):
     """A part of the machine whose energy is reported separately."""
 
@@ -43,6 +62,63 @@ class ComponentEnergy:
     kwh: float
     method: str  # short machine-readable id, e.g. "cpu-seconds-x-thread-power", "nvml-counter"
     detail: str  # the same in words, with its coefficients
+    tier: Tier = Tier.IMPORTED
+    low_kwh: float | None = None  # uncertainty band; None: no band known (same as kwh)
+    high_kwh: float | None = None
+    coefficients: tuple[tuple[str, float], ...] = ()  # named figures the estimate used
+    fallback: str | None = None  # why a better tier was not used, when one was tried
+
+    @property
+    def low(self) -> float:
+        return self.kwh if self.low_kwh is None else self.low_kwh
+
+    @property
+    def high(self) -> float:
+        return self.kwh if self.high_kwh is None else self.high_kwh
+
+
+@dataclass(frozen=True)
+class Embodied:
+    """The SCI ``M`` term: the hardware's manufacturing emissions charged to this run.
+
+    ``kg = total_kg x time_share x resource_share`` (SCI, ISO/IEC 21031:2024).
+    """
+
+    total_kg: float  # embodied emissions of the hardware the profile describes
+    lifetime_years: float
+    time_share: float  # run duration / lifetime
+    resource_share: float  # the run's share of that hardware
+    source: str
+    low_factor: float = 0.5  # the band, as factors of the central figure
+    high_factor: float = 1.5
+
+    @property
+    def kg(self) -> float:
+        return self.total_kg * self.time_share * self.resource_share
+
+    @property
+    def low_kg(self) -> float:
+        return self.kg * self.low_factor
+
+    @property
+    def high_kg(self) -> float:
+        return self.kg * self.high_factor
+
+
+@dataclass(frozen=True)
+class FunctionalUnit:
+    """SCI's ``R``: what the run produced, e.g. 412 tests (``--unit tests=412``)."""
+
+    name: str
+    count: float
+
+
+@dataclass(frozen=True)
+class PowerTimeline:
+    """Sampled power of the run, downsampled to a bounded number of equal buckets."""
+
+    interval_s: float  # width of each bucket
+    watts: tuple[float, ...]  # mean power in each bucket, oldest first
 
 
 @dataclass(frozen=True)
@@ -67,6 +143,12 @@ class Measurement:
         "greengate run"  # what produced it: "greengate run", "codecarbon emissions.csv", ...
     )
     notes: tuple[str, ...] = ()  # caveats a person should read (fallbacks, approximations)
+    scope: Scope | None = None  # None: imported, scope unknown
+    profile: str | None = None  # the runner profile the estimate used, if any
+    embodied: Embodied | None = None
+    include_embodied: bool = False  # budgets and emissions_kg count the embodied term
+    functional_unit: FunctionalUnit | None = None
+    timeline: PowerTimeline | None = None
 
     @property
     def it_energy_kwh(self) -> float:
@@ -79,8 +161,55 @@ class Measurement:
         return self.it_energy_kwh * self.pue
 
     @property
-    def emissions_kg(self) -> float:
+    def energy_low_kwh(self) -> float:
+        return sum(c.low for c in self.components) * self.pue
+
+    @property
+    def energy_high_kwh(self) -> float:
+        return sum(c.high for c in self.components) * self.pue
+
+    @property
+    def operational_kg(self) -> float:
+        """Emissions of the electricity (SCI's E x I), without the embodied term."""
         return self.energy_kwh * self.intensity.g_per_kwh / 1000.0
+
+    @property
+    def embodied_kg(self) -> float:
+        """The embodied term, counted or not (0.0 without a profile that knows it)."""
+        return self.embodied.kg if self.embodied is not None else 0.0
+
+    def _counted_embodied(self, which: str) -> float:
+        if not self.include_embodied or self.embodied is None:
+            return 0.0
+        return float(getattr(self.embodied, which))
+
+    @property
+    def emissions_kg(self) -> float:
+        """What budgets compare: operational, plus embodied when the policy includes it."""
+        return self.operational_kg + self._counted_embodied("kg")
+
+    @property
+    def emissions_low_kg(self) -> float:
+        g = self.intensity.g_per_kwh / 1000.0
+        return self.energy_low_kwh * g + self._counted_embodied("low_kg")
+
+    @property
+    def emissions_high_kg(self) -> float:
+        g = self.intensity.g_per_kwh / 1000.0
+        return self.energy_high_kwh * g + self._counted_embodied("high_kg")
+
+    @property
+    def sci_g(self) -> float:
+        """SCI numerator in g CO2e: E x I + M (embodied always counts in SCI)."""
+        return (self.operational_kg + self.embodied_kg) * 1000.0
+
+    @property
+    def sci_per_unit_g(self) -> float | None:
+        """SCI per functional unit, when the user named one (``--unit``)."""
+        unit = self.functional_unit
+        if unit is None or unit.count <= 0:
+            return None
+        return self.sci_g / unit.count
 
     def component(self, which: Component) -> ComponentEnergy | None:
         return next((c for c in self.components if c.component is which), None)

@@ -59,7 +59,9 @@ def describe_policy(policy: Policy) -> list[str]:
     return [
         f"policy {policy.path} (version {policy.version}) is valid",
         f"grid: {describe_grid(defaults.grid)}",
-        f"PUE: {defaults.pue:g} (measured energy is multiplied by it)",
+        f"PUE: {defaults.pue:g} (measured energy is multiplied by it)"
+        if defaults.pue is not None
+        else "PUE: the runner profile's provider (1.0 for an unknown machine)",
         f"warn at: {_percent(defaults.warn_at)} of a limit",
         f"mode: {defaults.mode.value} ({_MODES[defaults.mode]})",
         "rules, first match wins:",

@@ -135,7 +135,7 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
     )
     defaults = Defaults(
         grid=grid,
-        pue=float(settings.get("pue", base.pue)),
+        pue=float(settings["pue"]) if settings.get("pue") is not None else base.pue,
         warn_at=float(settings.get("warn_at", base.warn_at)),
         mode=Mode(settings.get("mode", base.mode.value)),
     )

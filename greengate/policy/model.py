@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from greengate.measurement import Scope
+
 
 class Mode(str, Enum):
     """How a budget overrun affects the pipeline."""
@@ -36,9 +38,31 @@ class Defaults:
     """Settings that apply to every budget unless the budget overrides them."""
 
     grid: GridSetting = GridSetting()
-    pue: float = 1.0
+    pue: float | None = None  # None: the runner profile's provider PUE (1.0 when unknown)
     warn_at: float = 0.8  # fraction of a limit at which the verdict becomes "warn"
     mode: Mode = Mode.ENFORCE
+
+
+@dataclass(frozen=True)
+class CustomProfile:
+    """``energy.profile`` given as coefficients instead of a built-in name."""
+
+    idle_watts_per_vcpu: float  # power of one vCPU's share of the machine at 0 % load
+    max_watts_per_vcpu: float  # ... and at 100 % load
+    vcpus: int | None = None  # None: the vCPUs this machine has
+    embodied_kg_per_vcpu: float | None = None  # None: no embodied figure
+    lifetime_years: float = 4.0
+    pue: float | None = None  # the data centre's PUE, unless defaults.pue is set
+    name: str = "custom"
+
+
+@dataclass(frozen=True)
+class EnergySettings:
+    """``energy:``: how energy is estimated (docs/energy.md)."""
+
+    profile: str | CustomProfile | None = None  # a built-in name, coefficients; None: detect
+    scope: Scope | None = None  # None: the environment's default (machine on hosted CI runners)
+    include_embodied: bool = False  # budgets count the embodied (SCI M) term
 
 
 @dataclass(frozen=True)
@@ -123,3 +147,4 @@ class Policy:
     windows: tuple[Window, ...] = ()
     regression: Regression | None = None
     ledger_failure: LedgerFailure = LedgerFailure.WARN
+    energy: EnergySettings = EnergySettings()
