@@ -97,6 +97,9 @@ class RunnerProfile:
     lifetime_years: float
     band: tuple[float, float]  # low and high factors of the CPU estimate
     source: str
+    # SPECpower curves are wall power of the whole server share, memory included; Cloud
+    # Carbon Footprint's per-vCPU figures are CPU only and count memory separately.
+    includes_memory: bool = False
 
     def scaled(self, vcpus: int) -> RunnerProfile:
         """The same hardware, for a VM with ``vcpus`` vCPUs: curve and embodied scaled."""
@@ -133,6 +136,7 @@ def _github(vcpus: int) -> RunnerProfile:
         band=(0.8, 1.25),
         source="Eco CI's SPECpower model of the 4-vCPU EPYC 7763 share; Azure PUE (CCF); "
         "embodied from Boavizta via Eco CI",
+        includes_memory=True,
     )
     scaled = base.scaled(vcpus)
     return replace(
@@ -153,6 +157,7 @@ def _gitlab(name: str, vcpus: int) -> RunnerProfile:
         band=(0.8, 1.25),
         source="Eco CI's SPECpower model of the saas-linux-small-amd64 share; GCP PUE (CCF); "
         "embodied from Boavizta via Eco CI",
+        includes_memory=True,
     )
     scaled = base.scaled(vcpus)
     return replace(
