@@ -7,19 +7,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from greengate.context import RunContext, detect_context
-from greengate.energy.gpu import gpu_source
-from greengate.energy.hardware import HardwareDetectionError, HardwareDetector, cache_dir
-from greengate.energy.interface import EnergySource
-from greengate.energy.models import JOULES_PER_KWH, CpuThreadPower, MemoryResidentPower
+from greengate.energy.hardware import HardwareDetector, cache_dir
+from greengate.energy.session import EnergySession
 from greengate.errors import GreengateError
 from greengate.intensity.offline import OfflineIntensity
 from greengate.judge import exit_code, judge
 from greengate.ledger.history import ledger_location, record_run
-from greengate.measurement import GridIntensity, Measurement
+from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
-from greengate.process.supervisor import Supervised, supervise
+from greengate.process.supervisor import Supervised, TreeSample, supervise
 from greengate.progress import Progress, ProgressSink
 from greengate.verdict import CommandOutcome, Verdict
 
@@ -35,6 +33,7 @@ class GateSettings:
     intensity: float | None = None
     policy_from: str | None = None
     violation_exit_code: int = 1
+    unit: FunctionalUnit | None = None  # SCI's functional unit, e.g. tests=412
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,7 @@ class Prepared:
     intensity: GridIntensity
     notes: tuple[str, ...]
     ledger: str | None = None  # where runs are recorded (docs/history.md); None: not recorded
+    env: Mapping[str, str] | None = None  # the environment runner profiles are detected from
 
     @property
     def policy(self) -> Policy:
@@ -87,7 +87,7 @@ def prepare(settings: GateSettings, env: Mapping[str, str], cwd: str | None = No
             "set defaults.country in the policy or pass --country"
         )
     ledger = ledger_location(env, choice.applied, cwd)
-    return Prepared(choice, rule, context, intensity, tuple(notes), ledger)
+    return Prepared(choice, rule, context, intensity, tuple(notes), ledger, env)
 
 
 def _outcome(argv: Sequence[str], run: Supervised) -> CommandOutcome:
@@ -109,51 +109,44 @@ def run_command(
     progress: ProgressSink | None = None,
 ) -> GateResult:
     """Run and measure the command, then judge it."""
-    detector = HardwareDetector(cache_dir())
-    detector.start()
-    gpu = gpu_source()
-    sources: list[EnergySource] = [gpu] if gpu else []
-    for source in sources:
-        source.begin()
+    policy = prepared.policy
+    energy = EnergySession(
+        policy.energy, prepared.env or {}, HardwareDetector(cache_dir()), policy.defaults.pue
+    )
+    energy.begin()
 
-    known = detector.peek()
-
-    def on_sample(elapsed: float, cpu_seconds: float, processes: int) -> None:
-        # CPU energy only: a live figure to watch, not the verdict's.
-        kwh = cpu_seconds * known.watts_per_thread / JOULES_PER_KWH if known else 0.0
+    def on_sample(sample: TreeSample) -> None:
+        kwh = energy.observe(sample)  # CPU only: a live figure to watch, not the verdict's
         if progress is not None:
-            progress.update(Progress(elapsed, cpu_seconds, kwh, processes))
+            progress.update(
+                Progress(sample.elapsed_seconds, sample.cpu_seconds, kwh, len(sample.pids))
+            )
 
-    run = supervise(argv, on_sample=on_sample if progress else None)
+    run = supervise(argv, on_sample=on_sample)
     if progress is not None:
         progress.close()
     outcome = _outcome(argv, run)
     notes = list(prepared.notes)
     if run.start_error:
         notes.append(f"the command did not start: {run.start_error}")
-    failure: str | None = None
-    measurement: Measurement | None = None
-    try:
-        hardware = detector.result()
-    except HardwareDetectionError as e:
-        failure = f"could not detect the hardware, so no energy figure: {e}"
-    else:
-        sources = [CpuThreadPower(hardware), MemoryResidentPower(), *sources]
-        components = tuple(s.energy(run.usage) for s in sources)
-        notes.extend(c.detail for c in components if c.method == "unavailable")
-        if hardware.virtualised and hardware.tdp_watts is not None:
-            notes.append(
-                "virtual machine: the TDP table's per-thread power assumes the host's "
-                "socket layout; the figure may be high for a small VM slice"
-            )
-        measurement = Measurement(
-            components=components,
-            pue=prepared.policy.defaults.pue or 1.0,
-            intensity=prepared.intensity,
-            usage=run.usage,
-            notes=tuple(notes),
-        )
-    return _conclude(settings, prepared, measurement, outcome, failure)
+    result = energy.finish(run.usage)
+    notes.extend(result.notes)
+    notes.extend(c.detail for c in result.components if c.method == "unavailable")
+    notes.extend(f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback)
+    measurement = Measurement(
+        components=result.components,
+        pue=result.pue,
+        intensity=prepared.intensity,
+        usage=run.usage,
+        notes=tuple(notes),
+        scope=result.scope,
+        profile=result.profile,
+        embodied=result.embodied,
+        include_embodied=policy.energy.include_embodied,
+        functional_unit=settings.unit,
+        timeline=result.timeline,
+    )
+    return _conclude(settings, prepared, measurement, outcome, None)
 
 
 def check_measurement(
@@ -163,6 +156,8 @@ def check_measurement(
     grid = _grid(settings, prepared.policy)
     if grid.configured:
         measurement = replace(measurement, intensity=prepared.intensity)
+    if settings.unit is not None:
+        measurement = replace(measurement, functional_unit=settings.unit)
     return _conclude(settings, prepared, measurement, None, None)
 
 

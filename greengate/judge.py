@@ -17,14 +17,21 @@ def worst(statuses: list[Status]) -> Status:
     return max(statuses, key=_ORDER.index, default=Status.PASS)
 
 
-def _check(quantity: Quantity, measured: float, limit: float, warn_at: float) -> LimitCheck:
+def _check(
+    quantity: Quantity,
+    measured: float,
+    limit: float,
+    warn_at: float,
+    band: tuple[float, float] | None = None,
+) -> LimitCheck:
     if measured > limit:
         status = Status.FAIL
     elif measured >= warn_at * limit:
         status = Status.WARN
     else:
         status = Status.PASS
-    return LimitCheck(quantity, measured, limit, warn_at, status)
+    low, high = band if band is not None else (None, None)
+    return LimitCheck(quantity, measured, limit, warn_at, status, low, high)
 
 
 def _amount(quantity: Quantity, value: float) -> str:
@@ -34,10 +41,17 @@ def _amount(quantity: Quantity, value: float) -> str:
 
 def _describe(check: LimitCheck) -> str:
     verb = {Status.FAIL: "over", Status.WARN: "near", Status.PASS: "within"}[check.status]
-    return (
+    text = (
         f"{check.quantity.value} {_amount(check.quantity, check.measured)} is {verb} the limit "
         f"of {_amount(check.quantity, check.limit)} ({check.ratio:.0%})"
     )
+    if check.straddles and check.low is not None and check.high is not None:
+        text += (
+            f"; its uncertainty band {_amount(check.quantity, check.low)} to "
+            f"{_amount(check.quantity, check.high)} straddles the limit, so the gate decided on "
+            "the central figure"
+        )
+    return text
 
 
 def judge(
@@ -81,10 +95,24 @@ def judge(
     checks: list[LimitCheck] = []
     if rule.max_emissions_kg is not None:
         checks.append(
-            _check(Quantity.EMISSIONS, measurement.emissions_kg, rule.max_emissions_kg, warn_at)
+            _check(
+                Quantity.EMISSIONS,
+                measurement.emissions_kg,
+                rule.max_emissions_kg,
+                warn_at,
+                (measurement.emissions_low_kg, measurement.emissions_high_kg),
+            )
         )
     if rule.max_energy_kwh is not None:
-        checks.append(_check(Quantity.ENERGY, measurement.energy_kwh, rule.max_energy_kwh, warn_at))
+        checks.append(
+            _check(
+                Quantity.ENERGY,
+                measurement.energy_kwh,
+                rule.max_energy_kwh,
+                warn_at,
+                (measurement.energy_low_kwh, measurement.energy_high_kwh),
+            )
+        )
 
     raw = worst([c.status for c in checks])
     ordered = sorted(checks, key=lambda c: _ORDER.index(c.status), reverse=True)

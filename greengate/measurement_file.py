@@ -19,7 +19,7 @@ from jsonschema.exceptions import best_match
 
 from greengate.errors import MeasurementFileError
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
-from greengate.verdict import SCHEMA_VERSION
+from greengate.verdict import READABLE_SCHEMA_VERSIONS
 from greengate.verdict_json import verdict_from_dict, verdict_schema
 
 CSV_SOURCE = "codecarbon emissions.csv"
@@ -87,11 +87,11 @@ def _from_verdict(path: str, text: str) -> Measurement:
             "is JSON but not a greengate verdict (it has no schema_version)",
             hint="pass the verdict file written by `greengate run --verdict FILE`",
         )
-    if data["schema_version"] != SCHEMA_VERSION:
+    if data["schema_version"] not in READABLE_SCHEMA_VERSIONS:
         _fail(
             path,
             f"verdict schema version {data['schema_version']!r}; this greengate reads "
-            f"{SCHEMA_VERSION!r}",
+            f"{' and '.join(map(repr, READABLE_SCHEMA_VERSIONS))}",
             hint="check it with the greengate version that wrote it",
         )
     error = best_match(jsonschema.Draft202012Validator(verdict_schema()).iter_errors(data))

@@ -11,7 +11,8 @@ from greengate.ledger.records import History
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+READABLE_SCHEMA_VERSIONS = ("1.0", "1.1")  # 1.1 only adds keys; a 1.0 file reads as before
 
 
 class Status(str, Enum):
@@ -53,6 +54,13 @@ class LimitCheck:
     limit: float
     warn_at: float  # fraction of the limit
     status: Status  # PASS, WARN or FAIL for this limit alone, before the mode applies
+    low: float | None = None  # the measured figure's uncertainty band; None: not known
+    high: float | None = None
+
+    @property
+    def straddles(self) -> bool:
+        """The band reaches both sides of the limit: the decision rests on the central value."""
+        return self.low is not None and self.high is not None and self.low < self.limit < self.high
 
     @property
     def ratio(self) -> float:

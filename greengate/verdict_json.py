@@ -16,8 +16,13 @@ from greengate.ledger.export import history_to_dict
 from greengate.measurement import (
     Component,
     ComponentEnergy,
+    Embodied,
+    FunctionalUnit,
     GridIntensity,
     Measurement,
+    PowerTimeline,
+    Scope,
+    Tier,
     TreeUsage,
 )
 from greengate.policy.change_export import policy_change_from_dict, policy_change_to_dict
@@ -148,24 +153,29 @@ def _measurement_to_dict(m: Measurement) -> dict[str, Any]:
     return {
         "source": m.source,
         "energy_kwh": _finite(m.energy_kwh),
+        "energy_low_kwh": _finite(m.energy_low_kwh),
+        "energy_high_kwh": _finite(m.energy_high_kwh),
         "it_energy_kwh": _finite(m.it_energy_kwh),
         "pue": _finite(m.pue),
         "emissions_kg": _finite(m.emissions_kg),
-        "components": [
-            {
-                "component": c.component.value,
-                "kwh": _finite(c.kwh),
-                "method": c.method,
-                "detail": c.detail,
-            }
-            for c in m.components
-        ],
+        "emissions_low_kg": _finite(m.emissions_low_kg),
+        "emissions_high_kg": _finite(m.emissions_high_kg),
+        "operational_kg": _finite(m.operational_kg),
+        "scope": m.scope.value if m.scope else None,
+        "profile": m.profile,
+        "components": [_component_to_dict(c) for c in m.components],
         "intensity": {
             "g_per_kwh": _finite(m.intensity.g_per_kwh),
             "source": m.intensity.source,
             "zone": m.intensity.zone,
             "year": m.intensity.year,
         },
+        "include_embodied": m.include_embodied,
+        "embodied": _embodied_to_dict(m.embodied) if m.embodied else None,
+        "sci": _sci_to_dict(m),
+        "timeline": {"interval_s": m.timeline.interval_s, "watts": list(m.timeline.watts)}
+        if m.timeline
+        else None,
         "usage": None
         if u is None
         else {
@@ -182,13 +192,79 @@ def _measurement_to_dict(m: Measurement) -> dict[str, Any]:
     }
 
 
+def _component_to_dict(c: ComponentEnergy) -> dict[str, Any]:
+    return {
+        "component": c.component.value,
+        "kwh": _finite(c.kwh),
+        "low_kwh": _finite(c.low_kwh),  # null: no band known for this figure
+        "high_kwh": _finite(c.high_kwh),
+        "tier": c.tier.value,
+        "method": c.method,
+        "detail": c.detail,
+        "coefficients": {name: v for name, v in c.coefficients if math.isfinite(v)},
+        "fallback": c.fallback,
+    }
+
+
+def _component_from_dict(c: dict[str, Any]) -> ComponentEnergy:
+    return ComponentEnergy(
+        Component(c["component"]),
+        float(c["kwh"]),
+        c["method"],
+        c["detail"],
+        tier=Tier(c.get("tier", Tier.IMPORTED.value)),
+        low_kwh=_opt_float(c.get("low_kwh")),
+        high_kwh=_opt_float(c.get("high_kwh")),
+        coefficients=tuple((k, float(v)) for k, v in c.get("coefficients", {}).items()),
+        fallback=c.get("fallback"),
+    )
+
+
+def _embodied_to_dict(e: Embodied) -> dict[str, Any]:
+    return {
+        "kg": _finite(e.kg),
+        "low_kg": _finite(e.low_kg),
+        "high_kg": _finite(e.high_kg),
+        "total_kg": e.total_kg,
+        "lifetime_years": e.lifetime_years,
+        "time_share": e.time_share,
+        "resource_share": e.resource_share,
+        "source": e.source,
+        "band_factors": [e.low_factor, e.high_factor],
+    }
+
+
+def _embodied_from_dict(d: dict[str, Any]) -> Embodied:
+    low, high = d["band_factors"]
+    return Embodied(
+        total_kg=float(d["total_kg"]),
+        lifetime_years=float(d["lifetime_years"]),
+        time_share=float(d["time_share"]),
+        resource_share=float(d["resource_share"]),
+        source=d["source"],
+        low_factor=float(low),
+        high_factor=float(high),
+    )
+
+
+def _sci_to_dict(m: Measurement) -> dict[str, Any]:
+    unit = m.functional_unit
+    return {
+        "e_kwh": _finite(m.energy_kwh),
+        "i_g_per_kwh": _finite(m.intensity.g_per_kwh),
+        "m_g": _finite(m.embodied_kg * 1000.0),
+        "sci_g": _finite(m.sci_g),
+        "unit": {"name": unit.name, "count": unit.count} if unit else None,
+        "per_unit_g": _finite(m.sci_per_unit_g),
+    }
+
+
 def _measurement_from_dict(d: dict[str, Any]) -> Measurement:
     i, u = d["intensity"], d["usage"]
+    sci, timeline, embodied = d.get("sci"), d.get("timeline"), d.get("embodied")
+    unit = sci.get("unit") if sci else None
     return Measurement(
-        components=tuple(
-            ComponentEnergy(Component(c["component"]), float(c["kwh"]), c["method"], c["detail"])
-            for c in d["components"]
-        ),
+        components=tuple(_component_from_dict(c) for c in d["components"]),
         pue=float(d["pue"]),
         intensity=GridIntensity(float(i["g_per_kwh"]), i["source"], i["zone"], i["year"]),
         usage=None
@@ -204,6 +280,14 @@ def _measurement_from_dict(d: dict[str, Any]) -> Measurement:
         ),
         source=d["source"],
         notes=tuple(d["notes"]),
+        scope=Scope(d["scope"]) if d.get("scope") else None,
+        profile=d.get("profile"),
+        embodied=_embodied_from_dict(embodied) if embodied else None,
+        include_embodied=bool(d.get("include_embodied", False)),
+        functional_unit=FunctionalUnit(unit["name"], float(unit["count"])) if unit else None,
+        timeline=PowerTimeline(float(timeline["interval_s"]), tuple(timeline["watts"]))
+        if timeline
+        else None,
     )
 
 
@@ -246,6 +330,9 @@ def _check_to_dict(c: LimitCheck) -> dict[str, Any]:
         "ratio": _finite(c.ratio),
         "warn_at": _finite(c.warn_at),
         "status": c.status.value,
+        "low": _finite(c.low),
+        "high": _finite(c.high),
+        "straddles": c.straddles,
     }
 
 
@@ -256,6 +343,8 @@ def _check_from_dict(d: dict[str, Any]) -> LimitCheck:
         limit=float(d["limit"]),
         warn_at=float(d["warn_at"]),
         status=Status(d["status"]),
+        low=_opt_float(d.get("low")),
+        high=_opt_float(d.get("high")),
     )
 
 

@@ -17,13 +17,14 @@ from conftest import FAKE_HARDWARE, seed_hardware_cache
 from factories import assert_valid_verdict, make_csv_measurement
 
 from greengate import gate as gate_module
+from greengate.energy import session as session_module
 from greengate.energy.hardware import HardwareDetectionError
 from greengate.energy.interface import EnergySource
 from greengate.energy.models import JOULES_PER_KWH
 from greengate.errors import GreengateError, PolicyError, UsageError
 from greengate.gate import GateSettings, Prepared, check_measurement, prepare, run_command
 from greengate.intensity.offline import OfflineIntensity, world_average
-from greengate.measurement import Component, ComponentEnergy, TreeUsage
+from greengate.measurement import Component, ComponentEnergy, Tier, TreeUsage
 from greengate.policy.model import GridSetting
 from greengate.progress import Progress
 from greengate.verdict import Status
@@ -204,7 +205,7 @@ def test_a_command_not_found_is_127_with_a_note(tmp_path: Path) -> None:
     assert_valid_verdict(verdict_to_dict(result.verdict))
 
 
-def test_failed_hardware_detection_is_an_error_verdict(
+def test_failed_hardware_detection_falls_back_to_codecarbons_default_and_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class FailingDetector:
@@ -223,9 +224,14 @@ def test_failed_hardware_detection_is_an_error_verdict(
     monkeypatch.setattr(gate_module, "HardwareDetector", FailingDetector)
     settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
     result = run_command([PY, "-c", "pass"], settings, prepared)
-    assert (result.verdict.status, result.exit_code) == (Status.ERROR, 3)
-    assert result.verdict.measurement is None
-    assert "codecarbon crashed" in result.verdict.reasons[0]
+    # The command's result is never lost to a detection failure: the lowest tier stands in.
+    assert (result.verdict.status, result.exit_code) == (Status.PASS, 0)
+    m = result.verdict.measurement
+    assert m is not None
+    cpu = m.component(Component.CPU)
+    assert cpu is not None and cpu.tier is Tier.DEFAULT
+    assert cpu.fallback is not None and "codecarbon crashed" in cpu.fallback
+    assert any("codecarbon crashed" in note for note in m.notes)
     assert_valid_verdict(verdict_to_dict(result.verdict))
 
 
@@ -248,6 +254,9 @@ class FakeGpu(EnergySource):
     def begin(self) -> None:
         self.begun = True
 
+    def observe(self, pids: object) -> None:
+        pass
+
     def energy(self, usage: TreeUsage) -> ComponentEnergy:
         assert self.begun, "begin() must come before the command"
         if self.kwh is None:
@@ -256,7 +265,7 @@ class FakeGpu(EnergySource):
 
 
 def test_a_gpu_is_added_to_the_measurement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gate_module, "gpu_source", lambda: FakeGpu(0.25))
+    monkeypatch.setattr(session_module, "gpu_source", lambda: FakeGpu(0.25))
     settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
     m = run_command([PY, "-c", "pass"], settings, prepared).verdict.measurement
     assert m is not None
@@ -268,7 +277,7 @@ def test_a_gpu_is_added_to_the_measurement(tmp_path: Path, monkeypatch: pytest.M
 def test_an_unavailable_gpu_is_a_note_not_a_failure(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gate_module, "gpu_source", lambda: FakeGpu(None))
+    monkeypatch.setattr(session_module, "gpu_source", lambda: FakeGpu(None))
     settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
     result = run_command([PY, "-c", "pass"], settings, prepared)
     assert result.verdict.status is Status.PASS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -9,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from greengate.gate import GateSettings
+from greengate.measurement import FunctionalUnit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,6 +25,24 @@ class GateOptions:
     verdict: str
     quiet: bool
     reports: tuple[str, ...]
+
+
+def parse_unit(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> FunctionalUnit | None:
+    """``NAME=COUNT``: a word and a positive number, e.g. ``tests=412``, ``samples=5e4``."""
+    if value is None:
+        return None
+    name, sep, count = value.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,63}", name.strip()):
+        raise click.BadParameter(f"{value!r} is not NAME=COUNT, e.g. tests=412")
+    try:
+        number = float(count)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise click.BadParameter(f"{value!r}: the count must be a positive number, e.g. tests=412")
+    return FunctionalUnit(name.strip(), number)
 
 
 def gate_options(f: F) -> F:
@@ -76,6 +97,13 @@ def gate_options(f: F) -> F:
             help="Read the policy from git ref REF (git show REF:PATH), e.g. the PR's base.",
         ),
         click.option(
+            "--unit",
+            callback=parse_unit,
+            envvar="GREENGATE_UNIT",
+            metavar="NAME=COUNT",
+            help="SCI functional unit, e.g. tests=412: the verdict adds emissions per unit.",
+        ),
+        click.option(
             "--report",
             "reports",
             multiple=True,
@@ -98,6 +126,7 @@ def build_gate_options(**kwargs: Any) -> GateOptions:
         intensity=kwargs.pop("intensity"),
         policy_from=kwargs.pop("policy_from"),
         violation_exit_code=kwargs.pop("violation_exit_code"),
+        unit=kwargs.pop("unit"),
     )
     return GateOptions(
         settings=settings,

@@ -41,6 +41,16 @@ class Supervised:
     start_error: str | None = None  # why the command could not be started
 
 
+@dataclass(frozen=True)
+class TreeSample:
+    """The tree while it runs, handed to ``supervise``'s ``on_sample`` from the sampler thread."""
+
+    elapsed_seconds: float
+    cpu_seconds: float  # so far: reaped (exact) plus live processes' own
+    rss_bytes: int  # resident memory of the live processes now
+    pids: tuple[int, ...]  # the live descendants now
+
+
 @dataclass
 class _Totals:
     user: float = 0.0
@@ -102,13 +112,12 @@ def _terminal_already_delivered(signum: int) -> bool:
 def supervise(
     argv: Sequence[str],
     *,
-    on_sample: Callable[[float, float, int], None] | None = None,
+    on_sample: Callable[[TreeSample], None] | None = None,
     sample_interval: float = 1.0,
 ) -> Supervised:
     """Run ``argv`` (no shell, stdio inherited) and measure its tree.
 
-    ``on_sample(elapsed_s, cpu_seconds_so_far, live_processes)`` is called from a background
-    thread while the command runs.
+    ``on_sample`` is called from a background thread with each sample while the command runs.
     """
     totals = _Totals()
     subreaper = set_child_subreaper(True)
@@ -127,7 +136,12 @@ def supervise(
             def sample(elapsed: float, tree: LiveTree) -> None:
                 if on_sample is not None:
                     on_sample(
-                        elapsed, totals.user + totals.system + tree.cpu_seconds, len(tree.processes)
+                        TreeSample(
+                            elapsed,
+                            totals.user + totals.system + tree.cpu_seconds,
+                            tree.rss_bytes,
+                            tuple(tree.processes),
+                        )
                     )
 
             sampler = Sampler(start, sample, max_interval=sample_interval)

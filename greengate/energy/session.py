@@ -1,0 +1,232 @@
+"""One run's energy, best tier first: counters, then a profile's curve, then the TDP table.
+
+The gate opens a session before the command starts, feeds it the sampler's readings while
+the command runs and closes it with the tree's exact usage. Nothing here blocks the command:
+profiles come from environment variables and local files, hardware detection from the cache
+or a detached process (``hardware.HardwareDetector``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from greengate.energy.estimate import (
+    GB,
+    JOULES_PER_KWH,
+    WATTS_PER_GB_MEMORY,
+    CpuModel,
+    memory_energy,
+    profile_model,
+    tdp_model,
+)
+from greengate.energy.gpu import NvmlGpu, gpu_source
+from greengate.energy.hardware import (
+    Hardware,
+    HardwareDetectionError,
+    HardwareDetector,
+    _cpuinfo_fields,
+)
+from greengate.energy.meter import Meter
+from greengate.energy.procstat import read_machine_cpu
+from greengate.energy.profiles import ProfileChoice, RunnerProfile, choose_profile
+from greengate.measurement import ComponentEnergy, Embodied, PowerTimeline, Scope, TreeUsage
+from greengate.policy.model import EnergySettings
+from greengate.process.supervisor import TreeSample
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+# Embodied emissions for a machine no profile describes: the per-thread share of the cloud
+# server Eco CI models (Boavizta: 1151.7 kg for 128 threads), with a wide band.
+FALLBACK_EMBODIED_KG_PER_THREAD = 1151.7 / 128
+FALLBACK_EMBODIED_BAND = (0.25, 3.0)
+HOSTED_PROVIDERS = ("github", "gitlab")
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    """What the energy layer hands the gate for one run."""
+
+    components: tuple[ComponentEnergy, ...]
+    scope: Scope
+    profile: str | None
+    pue: float
+    embodied: Embodied | None
+    timeline: PowerTimeline | None
+    notes: tuple[str, ...]
+
+
+def choose_scope(setting: Scope | None, choice: ProfileChoice, configured: bool) -> Scope:
+    """The policy's scope, else machine on a detected hosted CI runner, else process.
+
+    A hosted runner's VM exists for this job alone, so its idle power is the job's cost; on a
+    developer's machine or a shared self-hosted runner only the command's own share is.
+    """
+    if setting is not None:
+        return setting
+    profile = choice.profile
+    if profile is not None and not configured and profile.provider in HOSTED_PROVIDERS:
+        return Scope.MACHINE
+    return Scope.PROCESS
+
+
+class EnergySession:
+    """Energy sources and the meter for one run."""
+
+    def __init__(
+        self,
+        settings: EnergySettings,
+        env: Mapping[str, str],
+        detector: HardwareDetector,
+        pue: float | None,
+        dmi_dir: Path = Path("/sys/class/dmi/id"),
+    ) -> None:
+        self._detector = detector
+        vcpus = os.cpu_count() or 1
+        cpu_model = _cpuinfo_fields().get("model name", "")
+        self.choice = choose_profile(settings.profile, env, cpu_model, vcpus, dmi_dir)
+        self.scope = choose_scope(settings.scope, self.choice, settings.profile is not None)
+        profile = self.choice.profile
+        self.pue = pue if pue is not None else (profile.pue if profile is not None else 1.0)
+        self._profile_model = profile_model(profile) if profile is not None else None
+        self._gpu: NvmlGpu | None = None
+        self._meter: Meter | None = None
+        self._progress_model: CpuModel | None = self._profile_model
+
+    def begin(self) -> None:
+        """Take the starting readings, just before the command starts."""
+        self._detector.start()
+        if self._progress_model is None:
+            known = self._detector.peek()
+            self._progress_model = tdp_model(known) if known is not None else None
+        self._gpu = gpu_source()
+        if self._gpu is not None:
+            self._gpu.begin()
+        self._meter = Meter(read_machine_cpu(), self._profile_model)
+
+    def observe(self, sample: TreeSample) -> float:
+        """Fold in one sample (sampler thread); the CPU energy so far in kWh, for progress."""
+        if self._meter is not None:
+            self._meter.observe(
+                sample.elapsed_seconds, sample.cpu_seconds, sample.rss_bytes, read_machine_cpu()
+            )
+        if self._gpu is not None:
+            self._gpu.observe(sample.pids)
+        model = self._progress_model
+        if model is None:
+            return 0.0
+        return model.process_joules(sample.cpu_seconds, sample.elapsed_seconds) / JOULES_PER_KWH
+
+    def finish(self, usage: TreeUsage) -> EnergyResult:
+        """The run's components, embodied term and timeline."""
+        assert self._meter is not None, "begin() first"
+        machine_run = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, read_machine_cpu())
+        notes = list(self.choice.notes)
+        profile = self.choice.profile
+        fallback: str | None = None
+        hardware: Hardware | None = None
+        if self._profile_model is not None:
+            model = self._profile_model
+        else:
+            try:
+                hardware = self._detector.result()
+            except HardwareDetectionError as e:
+                fallback = f"codecarbon's hardware detection failed ({e})"
+                hardware = _unknown_hardware()
+            model = tdp_model(hardware)
+            if hardware.virtualised and hardware.tdp_watts is not None:
+                notes.append(
+                    "virtual machine without a runner profile: the TDP table's per-thread "
+                    "power assumes the host's socket; set energy.profile for a better figure"
+                )
+        machine_joules = machine_run.machine_joules(model, usage.wall_seconds)
+        cpu = self._cpu_component(model, usage, machine_joules, fallback)
+        ram_bytes = hardware.ram_total_bytes if hardware else int(psutil.virtual_memory().total)
+        included = profile.name if profile is not None and profile.includes_memory else None
+        memory = memory_energy(
+            self.scope, usage.wall_seconds, usage.mean_rss_bytes, ram_bytes, included
+        )
+        components = [cpu, memory]
+        if self._gpu is not None:
+            components.append(self._gpu.energy(usage))
+        timeline = machine_run.timeline(
+            model, self.scope, ram_bytes / GB * WATTS_PER_GB_MEMORY, included is None
+        )
+        embodied = self._embodied(profile, model, usage)
+        return EnergyResult(
+            tuple(components),
+            self.scope,
+            profile.name if profile else None,
+            self.pue,
+            embodied,
+            timeline if timeline.watts else None,
+            tuple(notes),
+        )
+
+    def _cpu_component(
+        self, model: CpuModel, usage: TreeUsage, machine_joules: float | None, fallback: str | None
+    ) -> ComponentEnergy:
+        scope = self.scope
+        if scope is Scope.MACHINE and machine_joules is None:
+            fallback = "no /proc/stat on this system: machine scope measured as process scope"
+            scope = Scope.PROCESS
+        if scope is Scope.MACHINE and machine_joules is not None:
+            detail = (
+                f"the whole machine ({model.vcpus} vCPUs) for {usage.wall_seconds:.2f} s on the "
+                f"curve {model.curve.idle_watts:.3g}-{model.curve.max_watts:.3g} W; {model.source}"
+            )
+            return model.component(machine_joules, detail, fallback)
+        joules = model.process_joules(usage.cpu_seconds, usage.wall_seconds)
+        detail = (
+            f"{usage.cpu_seconds:.3f} CPU-s of the tree on {model.vcpus} vCPUs, on the curve "
+            f"{model.curve.idle_watts:.3g}-{model.curve.max_watts:.3g} W; {model.source}"
+        )
+        return model.component(joules, detail, fallback)
+
+    def _embodied(
+        self, profile: RunnerProfile | None, model: CpuModel, usage: TreeUsage
+    ) -> Embodied | None:
+        if usage.wall_seconds <= 0:
+            return None
+        if self.scope is Scope.MACHINE:
+            share = 1.0
+        else:
+            share = min(usage.cpu_seconds / (model.vcpus * usage.wall_seconds), 1.0)
+        if profile is not None:
+            if profile.embodied_kg is None:
+                return None
+            return Embodied(
+                total_kg=profile.embodied_kg,
+                lifetime_years=profile.lifetime_years,
+                time_share=usage.wall_seconds / (profile.lifetime_years * SECONDS_PER_YEAR),
+                resource_share=share,
+                source=f"profile {profile.name}: {profile.source}",
+            )
+        return Embodied(
+            total_kg=FALLBACK_EMBODIED_KG_PER_THREAD * model.vcpus,
+            lifetime_years=4.0,
+            time_share=usage.wall_seconds / (4.0 * SECONDS_PER_YEAR),
+            resource_share=share,
+            source="assumed: the per-thread share of a cloud server (Boavizta via Eco CI); "
+            "no embodied data for this machine",
+            low_factor=FALLBACK_EMBODIED_BAND[0],
+            high_factor=FALLBACK_EMBODIED_BAND[1],
+        )
+
+
+def _unknown_hardware() -> Hardware:
+    """What is known without codecarbon: the threads here, codecarbon's default power."""
+    threads = os.cpu_count() or 1
+    return Hardware(
+        cpu_model=_cpuinfo_fields().get("model name", "unknown") or "unknown",
+        threads=threads,
+        socket_threads=threads,
+        tdp_watts=None,
+        tdp_match=None,
+        virtualised=False,
+        ram_total_bytes=int(psutil.virtual_memory().total),
+        rapl=False,
+    )
