@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+JOULES_PER_KWH = 3.6e6
+
 
 @dataclass(frozen=True)
 class TreeUsage:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from greengate.energy import session as energy_session
 from greengate.energy.hardware import Hardware, cache_path, hardware_to_json, quick_identity
 
 #: What the seeded cache says this machine is: 10 W per busy thread.
@@ -46,6 +47,11 @@ _OUTSIDE_VARIABLES = (
     "GITHUB_STEP_SUMMARY",
     "GITHUB_OUTPUT",
     "GITLAB_CI",
+    "RUNNER_ENVIRONMENT",
+    "RUNNER_OS",
+    "CI_SERVER_HOST",
+    "CI_RUNNER_TAGS",
+    "CI_RUNNER_DESCRIPTION",
     "TF_BUILD",
     "JENKINS_URL",
     # greengate's own options
@@ -62,6 +68,7 @@ _OUTSIDE_VARIABLES = (
     "GREENGATE_MEASUREMENT",
     "GREENGATE_DEBUG",
     "GREENGATE_FORCE_NVML",
+    "GREENGATE_UNIT",
     "XDG_CACHE_HOME",
 )
 
@@ -83,11 +90,25 @@ def hardware_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.fixture(scope="session")
+def no_machine_identity(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty directory: no DMI identity (no cloud profile) and no RAPL counters."""
+    return tmp_path_factory.mktemp("no-sysfs")
+
+
 @pytest.fixture(autouse=True)
-def _hermetic_environment(monkeypatch: pytest.MonkeyPatch, hardware_cache: Path) -> None:
+def _hermetic_environment(
+    monkeypatch: pytest.MonkeyPatch, hardware_cache: Path, no_machine_identity: Path
+) -> None:
     for name in _OUTSIDE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GREENGATE_CACHE_DIR", str(hardware_cache))
+    # Whatever machine runs the tests (a cloud VM, bare metal with readable RAPL), runs are
+    # estimated from FAKE_HARDWARE unless a test sets these itself.
+    monkeypatch.setenv("GREENGATE_DMI_DIR", str(no_machine_identity))
+    monkeypatch.setenv("GREENGATE_POWERCAP_DIR", str(no_machine_identity))
+    monkeypatch.setattr(energy_session, "DMI_DIR", no_machine_identity)
+    monkeypatch.setattr(energy_session, "POWERCAP_DIR", no_machine_identity)
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,8 @@ from factories import make_usage
 
 from greengate.energy import gpu as gpu_module
 from greengate.energy.gpu import NvmlGpu, in_child_pid_namespace
-from greengate.energy.models import JOULES_PER_KWH
 from greengate.energy.rapl import CounterError, RaplCpu
-from greengate.measurement import Component, Scope, Tier
+from greengate.measurement import JOULES_PER_KWH, Component, Scope, Tier
 
 TICKS = os.sysconf("SC_CLK_TCK")
 MAX_UJ = 262_143_328_850  # a real max_energy_range_uj (Xeon), about 262 kJ

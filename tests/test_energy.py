@@ -1,4 +1,4 @@
-"""Energy models (CPU, memory) and the NVML GPU source against a fake NVML module."""
+"""Energy models (the power curve, TDP tiers, memory) and the NVML GPU source's discovery."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ import pytest
 from factories import make_usage
 
 from greengate.energy import gpu as gpu_module
-from greengate.energy.gpu import NvmlGpu, gpu_source
-from greengate.energy.hardware import DEFAULT_WATTS_PER_THREAD, Hardware
-from greengate.energy.models import (
+from greengate.energy.estimate import (
     GB,
     JOULES_PER_KWH,
+    TDP_IDLE_SHARE,
     WATTS_PER_GB_MEMORY,
-    CpuThreadPower,
-    MemoryResidentPower,
+    memory_energy,
+    profile_model,
+    tdp_model,
 )
-from greengate.measurement import Component
+from greengate.energy.gpu import NvmlGpu, gpu_source
+from greengate.energy.hardware import DEFAULT_WATTS_PER_THREAD, Hardware
+from greengate.energy.profiles import PowerCurve, profile_by_name
+from greengate.measurement import Component, Scope, Tier
 
 HARDWARE = Hardware(
     cpu_model="AMD EPYC 7763 64-Core Processor",
@@ -31,29 +34,36 @@ HARDWARE = Hardware(
     rapl=False,
 )
 
-# --- CPU and memory -----------------------------------------------------------------------
+# --- the CPU: one curve formula for every tier ----------------------------------------------
 
 
-def test_cpu_energy_is_cpu_seconds_times_the_power_of_one_thread() -> None:
-    usage = make_usage()
-    energy = CpuThreadPower(HARDWARE).energy(usage)
-    watts = HARDWARE.tdp_watts / HARDWARE.socket_threads  # type: ignore[operator]
-    assert energy.component is Component.CPU
-    assert energy.kwh == pytest.approx(usage.cpu_seconds * watts / JOULES_PER_KWH)
-    assert energy.method == "cpu-seconds-x-thread-power"
-    assert f"{usage.cpu_seconds:.3f} CPU-s" in energy.detail
-    assert "AMD EPYC 7763" in energy.detail
+def test_tdp_tier_is_cpu_seconds_times_the_power_of_one_thread() -> None:
+    """Process scope on a linear curve is exactly cpu_s x TDP / socket threads."""
+    model = tdp_model(HARDWARE)
+    watts = 280.0 / 128
+    assert model.tier is Tier.TDP
+    for cpu_s, wall in [(123.75, 95.4), (1.0, 10.0), (4.0, 1.0)]:
+        joules = model.process_joules(cpu_s, wall)
+        assert joules == pytest.approx(cpu_s * watts)
 
 
-def test_a_cpu_missing_from_the_tdp_table_gets_codecarbons_default() -> None:
+def test_the_tdp_tier_counts_the_threads_here_never_the_whole_socket() -> None:
+    model = tdp_model(HARDWARE)
+    # A 4-vCPU slice of a 128-thread, 280 W socket: 8.75 W at full load, not 280 W.
+    assert model.curve.max_watts == pytest.approx(280.0 * 4 / 128)
+    assert model.curve.idle_watts == pytest.approx(model.curve.max_watts * TDP_IDLE_SHARE)
+
+
+def test_a_cpu_missing_from_the_tdp_table_gets_codecarbons_default_and_a_wider_band() -> None:
     unknown = dataclasses.replace(HARDWARE, tdp_watts=None, tdp_match=None)
-    usage = make_usage()
-    energy = CpuThreadPower(unknown).energy(usage)
-    assert unknown.watts_per_thread == DEFAULT_WATTS_PER_THREAD
-    assert energy.kwh == pytest.approx(
-        usage.cpu_seconds * DEFAULT_WATTS_PER_THREAD / JOULES_PER_KWH
-    )
-    assert "not in its TDP table" in energy.detail
+    model = tdp_model(unknown)
+    assert model.tier is Tier.DEFAULT
+    assert model.process_joules(10.0, 20.0) == pytest.approx(10.0 * DEFAULT_WATTS_PER_THREAD)
+    assert "not in its TDP table" in model.source
+    default = model.component(3600.0, "d", None)
+    tdp = tdp_model(HARDWARE).component(3600.0, "d", None)
+    assert default.high / default.kwh > tdp.high / tdp.kwh
+    assert default.low / default.kwh < tdp.low / tdp.kwh
 
 
 def test_zero_threads_per_socket_does_not_divide_by_zero() -> None:
@@ -62,26 +72,74 @@ def test_zero_threads_per_socket_does_not_divide_by_zero() -> None:
 
 
 def test_no_cpu_time_is_no_cpu_energy() -> None:
-    usage = make_usage(user_seconds=0.0, system_seconds=0.0)
-    assert CpuThreadPower(HARDWARE).energy(usage).kwh == 0.0
+    assert tdp_model(HARDWARE).process_joules(0.0, 10.0) == 0.0
+    assert tdp_model(HARDWARE).process_joules(1.0, 0.0) == 0.0
+
+
+def test_the_github_curve_interpolates_as_eco_ci_does() -> None:
+    curve = profile_by_name("github-linux-4vcpu", 4).curve
+    # Eco CI's own table (machine-power-data/github_EPYC_7763_4_CPU_shared.sh) lists these
+    # 0.01 %-step values, interpolated between its 5 % points.
+    assert curve.watts(0.0) == pytest.approx(1.7586170434951782)
+    assert curve.watts(0.01) == pytest.approx(2.0954405784606935)
+    assert curve.watts(0.0276) == pytest.approx(2.68825, rel=1e-6)
+    assert curve.watts(1.0) == pytest.approx(8.179628372192383)
+    assert curve.watts(1.7) == curve.watts(1.0)  # clamped
+    assert curve.watts(-1.0) == curve.watts(0.0)
+
+
+def test_process_scope_on_a_curve_is_the_rise_plus_the_idle_share() -> None:
+    model = profile_model(profile_by_name("github-linux-4vcpu", 4))
+    cpu_s, wall = 10.0, 10.0  # one busy vCPU of four: u = 25 %
+    u = 0.25
+    idle = model.curve.idle_watts
+    expected = wall * (model.curve.watts(u) - idle) + u * wall * idle
+    assert model.process_joules(cpu_s, wall) == pytest.approx(expected)
+    assert model.tier is Tier.PROFILE
+    # Less than the whole VM for the run, more than nothing.
+    assert 0 < model.process_joules(cpu_s, wall) < model.curve.watts(u) * wall
+
+
+def test_process_energy_is_proportional_to_cpu_time_on_a_linear_curve() -> None:
+    """The stability property: energy varies run to run exactly as CPU time does."""
+    model = dataclasses.replace(
+        profile_model(profile_by_name("aws", 4)), curve=PowerCurve(((0.0, 3.0), (1.0, 14.0)))
+    )
+    base = model.process_joules(4.0, 4.1)
+    assert model.process_joules(4.4, 4.5) / base == pytest.approx(1.1)
+
+
+def test_a_profile_scaled_to_another_size_scales_its_curve_and_embodied() -> None:
+    four, two = profile_by_name("github-linux-4vcpu", 4), profile_by_name("github-linux-2vcpu", 4)
+    assert two.curve.watts(0.5) == pytest.approx(four.curve.watts(0.5) / 2)
+    assert two.embodied_kg == pytest.approx(four.embodied_kg / 2)  # type: ignore[operator]
+
+
+# --- memory ---------------------------------------------------------------------------------
 
 
 def test_memory_energy_is_mean_resident_gb_times_watts_times_wall_time() -> None:
     usage = make_usage()
-    energy = MemoryResidentPower().energy(usage)
+    energy = memory_energy(Scope.PROCESS, usage.wall_seconds, usage.mean_rss_bytes, 0, None)
     gb = usage.mean_rss_bytes / GB
     assert energy.component is Component.MEMORY
+    assert energy.tier is Tier.COEFFICIENT
     assert energy.kwh == pytest.approx(
         gb * WATTS_PER_GB_MEMORY * usage.wall_seconds / JOULES_PER_KWH
     )
     assert f"{usage.wall_seconds:.2f} s" in energy.detail
+    assert energy.low < energy.kwh < energy.high
 
 
-def test_memory_energy_doubles_with_twice_the_memory() -> None:
-    usage = make_usage()
-    one = MemoryResidentPower().energy(usage).kwh
-    two = MemoryResidentPower().energy(make_usage(mean_rss_bytes=2 * usage.mean_rss_bytes)).kwh
-    assert two == pytest.approx(2 * one)
+def test_machine_scope_memory_is_the_machines_ram() -> None:
+    energy = memory_energy(Scope.MACHINE, 3600.0, 1.0, 16 * GB, None)
+    assert energy.kwh == pytest.approx(16 * WATTS_PER_GB_MEMORY / 1000)
+
+
+def test_memory_inside_a_specpower_curve_is_not_counted_twice() -> None:
+    energy = memory_energy(Scope.PROCESS, 3600.0, GB, 16 * GB, "github-linux-4vcpu")
+    assert energy.kwh == 0.0
+    assert "included in github-linux-4vcpu" in energy.detail
 
 
 # --- GPU through a fake NVML --------------------------------------------------------------
@@ -128,48 +186,10 @@ class FakeNvml:
         return value
 
 
-def test_gpu_energy_is_the_change_of_every_counter() -> None:
-    nvml = FakeNvml(start=[1_000_000, 5_000_000], step=[3_600_000, 7_200_000])
-    source = NvmlGpu(nvml)
-    source.begin()
-    energy = source.energy(make_usage())
-    millijoules = sum(nvml.step)  # one read before, one after: each counter moved one step
-    assert energy.component is Component.GPU
-    assert energy.kwh == pytest.approx(millijoules / 1000 / JOULES_PER_KWH)
-    assert energy.method == "nvml-energy-counter"
-    assert "2 visible GPU(s)" in energy.detail
-    assert "NVIDIA Fake 0, NVIDIA Fake 1" in energy.detail  # bytes names decoded
-
-
 def test_gpu_names_as_str_are_kept() -> None:
     source = NvmlGpu(FakeNvml(start=[0], step=[1000], names=["NVIDIA H100 80GB HBM3"]))
     source.begin()
     assert "NVIDIA H100 80GB HBM3" in source.energy(make_usage()).detail
-
-
-def test_a_gpu_without_an_energy_counter_is_unavailable_with_the_reason() -> None:
-    nvml = FakeNvml(start=[0], step=[1000], fail_on_read={1: NVMLError_NotSupported()})
-    source = NvmlGpu(nvml)
-    source.begin()
-    energy = source.energy(make_usage())
-    assert (energy.kwh, energy.method) == (0.0, "unavailable")
-    assert energy.detail == "NVML energy counter unavailable: Not Supported"
-
-
-def test_a_read_failing_mid_run_is_unavailable_with_the_reason() -> None:
-    nvml = FakeNvml(start=[0], step=[1000], fail_on_read={2: RuntimeError("GPU is lost")})
-    source = NvmlGpu(nvml)
-    source.begin()
-    energy = source.energy(make_usage())
-    assert (energy.kwh, energy.method) == (0.0, "unavailable")
-    assert energy.detail == "NVML read failed mid-run: GPU is lost"
-    # And it stays so: a later call must not report a figure from a half-broken reading.
-    assert source.energy(make_usage()).method == "unavailable"
-
-
-def test_energy_without_begin_is_unavailable() -> None:
-    energy = NvmlGpu(FakeNvml(start=[0], step=[1000])).energy(make_usage())
-    assert (energy.method, energy.detail) == ("unavailable", "no reading")
 
 
 @pytest.fixture

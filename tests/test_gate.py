@@ -20,11 +20,10 @@ from greengate import gate as gate_module
 from greengate.energy import session as session_module
 from greengate.energy.hardware import HardwareDetectionError
 from greengate.energy.interface import EnergySource
-from greengate.energy.models import JOULES_PER_KWH
 from greengate.errors import GreengateError, PolicyError, UsageError
 from greengate.gate import GateSettings, Prepared, check_measurement, prepare, run_command
 from greengate.intensity.offline import OfflineIntensity, world_average
-from greengate.measurement import Component, ComponentEnergy, Tier, TreeUsage
+from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Tier, TreeUsage
 from greengate.policy.model import GridSetting
 from greengate.progress import Progress
 from greengate.verdict import Status

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from greengate.energy.hardware import DEFAULT_WATTS_PER_THREAD, Hardware
 from greengate.energy.profiles import PowerCurve, RunnerProfile
-from greengate.measurement import Component, ComponentEnergy, Scope, Tier
+from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier
 
-JOULES_PER_KWH = 3.6e6
 GB = 1024**3
 # Cloud Carbon Footprint's memory coefficient (REFERENCE.md section 4): the power of memory,
 # instead of codecarbon's guess of 5 W per DIMM, which is unknowable on a shared VM.

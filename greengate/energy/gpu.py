@@ -16,8 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from greengate.energy.interface import EnergySource
-from greengate.energy.models import JOULES_PER_KWH
-from greengate.measurement import Component, ComponentEnergy, Tier, TreeUsage
+from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Tier, TreeUsage
 
 # NVML documents "+/- 5 % of current power draw" for nvmlDeviceGetPowerUsage on Fermi and
 # Kepler GPUs only, and no figure for the total-energy counter (Volta and later): carrying

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from greengate.energy.interface import EnergySource
-from greengate.energy.models import JOULES_PER_KWH
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
-from greengate.measurement import Component, ComponentEnergy, Scope, Tier, TreeUsage
+from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier, TreeUsage
 
 POWERCAP = Path("/sys/class/powercap")
 

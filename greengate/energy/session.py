@@ -17,7 +17,6 @@ import psutil
 
 from greengate.energy.estimate import (
     GB,
-    JOULES_PER_KWH,
     WATTS_PER_GB_MEMORY,
     CpuModel,
     memory_energy,
@@ -34,7 +33,15 @@ from greengate.energy.hardware import (
 from greengate.energy.meter import Meter
 from greengate.energy.procstat import read_machine_cpu
 from greengate.energy.profiles import ProfileChoice, RunnerProfile, choose_profile
-from greengate.measurement import ComponentEnergy, Embodied, PowerTimeline, Scope, TreeUsage
+from greengate.energy.rapl import POWERCAP, CounterError, RaplCpu, package_zones
+from greengate.measurement import (
+    JOULES_PER_KWH,
+    ComponentEnergy,
+    Embodied,
+    PowerTimeline,
+    Scope,
+    TreeUsage,
+)
 from greengate.policy.model import EnergySettings
 from greengate.process.supervisor import TreeSample
 
@@ -44,6 +51,8 @@ SECONDS_PER_YEAR = 365 * 24 * 3600
 FALLBACK_EMBODIED_KG_PER_THREAD = 1151.7 / 128
 FALLBACK_EMBODIED_BAND = (0.25, 3.0)
 HOSTED_PROVIDERS = ("github", "gitlab")
+DMI_DIR = Path("/sys/class/dmi/id")
+POWERCAP_DIR = POWERCAP
 
 
 @dataclass(frozen=True)
@@ -82,9 +91,11 @@ class EnergySession:
         env: Mapping[str, str],
         detector: HardwareDetector,
         pue: float | None,
-        dmi_dir: Path = Path("/sys/class/dmi/id"),
     ) -> None:
         self._detector = detector
+        # Overridable for containers that bind-mount the host's /sys elsewhere, and for tests.
+        dmi_dir = Path(env.get("GREENGATE_DMI_DIR") or DMI_DIR)
+        self._powercap = Path(env.get("GREENGATE_POWERCAP_DIR") or POWERCAP_DIR)
         vcpus = os.cpu_count() or 1
         cpu_model = _cpuinfo_fields().get("model name", "")
         self.choice = choose_profile(settings.profile, env, cpu_model, vcpus, dmi_dir)
@@ -93,6 +104,8 @@ class EnergySession:
         self.pue = pue if pue is not None else (profile.pue if profile is not None else 1.0)
         self._profile_model = profile_model(profile) if profile is not None else None
         self._gpu: NvmlGpu | None = None
+        self._rapl: RaplCpu | None = None
+        self._rapl_fallback: str | None = None  # RAPL is there but could not be used: why
         self._meter: Meter | None = None
         self._progress_model: CpuModel | None = self._profile_model
 
@@ -102,10 +115,26 @@ class EnergySession:
         if self._progress_model is None:
             known = self._detector.peek()
             self._progress_model = tdp_model(known) if known is not None else None
+        self._begin_rapl()
         self._gpu = gpu_source()
         if self._gpu is not None:
             self._gpu.begin()
         self._meter = Meter(read_machine_cpu(), self._profile_model)
+
+    def _begin_rapl(self) -> None:
+        if not package_zones(self._powercap):
+            return  # no counters at all (most VMs): the estimate is simply the best tier here
+        reason = RaplCpu.probe(self._powercap)
+        if reason is not None:
+            self._rapl_fallback = f"RAPL counters unreadable: {reason}"
+            return
+        rapl = RaplCpu(self.scope, self._powercap)
+        try:
+            rapl.begin()
+        except CounterError as e:
+            self._rapl_fallback = f"RAPL counters unreadable: {e.reason}"
+            return
+        self._rapl = rapl
 
     def observe(self, sample: TreeSample) -> float:
         """Fold in one sample (sampler thread); the CPU energy so far in kWh, for progress."""
@@ -115,6 +144,8 @@ class EnergySession:
             )
         if self._gpu is not None:
             self._gpu.observe(sample.pids)
+        if self._rapl is not None:
+            self._rapl.observe(sample.pids)
         model = self._progress_model
         if model is None:
             return 0.0
@@ -126,7 +157,8 @@ class EnergySession:
         machine_run = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, read_machine_cpu())
         notes = list(self.choice.notes)
         profile = self.choice.profile
-        fallback: str | None = None
+        counter = self._rapl_energy(usage)
+        fallback = self._rapl_fallback
         hardware: Hardware | None = None
         if self._profile_model is not None:
             model = self._profile_model
@@ -134,7 +166,8 @@ class EnergySession:
             try:
                 hardware = self._detector.result()
             except HardwareDetectionError as e:
-                fallback = f"codecarbon's hardware detection failed ({e})"
+                failed = f"codecarbon's hardware detection failed ({e})"
+                fallback = f"{fallback}; {failed}" if fallback else failed
                 hardware = _unknown_hardware()
             model = tdp_model(hardware)
             if hardware.virtualised and hardware.tdp_watts is not None:
@@ -143,7 +176,7 @@ class EnergySession:
                     "power assumes the host's socket; set energy.profile for a better figure"
                 )
         machine_joules = machine_run.machine_joules(model, usage.wall_seconds)
-        cpu = self._cpu_component(model, usage, machine_joules, fallback)
+        cpu = counter or self._cpu_component(model, usage, machine_joules, fallback)
         ram_bytes = hardware.ram_total_bytes if hardware else int(psutil.virtual_memory().total)
         included = profile.name if profile is not None and profile.includes_memory else None
         memory = memory_energy(
@@ -165,6 +198,15 @@ class EnergySession:
             timeline if timeline.watts else None,
             tuple(notes),
         )
+
+    def _rapl_energy(self, usage: TreeUsage) -> ComponentEnergy | None:
+        if self._rapl is None:
+            return None
+        try:
+            return self._rapl.energy(usage)
+        except CounterError as e:
+            self._rapl_fallback = f"RAPL failed during the run: {e.reason}"
+            return None
 
     def _cpu_component(
         self, model: CpuModel, usage: TreeUsage, machine_joules: float | None, fallback: str | None

@@ -105,20 +105,32 @@ def _measurement_rows(m: Measurement) -> list[tuple[str, Text]]:
     energy = Text(figures.energy(m.energy_kwh), "bold")
     if parts:
         energy.append(f"  ({', '.join(parts)})")
+    band = figures.energy_band(m)
+    if band:
+        energy.append(f"; range {band}")
     grid = m.intensity
     where = ", ".join(str(p) for p in (grid.source, grid.zone, grid.year) if p)
     emissions = Text(figures.emissions(m.emissions_kg), "bold")
     emissions.append(f"  at {figures.intensity(grid.g_per_kwh)} ({where})")
-    return [("energy", energy), ("emissions", emissions)]
+    rows = [("energy", energy), ("emissions", emissions)]
+    method, sci = figures.method(m), figures.sci(m)
+    if method:
+        rows.append(("method", Text(method)))
+    if sci:
+        rows.append(("carbon", Text(sci)))
+    return rows
 
 
 def _limit(check: LimitCheck, ascii_only: bool) -> Text:
     full, empty = ("#", "-") if ascii_only else ("█", "░")
-    return Text.assemble(
+    text = Text.assemble(
         f"{check.quantity.value:<10}",
         (figures.bar(check.ratio, _BAR_WIDTH, full, empty), _BAR.get(check.status, "")),
         f" {figures.percent(check):>4} of {figures.amount(check.quantity, check.limit)}",
     )
+    if check.straddles:
+        text.append("  (uncertainty band straddles the limit)", "yellow")
+    return text
 
 
 def _run_row(c: CommandOutcome | None, m: Measurement | None) -> tuple[str, Text]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from greengate.measurement import TreeUsage
+from greengate.measurement import Measurement, TreeUsage
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status
 
 #: what each status looks like in Markdown and other places that render emoji
@@ -103,3 +103,69 @@ def usage(u: TreeUsage, *, wall: bool = True) -> str:
         f"{number(u.cpu_seconds)} CPU-s{in_wall}, {u.processes} processes{lingering}, "
         f"peak {memory(u.peak_rss_bytes)}"
     )
+
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+_TIER_WORDS = {
+    "counter": "hardware counter",
+    "profile": "runner profile",
+    "tdp": "TDP table",
+    "default": "codecarbon default",
+    "coefficient": "coefficient",
+    "imported": "imported",
+    "unavailable": "unavailable",
+}
+
+
+def energy_band(m: Measurement) -> str | None:
+    """``0.22 to 2.04 mWh``, or None when the measurement carries no band."""
+    low, high = m.energy_low_kwh, m.energy_high_kwh
+    if math.isclose(low, high, rel_tol=1e-9):
+        return None
+    return f"{energy(low, like=m.energy_kwh)} to {energy(high, like=m.energy_kwh)}"
+
+
+def emissions_band(m: Measurement) -> str | None:
+    """The emissions band in the unit of the central figure, or None without a band."""
+    low, high = m.emissions_low_kg, m.emissions_high_kg
+    if math.isclose(low, high, rel_tol=1e-9):
+        return None
+    return f"{emissions(low)} to {emissions(high)}"
+
+
+def method(m: Measurement) -> str | None:
+    """How the figures were obtained: scope, profile and each component's tier."""
+    if m.scope is None:
+        return None
+    tiers = ", ".join(f"{c.component.value} by {_TIER_WORDS[c.tier.value]}" for c in m.components)
+    profile = f", profile {m.profile}" if m.profile else ""
+    return f"{m.scope.value} scope{profile}; {tiers}"
+
+
+def sci(m: Measurement) -> str | None:
+    """Embodied term and SCI, e.g. ``embodied 0.04 g (not in budgets); SCI 0.12 g per test``."""
+    parts: list[str] = []
+    if m.embodied is not None:
+        counted = "counted in budgets" if m.include_embodied else "not counted in budgets"
+        parts.append(f"embodied {emissions(m.embodied.kg)} ({counted})")
+    per_unit, unit = m.sci_per_unit_g, m.functional_unit
+    if per_unit is not None and unit is not None:
+        name = (
+            unit.name[:-1]
+            if unit.name.endswith("s") and not unit.name.endswith("ss")
+            else unit.name
+        )
+        parts.append(f"SCI {emissions(per_unit / 1000.0)} per {name}")
+    elif m.scope is not None:
+        parts.append(f"SCI {emissions(m.sci_g / 1000.0)} per run")
+    return "; ".join(parts) if parts else None
+
+
+def sparkline(watts: tuple[float, ...]) -> str:
+    """The power timeline as block characters, lowest to highest."""
+    if not watts:
+        return ""
+    top = max(watts)
+    if top <= 0:
+        return _SPARKS[0] * len(watts)
+    return "".join(_SPARKS[min(int(w / top * (len(_SPARKS) - 1) + 0.5), 7)] for w in watts)

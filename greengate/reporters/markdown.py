@@ -56,7 +56,8 @@ def verdict_markdown(v: Verdict) -> str:
                 f"| {c.quantity.value} | {figures.amount(c.quantity, c.measured)} "
                 f"| {figures.amount(c.quantity, c.limit)} "
                 f"| `{figures.bar(c.ratio, _BAR_WIDTH)}` {figures.percent(c)} "
-                f"| {figures.STATUS_EMOJI[c.status]} {c.status.value} |"
+                f"| {figures.STATUS_EMOJI[c.status]} {c.status.value}"
+                f"{' (band straddles the limit)' if c.straddles else ''} |"
             )
         lines.append("")
     if v.policy_change is not None:
@@ -142,17 +143,41 @@ def _detail_rows(v: Verdict) -> list[str]:
         if m.pue != 1.0:
             it = figures.energy(m.it_energy_kwh, like=m.energy_kwh)
             energy += f" ({it} IT x PUE {m.pue:.2f})"
+        band = figures.energy_band(m)
+        if band:
+            energy += f", range {band}"
         rows.append(("Energy", energy))
         for c in m.components:
+            tier = f" ({c.tier.value} tier)" if m.scope is not None else ""
+            fallback = f" Fell back: {text(c.fallback)}." if c.fallback else ""
             rows.append(
                 (
                     _COMPONENT[c.component],
-                    f"{figures.energy(c.kwh, like=m.energy_kwh)}: {text(c.detail)}",
+                    f"{figures.energy(c.kwh, like=m.energy_kwh)}{tier}: {text(c.detail)}{fallback}",
+                )
+            )
+        method = figures.method(m)
+        if method:
+            rows.append(("Method", text(method)))
+        if m.timeline is not None and m.timeline.watts:
+            peak = max(m.timeline.watts)
+            rows.append(
+                (
+                    "Power",
+                    f"`{figures.sparkline(m.timeline.watts)}` peak {figures.number(peak)} W, "
+                    f"{figures.number(m.timeline.interval_s)} s per step",
                 )
             )
         g = m.intensity
         where = ", ".join(str(p) for p in (g.source, g.zone, g.year) if p)
-        rows.append(("Emissions", figures.emissions(m.emissions_kg)))
+        emissions = figures.emissions(m.emissions_kg)
+        emissions_band = figures.emissions_band(m)
+        if emissions_band:
+            emissions += f", range {emissions_band}"
+        rows.append(("Emissions", emissions))
+        sci = figures.sci(m)
+        if sci:
+            rows.append(("Carbon", text(sci)))
         rows.append(("Grid intensity", f"{figures.intensity(g.g_per_kwh)} ({text(where)})"))
         if m.usage is not None:
             rows.append(("Resources", figures.usage(m.usage)))
