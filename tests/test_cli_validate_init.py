@@ -46,6 +46,24 @@ def test_validate_describes_a_valid_policy(in_tmp: Path) -> None:
     assert "on branch" not in result.output  # no match asked for
 
 
+def test_validate_describes_the_energy_settings(in_tmp: Path) -> None:
+    (in_tmp / "greengate.yml").write_text(VALID + "energy:\n  profile: aws\n  scope: machine\n")
+    result = invoke("validate")
+    assert result.exit_code == 0, result.output
+    assert "energy profile: aws (built-in; greengate profiles shows its figures)" in result.output
+    assert "scope: machine (the whole machine for the run's duration" in result.output
+    assert "embodied emissions: reported, not counted in budgets" in result.output
+
+
+def test_validate_refuses_an_unknown_energy_profile_by_line(in_tmp: Path) -> None:
+    (in_tmp / "greengate.yml").write_text(VALID + "energy:\n  profile: github-linux-5vcpu\n")
+    result = invoke("validate")
+    assert result.exit_code == 2
+    assert "greengate.yml:8:12: energy.profile: unknown energy profile 'github-linux-5vcpu'" in (
+        result.output
+    )
+
+
 def test_validate_says_which_rule_a_run_would_get(in_tmp: Path) -> None:
     (in_tmp / "p.yml").write_text(VALID)
     result = invoke("validate", "p.yml", "--job", "test", "--branch", "feature/x")

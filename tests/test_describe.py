@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from greengate.policy.describe import describe_grid, describe_match, describe_policy
+from greengate.measurement import Scope
+from greengate.policy.describe import (
+    describe_energy,
+    describe_grid,
+    describe_match,
+    describe_policy,
+    describe_profile,
+)
 from greengate.policy.loader import load_policy_text
-from greengate.policy.model import GridSetting
+from greengate.policy.model import CustomProfile, EnergySettings, GridSetting
 
 POLICY = load_policy_text(
     """\
@@ -31,6 +38,9 @@ def test_the_policy_is_described_line_by_line() -> None:
         "policy greengate.yml (version 1) is valid",
         "grid: country FRA (codecarbon's yearly average)",
         "PUE: 1.2 (measured energy is multiplied by it)",
+        "energy profile: detected from the runner (greengate profiles shows which one fits here)",
+        "scope: per environment: machine on hosted CI runners, process elsewhere",
+        "embodied emissions: reported, not counted in budgets",
         "warn at: 80 % of a limit",
         "mode: enforce (an overrun fails the job)",
         "rules, first match wins:",
@@ -63,4 +73,46 @@ def test_no_match_says_the_run_is_not_gated() -> None:
     policy = load_policy_text("version: 1\nbudgets:\n  - job: a\n    max_energy: 1\n", "p.yml")
     assert describe_match(policy, None, "main") == (
         "job unknown on branch 'main': no rule matches; the run is measured, not gated"
+    )
+
+
+def test_pue_left_out_comes_from_the_profile() -> None:
+    policy = load_policy_text("version: 1\nbudgets:\n  - max_energy: 1\n", "p.yml")
+    assert "PUE: the runner profile's provider (1.0 for an unknown machine)" in (
+        describe_policy(policy)
+    )
+
+
+def test_energy_settings_are_described_in_words() -> None:
+    policy = load_policy_text(
+        """\
+version: 1
+energy:
+  profile: gitlab-saas-medium
+  scope: process
+  include_embodied: true
+budgets:
+  - max_energy: 1
+""",
+        "p.yml",
+    )
+    assert describe_energy(policy.energy) == [
+        "energy profile: gitlab-saas-medium (built-in; greengate profiles shows its figures)",
+        "scope: process (the command's own CPU time on the power curve)",
+        "embodied emissions: counted in budgets (SCI's M term)",
+    ]
+    assert describe_energy(EnergySettings(scope=Scope.MACHINE))[1] == (
+        "scope: machine (the whole machine for the run's duration, idle included)"
+    )
+
+
+def test_custom_coefficients_are_spelt_out() -> None:
+    assert describe_profile(CustomProfile(0.74, 3.5)) == (
+        "custom, coefficients from the policy: 0.74 W idle to 3.5 W busy per vCPU, "
+        "this machine's vCPUs"
+    )
+    full = CustomProfile(0.74, 3.5, 4, 9.0, 5.0, 1.135, "my-runners")
+    assert describe_profile(full) == (
+        "my-runners, coefficients from the policy: 0.74 W idle to 3.5 W busy per vCPU, "
+        "4 vCPUs, embodied 9 kg CO2e per vCPU over 5 years, PUE 1.135"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -9,14 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import assert_valid_verdict
+from factories import assert_valid_verdict, make_verdict
 
 from greengate.errors import PolicyError, UsageError
 from greengate.policy.change_export import policy_change_from_dict
 from greengate.policy.model import Policy
 from greengate.policy.trusted import policy_change, resolve_policy, same_rules
 from greengate.verdict import LimitChange, Quantity
-from greengate.verdict_json import verdict_from_dict
+from greengate.verdict_json import verdict_from_dict, verdict_to_dict
 
 BASE = """\
 version: 1
@@ -227,6 +228,20 @@ def test_policy_change_lists_old_and_new_limits_side_by_side(repo: Path) -> None
     # A job no rule matches in either: no limits to compare, still a change to show.
     other_job = policy_change(choice, "lint", "pr")
     assert other_job is not None and other_job.applied_rule is None and other_job.limits == ()
+
+
+def test_a_change_of_energy_settings_is_shown(repo: Path) -> None:
+    # Scope and embodied emissions change what a run is charged, so a PR must not slip them in.
+    (repo / "greengate.yml").write_text(BASE + "energy:\n  scope: process\n")
+    change = policy_change(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", "pr")
+    assert change is not None and change.other == ("energy",)
+    assert change.limits == (LimitChange(Quantity.EMISSIONS, 0.001, 0.001),)
+    coefficients = "  profile: {idle_watts_per_vcpu: 0.1, max_watts_per_vcpu: 0.2}\n"
+    (repo / "greengate.yml").write_text(BASE + "energy:\n" + coefficients)
+    change = policy_change(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", "pr")
+    assert change is not None and change.other == ("energy",)
+    verdict = dataclasses.replace(make_verdict(), policy_change=change)
+    assert_valid_verdict(verdict_to_dict(verdict))  # the verdict schema knows the name
 
 
 def test_no_policy_change_without_a_proposal(repo: Path) -> None:

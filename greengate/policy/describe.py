@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from greengate.measurement import Scope
 from greengate.policy.matching import select_budget
-from greengate.policy.model import Budget, GridSetting, Mode, Policy
+from greengate.policy.model import Budget, CustomProfile, EnergySettings, GridSetting, Mode, Policy
 from greengate.units import format_emissions, format_energy, format_intensity
 
 _MODES = {
@@ -26,6 +27,50 @@ def describe_grid(grid: GridSetting) -> str:
         place = grid.country + (f", region {grid.region}" if grid.region else "")
         return f"country {place} (codecarbon's yearly average)"
     return "not set: --intensity or --country, else the world average with a warning"
+
+
+_SCOPES = {
+    Scope.PROCESS: "process (the command's own CPU time on the power curve)",
+    Scope.MACHINE: "machine (the whole machine for the run's duration, idle included)",
+}
+
+
+def describe_profile(profile: str | CustomProfile | None) -> str:
+    """Which runner profile the estimate uses under this setting."""
+    if profile is None:
+        return "detected from the runner (greengate profiles shows which one fits here)"
+    if isinstance(profile, str):
+        return f"{profile} (built-in; greengate profiles shows its figures)"
+    vcpus = f"{profile.vcpus} vCPUs" if profile.vcpus is not None else "this machine's vCPUs"
+    text = (
+        f"{profile.name}, coefficients from the policy: {profile.idle_watts_per_vcpu:g} W idle "
+        f"to {profile.max_watts_per_vcpu:g} W busy per vCPU, {vcpus}"
+    )
+    if profile.embodied_kg_per_vcpu is not None:
+        text += (
+            f", embodied {profile.embodied_kg_per_vcpu:g} kg CO2e per vCPU over "
+            f"{profile.lifetime_years:g} years"
+        )
+    return text + (f", PUE {profile.pue:g}" if profile.pue is not None else "")
+
+
+def describe_energy(energy: EnergySettings) -> list[str]:
+    """The energy settings in words: profile, scope, embodied emissions."""
+    scope = (
+        _SCOPES[energy.scope]
+        if energy.scope is not None
+        else "per environment: machine on hosted CI runners, process elsewhere"
+    )
+    embodied = (
+        "counted in budgets (SCI's M term)"
+        if energy.include_embodied
+        else "reported, not counted in budgets"
+    )
+    return [
+        f"energy profile: {describe_profile(energy.profile)}",
+        f"scope: {scope}",
+        f"embodied emissions: {embodied}",
+    ]
 
 
 def _run(job: str | None, branch: str | None) -> str:
@@ -62,6 +107,7 @@ def describe_policy(policy: Policy) -> list[str]:
         f"PUE: {defaults.pue:g} (measured energy is multiplied by it)"
         if defaults.pue is not None
         else "PUE: the runner profile's provider (1.0 for an unknown machine)",
+        *describe_energy(policy.energy),
         f"warn at: {_percent(defaults.warn_at)} of a limit",
         f"mode: {defaults.mode.value} ({_MODES[defaults.mode]})",
         "rules, first match wins:",

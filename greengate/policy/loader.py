@@ -2,8 +2,8 @@
 
 Stages: read bytes safely (document.py), check the version, check the JSON Schema
 (schema.py), read quantities with their units (greengate.units), check what a schema
-cannot say (a region needs a country, rules after a catch-all are dead), then build the
-frozen model. Raw dicts stop here.
+cannot say (a region needs a country, rules after a catch-all are dead, a profile name must
+be a built-in one), then build the frozen model. Raw dicts stop here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from greengate.errors import PolicyError
 from greengate.policy.document import Document, Path, format_path, parse_document, read_policy_file
+from greengate.policy.energy_settings import energy_problems, energy_settings
 from greengate.policy.history import history_fields, history_quantities
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 from greengate.policy.problems import Problem, raise_problems, shown
@@ -45,6 +46,7 @@ def load_policy_text(text: str, name: str) -> Policy:
             problems.append(Problem(path, str(e)))
     problems.extend(_grid_problems(data))
     problems.extend(_dead_rule_problems(document, data))
+    problems.extend(energy_problems(document, data))
     raise_problems(document, problems)
     return _build(document, data, quantities)
 
@@ -160,5 +162,6 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
         version=int(data["version"]),
         defaults=defaults,
         budgets=tuple(budgets),
+        energy=energy_settings(data),
         **history_fields(data, quantities),
     )

@@ -36,11 +36,24 @@ _EXPECTED = {
     "pue": "a power usage effectiveness from 1.0 to 3.0, e.g. 1.2",
     "warn_at": "a fraction of the limit, 0 < warn_at <= 1, e.g. 0.8",
     "mode": "one of enforce, warn, off",
+    "ledger_failure": "one of warn, fail",
     "name": "a non-empty string",
     "job": "a job name glob or a non-empty list of globs, e.g. train or [test-*, lint]",
     "branch": "a branch glob or a non-empty list of globs, e.g. main or [main, 'release/*']",
+    "energy": "a mapping of settings: profile, scope, include_embodied",
+    "profile": "a built-in profile name such as github-linux-4vcpu (greengate profiles lists "
+    "them) or a mapping of coefficients with idle_watts_per_vcpu and max_watts_per_vcpu",
+    "scope": "one of process, machine",
+    "include_embodied": "true or false",
+    "idle_watts_per_vcpu": "the watts of one vCPU's share at 0 % load, from 0 to 50, e.g. 0.74",
+    "max_watts_per_vcpu": "the watts of one vCPU's share at 100 % load, above 0 and up to 50, "
+    "e.g. 3.5",
+    "vcpus": "a whole number of vCPUs from 1 to 1024",
+    "embodied_kg_per_vcpu": "the embodied kg CO2e of one vCPU's share over its lifetime, "
+    "from 0 to 1000, e.g. 9",
+    "lifetime_years": "the hardware's years of use, from 1 to 15, e.g. 4",
 }
-_TEXT_FIELDS = frozenset({"name", "job", "branch", "country", "region", "mode"})
+_TEXT_FIELDS = frozenset({"name", "job", "branch", "country", "region", "mode", "profile"})
 _LIMITS = ("max_emissions", "max_energy")
 
 
@@ -153,8 +166,10 @@ def _wrong_value(error: ValidationError, path: Path) -> str:
     message = f"expected {_EXPECTED.get(field, 'a different value')}, got {shown(value)}"
     if field in _TEXT_FIELDS and isinstance(value, (bool, int, float)):
         return message + " (quote it if you mean the text)"
-    if field == "mode" and isinstance(value, str):
-        close = difflib.get_close_matches(value.lower(), ["enforce", "warn", "off"], n=1)
+    if error.validator == "enum" and isinstance(value, str):
+        allowed = error.validator_value if isinstance(error.validator_value, list) else []
+        choices = [str(choice) for choice in allowed if choice is not None]
+        close = difflib.get_close_matches(value.lower(), choices, n=1)
         return message + (f" (did you mean {close[0]!r}?)" if close else "")
     if field == "country" and isinstance(value, str):
         if re.fullmatch(r"[A-Za-z]{3}", value.strip()):

@@ -91,6 +91,7 @@ def policy_change(choice: PolicyChoice, job: str | None, branch: str | None) -> 
             ("grid", old.defaults.grid, new.defaults.grid),
             ("pue", old.defaults.pue, new.defaults.pue),
             ("warn_at", _warn_at(old, old_rule), _warn_at(new, new_rule)),
+            ("energy", old.energy, new.energy),
         )
         if a != b
     ]
