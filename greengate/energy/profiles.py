@@ -65,14 +65,14 @@ class PowerCurve:
     def watts(self, utilisation: float) -> float:
         """Power at ``utilisation``, clamped to the curve's ends."""
         u = min(max(utilisation, 0.0), 1.0)
-        previous = self.points[0]
-        for point in self.points[1:]:
-            if u <= point[0]:
-                span = point[0] - previous[0]
-                t = (u - previous[0]) / span if span > 0 else 1.0
-                return previous[1] + t * (point[1] - previous[1])
-            previous = point
-        return self.points[-1][1]
+        points = self.points
+        for i in range(1, len(points)):
+            u1, w1 = points[i]
+            if u <= u1:
+                u0, w0 = points[i - 1]
+                t = (u - u0) / (u1 - u0) if u1 > u0 else 1.0
+                return w0 + t * (w1 - w0)
+        return points[-1][1]
 
     def scaled(self, factor: float) -> PowerCurve:
         return PowerCurve(tuple((u, w * factor) for u, w in self.points))
