@@ -1,0 +1,110 @@
+"""``greengate profiles``: the built-in profiles and this machine's, through the command group."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from greengate.cli import cli
+from greengate.cli import profiles as profiles_command
+from greengate.energy.profiles import builtin_profiles
+
+GITHUB = {"GITHUB_ACTIONS": "true", "RUNNER_ENVIRONMENT": "github-hosted", "RUNNER_OS": "Linux"}
+
+
+@pytest.fixture
+def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A 4-vCPU EPYC whose DMI says nothing known; returns its DMI directory."""
+    dmi = tmp_path / "dmi"
+    dmi.mkdir()
+    (dmi / "sys_vendor").write_text("QEMU\n")
+    monkeypatch.setattr(profiles_command, "DMI_DIR", dmi)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(
+        profiles_command, "_cpuinfo_fields", lambda: {"model name": "AMD EPYC 7763 64-Core"}
+    )
+    return dmi
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    # Wide enough that rich keeps each profile's name and reason on one line.
+    return CliRunner().invoke(cli, ["profiles", *args], env={"COLUMNS": "250", **(env or {})})
+
+
+def test_the_table_lists_every_built_in_profile(machine: Path) -> None:
+    result = invoke()
+    assert result.exit_code == 0, result.output
+    for profile in builtin_profiles(4):
+        assert f" {profile.name} " in result.output
+    assert "Runner profiles (watts for the whole VM share)" in result.output
+    assert (
+        "* this machine: none (codecarbon's TDP table): no runner profile fits this machine "
+        "(DMI sys_vendor 'QEMU')" in result.output
+    )
+
+
+def test_the_detected_profile_is_marked_with_the_reason(machine: Path) -> None:
+    result = invoke(env=GITHUB)
+    assert result.exit_code == 0, result.output
+    marked = [line for line in result.output.splitlines() if line.startswith("│ * ")]
+    assert len(marked) == 1 and " github-linux-4vcpu " in marked[0]
+    assert (
+        "* this machine: github-linux-4vcpu: GitHub-hosted runner "
+        "(RUNNER_ENVIRONMENT=github-hosted), 4 vCPUs"
+    ) in result.output
+
+
+def test_a_scaled_profile_gets_its_own_marked_row_and_notes(
+    machine: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    monkeypatch.setattr(profiles_command, "_cpuinfo_fields", lambda: {})
+    result = invoke(env=GITHUB)
+    assert result.exit_code == 0, result.output
+    marked = [line for line in result.output.splitlines() if line.startswith("│ * ")]
+    assert len(marked) == 1 and "scaled to 6 vCPUs" in marked[0]
+    assert "  note: 6 vCPUs is not a GitHub runner size" in result.output
+    assert "  note: the CPU is unknown, not the AMD EPYC 7763" in result.output
+
+
+def test_json_holds_the_same(machine: Path) -> None:
+    result = invoke("--json", env=GITHUB)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["vcpus"] == 4
+    assert data["cpu_model"] == "AMD EPYC 7763 64-Core"
+    assert [p["name"] for p in data["profiles"]] == [p.name for p in builtin_profiles(4)]
+    four = data["profiles"][1]
+    assert four["name"] == "github-linux-4vcpu"
+    assert four["idle_watts"] == pytest.approx(1.7586, abs=1e-4)
+    assert four["max_watts"] == pytest.approx(8.1796, abs=1e-4)
+    assert (four["pue"], four["band"], four["lifetime_years"]) == (1.185, [0.8, 1.25], 4.0)
+    assert four["embodied_kg"] == pytest.approx(35.99, abs=0.01)
+    assert data["detected"] == {
+        "profile": four,
+        "reason": "GitHub-hosted runner (RUNNER_ENVIRONMENT=github-hosted), 4 vCPUs",
+        "notes": [],
+    }
+
+
+def test_json_without_a_fit(machine: Path) -> None:
+    data = json.loads(invoke("--json").output)
+    assert data["detected"]["profile"] is None
+    assert data["detected"]["reason"].startswith("no runner profile fits this machine")
+
+
+def test_a_cloud_vm_gets_its_provider_sized_to_the_machine(machine: Path) -> None:
+    (machine / "sys_vendor").write_text("Amazon EC2\n")
+    data = json.loads(invoke("--json").output)
+    assert data["detected"]["profile"]["name"] == "aws"
+    assert data["detected"]["profile"]["vcpus"] == 4
+    assert data["detected"]["profile"] in data["profiles"]
+
+
+def test_the_command_is_listed_in_help() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert "profiles" in result.output
