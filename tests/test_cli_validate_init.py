@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ from click.testing import CliRunner, Result
 
 from greengate.cli import cli
 from greengate.errors import UsageError
-from greengate.policy.loader import load_policy
+from greengate.policy.loader import load_policy, load_policy_text
+from greengate.policy.model import CustomProfile, EnergySettings
 from greengate.scaffold import NewFile, schema_path, starter_policy, write_new_file
 
 VALID = """\
@@ -107,6 +109,18 @@ def test_init_writes_a_starter_that_validates(in_tmp: Path) -> None:
     assert text == starter_policy("greengate.yml")
     assert load_policy("greengate.yml").version == 1
     assert invoke("validate").exit_code == 0
+
+
+def test_the_starter_s_commented_energy_example_validates_when_uncommented(in_tmp: Path) -> None:
+    text = starter_policy("greengate.yml")
+    assert load_policy_text(text, "greengate.yml").energy == EnergySettings()
+    named = re.sub(r"^# (energy:|  (profile|scope|include_embodied):)", r"\1", text, flags=re.M)
+    assert load_policy_text(named, "named.yml").energy.profile == "github-linux-4vcpu"
+    coefficients = named.replace("  profile: github-linux-4vcpu", "#").replace(
+        "#   # profile:", "  profile:"
+    )
+    custom = load_policy_text(coefficients, "custom.yml").energy.profile
+    assert isinstance(custom, CustomProfile) and custom.name == "my-runners"
 
 
 def test_the_starter_points_editors_at_the_installed_schema(in_tmp: Path) -> None:

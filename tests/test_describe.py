@@ -104,6 +104,10 @@ budgets:
     assert describe_energy(EnergySettings(scope=Scope.MACHINE))[1] == (
         "scope: machine (the whole machine for the run's duration, idle included)"
     )
+    assert describe_energy(EnergySettings(profile="aws"))[1] == (
+        "scope: process (the default with a profile set in the policy; scope: machine charges "
+        "the whole VM)"
+    )
 
 
 def test_custom_coefficients_are_spelt_out() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from greengate.policy.loader import load_policy_text
 from greengate.policy.model import CustomProfile, EnergySettings
 
 BUDGETS = "budgets:\n  - max_energy: 1\n"
-SCHEMA = Path(__file__).parent.parent / "greengate/schemas/policy.schema.json"
+ROOT = Path(__file__).parent.parent
+SCHEMA = ROOT / "greengate/schemas/policy.schema.json"
 
 
 def energy_of(section: str) -> EnergySettings:
@@ -96,8 +98,19 @@ def test_the_schema_offers_editors_the_built_in_names() -> None:
     assert schema["$defs"]["profile"]["examples"] == [p.name for p in builtin_profiles(1)]
 
 
+def test_the_examples_in_the_reference_load() -> None:
+    text = (ROOT / "docs/policy.md").read_text()
+    blocks = re.findall(r"```yaml\n(energy:\n.*?)```", text, re.S)
+    assert len(blocks) == 2
+    loaded = [energy_of(block) for block in blocks]
+    assert loaded[0] == EnergySettings("github-linux-4vcpu", Scope.MACHINE, include_embodied=True)
+    assert isinstance(loaded[1].profile, CustomProfile) and loaded[1].profile.name == "my-runners"
+
+
 def test_defaults_pue_stays_optional() -> None:
     policy = load_policy_text("version: 1\n" + BUDGETS, "p.yml")
+    assert policy.defaults.pue is None
+    policy = load_policy_text("version: 1\ndefaults:\n  pue: null\n" + BUDGETS, "p.yml")
     assert policy.defaults.pue is None
 
 

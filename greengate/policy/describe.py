@@ -56,11 +56,14 @@ def describe_profile(profile: str | CustomProfile | None) -> str:
 
 def describe_energy(energy: EnergySettings) -> list[str]:
     """The energy settings in words: profile, scope, embodied emissions."""
-    scope = (
-        _SCOPES[energy.scope]
-        if energy.scope is not None
-        else "per environment: machine on hosted CI runners, process elsewhere"
-    )
+    if energy.scope is not None:
+        scope = _SCOPES[energy.scope]
+    elif energy.profile is not None:
+        # As the energy session decides: a named profile may describe a shared machine.
+        scope = "process (the default with a profile set in the policy; scope: machine charges "
+        scope += "the whole VM)"
+    else:
+        scope = "per environment: machine on hosted CI runners, process elsewhere"
     embodied = (
         "counted in budgets (SCI's M term)"
         if energy.include_embodied
