@@ -13,6 +13,7 @@ from typing import Any
 
 from greengate.policy.document import Path
 from greengate.policy.model import LedgerFailure, Mode, Period, Regression, Window
+from greengate.policy.window_text import parse_compact_window
 from greengate.units import parse_emissions, parse_energy
 
 _ROLLING = re.compile(r"^\s*(\d+)\s+days?\s*$")
@@ -48,7 +49,16 @@ def _fraction(value: str | float) -> float:
     return float(value.strip().rstrip("%")) / 100 if isinstance(value, str) else float(value)
 
 
-def _window(index: int, raw: dict[str, Any], quantities: dict[Path, float]) -> Window:
+def _window(index: int, raw: str | dict[str, Any], quantities: dict[Path, float]) -> Window:
+    if isinstance(raw, str):
+        compact = parse_compact_window(raw)
+        return Window(
+            branches=(compact.branch,),
+            period=compact.period,
+            days=compact.days,
+            max_emissions_kg=compact.max_emissions_kg,
+            max_energy_kwh=compact.max_energy_kwh,
+        )
     period, days = _period(raw["per"])
     warn_at, mode = raw.get("warn_at"), raw.get("mode")
     return Window(

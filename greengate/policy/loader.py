@@ -18,6 +18,7 @@ from greengate.policy.history import history_fields, history_quantities
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 from greengate.policy.problems import Problem, raise_problems, shown
 from greengate.policy.schema import schema_problems
+from greengate.policy.window_text import compact_window_problems, dropped
 from greengate.units import UnitError, parse_emissions, parse_energy, parse_intensity
 
 SUPPORTED_VERSION = 1
@@ -37,7 +38,8 @@ def load_policy_text(text: str, name: str) -> Policy:
         expected = "a mapping with version, defaults and budgets at the top level"
         raise_problems(document, [Problem((), f"expected {expected}, got {shown(data)}")])
     _check_version(document, data)
-    problems = schema_problems(data)
+    compact, replaced = compact_window_problems(data)
+    problems = [*dropped(schema_problems(data), replaced), *compact]
     quantities: dict[Path, float] = {}
     for path, value, parse in _quantities(data):
         try:

@@ -31,6 +31,9 @@ _EXPECTED = {
     "budgets": "a non-empty list of rules, each with max_emissions and/or max_energy",
     "budgets[]": "a rule: a mapping with max_emissions and/or max_energy "
     "and optional name, job, branch, warn_at, mode",
+    "windows": "a list of windows",
+    "windows[]": "a window: a mapping with branch, per and max_emissions and/or max_energy, "
+    "or one line such as 'main: 50 kg per month'",
     "country": "an ISO 3166-1 alpha-3 country code in upper case, e.g. FRA, or null",
     "region": "a region name codecarbon has data for, e.g. california or SE3, or null",
     "pue": "a power usage effectiveness from 1.0 to 3.0, e.g. 1.2",
@@ -156,8 +159,8 @@ def _unknown_keys(error: ValidationError, path: Path) -> list[tuple[Problem, str
 def _field(path: Path) -> str:
     """The name the expectation table knows a path by: its last key, or ``budgets[]``."""
     names = [part for part in path if isinstance(part, str)]
-    if path and isinstance(path[-1], int) and names == ["budgets"]:
-        return "budgets[]"
+    if path and isinstance(path[-1], int) and names in (["budgets"], ["windows"]):
+        return f"{names[0]}[]"
     return names[-1] if names else ""
 
 
