@@ -157,7 +157,7 @@ def _unknown_keys(error: ValidationError, path: Path) -> list[tuple[Problem, str
 
 
 def _field(path: Path) -> str:
-    """The name the expectation table knows a path by: its last key, or ``budgets[]``."""
+    """A path's name in the expectation table: its last key, ``budgets[]`` or ``windows[]``."""
     names = [part for part in path if isinstance(part, str)]
     if path and isinstance(path[-1], int) and names in (["budgets"], ["windows"]):
         return f"{names[0]}[]"
