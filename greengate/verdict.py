@@ -92,7 +92,7 @@ class PolicyChange:
     applied_mode: Mode
     proposed_mode: Mode
     limits: tuple[LimitChange, ...]
-    other: tuple[str, ...]  # other settings that differ for this run: "grid", "pue", "warn_at"
+    other: tuple[str, ...]  # other settings that differ: "grid", "pue", "warn_at", "energy"
 
 
 @dataclass(frozen=True)
