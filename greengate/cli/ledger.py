@@ -11,7 +11,7 @@ import click
 from greengate.cli.errors import handle_errors
 from greengate.errors import UsageError
 from greengate.ledger.codecarbon_csv import read_emissions_csv
-from greengate.ledger.export import to_csv, to_json
+from greengate.ledger.export import rows_to_json, to_csv
 from greengate.ledger.history import ledger_location
 from greengate.ledger.interface import Ledger, open_ledger
 from greengate.ledger.records import RecordFilter
@@ -99,8 +99,8 @@ def export(location: str | None, form: str, period: str | None, output: str | No
         if form == "csv":
             text = to_csv(ledger.export_rows(where), ledger.totals(where))
         else:
-            records = ledger.records(where)
-            text = to_json(records, ledger.totals(where), where.since, where.until)
+            totals = ledger.totals(where)
+            text = rows_to_json(ledger.export_rows(where), totals, where.since, where.until)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as f:
             f.write(text)
