@@ -88,19 +88,18 @@ def test_the_github_curve_interpolates_as_eco_ci_does() -> None:
     assert curve.watts(-1.0) == curve.watts(0.0)
 
 
-def test_process_scope_on_a_curve_is_the_rise_plus_the_idle_share() -> None:
+def test_process_scope_charges_cpu_seconds_at_the_full_load_power_per_vcpu() -> None:
     model = profile_model(profile_by_name("github-linux-4vcpu", 4))
-    cpu_s, wall = 10.0, 10.0  # one busy vCPU of four: u = 25 %
-    u = 0.25
-    idle = model.curve.idle_watts
-    expected = wall * (model.curve.watts(u) - idle) + u * wall * idle
-    assert model.process_joules(cpu_s, wall) == pytest.approx(expected)
     assert model.tier is Tier.PROFILE
-    # Less than the whole VM for the run, more than nothing.
-    assert 0 < model.process_joules(cpu_s, wall) < model.curve.watts(u) * wall
+    per_vcpu = model.curve.max_watts / 4  # 8.18 W for the 4-vCPU share: 2.04 W per vCPU
+    assert model.process_joules(10.0, 10.0) == pytest.approx(10.0 * per_vcpu)
+    # The wall time (a loaded machine, waits) does not change the tree's figure ...
+    assert model.process_joules(10.0, 25.0) == model.process_joules(10.0, 10.0)
+    # ... and the whole VM for the run, idle included, is never less than the tree's share.
+    assert model.process_joules(10.0, 10.0) <= model.curve.watts(0.25) * 10.0
 
 
-def test_process_energy_is_proportional_to_cpu_time_on_a_linear_curve() -> None:
+def test_process_energy_is_proportional_to_cpu_time() -> None:
     """The stability property: energy varies run to run exactly as CPU time does."""
     model = dataclasses.replace(
         profile_model(profile_by_name("aws", 4)), curve=PowerCurve(((0.0, 3.0), (1.0, 14.0)))

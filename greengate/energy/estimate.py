@@ -4,11 +4,14 @@ One formula serves every curve. For a VM of ``n`` vCPUs drawing ``P(u)`` watts a
 utilisation ``u``:
 
 - machine scope charges the VM for the run: the integral of ``P(u_machine)`` over time;
-- process scope charges the tree its own share: the curve's rise to the tree's utilisation
-  ``u = cpu_s / (n x wall)`` plus the idle power of the vCPU share it occupied,
-  ``wall x (P(u) - P(0)) + u x wall x P(0)``. On a linear curve this is exactly
-  ``cpu_s x P(1) / n``: energy proportional to CPU time, so it varies run to run no more
-  than the CPU time does (issue 3's stability target).
+- process scope charges the tree its own share: each of its CPU-seconds at the per-vCPU power
+  of the fully loaded VM share, ``cpu_s x P(1) / n`` (idle power included pro rata). The
+  figure is proportional to the tree's CPU time, whatever the wall time and whatever else the
+  machine does, so it varies run to run exactly as the CPU time does (issue 3's stability
+  target). Evaluating a concave curve at the tree's own utilisation instead ties the figure
+  to the wall time: on a loaded machine that measured 4.3 % run-to-run variation against the
+  CPU time's 0.3 % (BENCHMARKS.md). The concave low-load overhead belongs to the machine, and
+  machine scope counts it.
 """
 
 from __future__ import annotations
@@ -48,12 +51,12 @@ class CpuModel:
     source: str  # the coefficients' origin, in words
 
     def process_joules(self, cpu_seconds: float, wall_seconds: float) -> float:
-        """The tree's share: its CPU-seconds on the curve (module docstring)."""
+        """The tree's share: its CPU-seconds at the full-load power per vCPU (module docstring)."""
         if wall_seconds <= 0 or cpu_seconds <= 0:
             return 0.0
-        u = min(cpu_seconds / (self.vcpus * wall_seconds), 1.0)
-        idle = self.curve.idle_watts
-        return wall_seconds * (self.curve.watts(u) - idle) + u * wall_seconds * idle
+        # A tree cannot use more than every vCPU for the whole run; clamp clock skew.
+        cpu = min(cpu_seconds, self.vcpus * wall_seconds)
+        return cpu * self.curve.max_watts / self.vcpus
 
     def component(self, joules: float, detail: str, fallback: str | None) -> ComponentEnergy:
         kwh = joules / JOULES_PER_KWH
