@@ -31,6 +31,14 @@ def workdir() -> Path:
     return d
 
 
+def gg_run(verdict: Path, *command: str, policy: Path | None = None) -> list[str]:
+    """``greengate run --quiet`` at a fixed 100 g/kWh (no grid look-up) writing ``verdict``."""
+    argv = [GREENGATE, "run", "--quiet", "--intensity", "100", "--verdict", str(verdict)]
+    if policy is not None:
+        argv += ["--policy", str(policy)]
+    return [*argv, "--", *command]
+
+
 def timed(
     argv: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> tuple[float, float, int]:
@@ -68,6 +76,18 @@ def tree_cpu(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> t
     proc.returncode = 0
     libc.prctl(36, 0, 0, 0, 0)
     return wall, cpu
+
+
+def peak_rss(pid: int) -> int:
+    """The high-water mark of ``pid``'s own resident memory (VmHWM; its children not counted)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def median(values: list[float]) -> float:
