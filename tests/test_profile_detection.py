@@ -42,14 +42,18 @@ def bare(tmp_path: Path) -> Path:
 # --- the policy's setting wins ----------------------------------------------------------------
 
 
-def test_a_named_profile_is_used_as_named(bare: Path) -> None:
+def test_a_named_profile_is_scaled_to_the_vcpus_here(bare: Path) -> None:
     choice = choose_profile("github-linux-4vcpu", GITHUB, EPYC, 8, bare)
-    assert choice.profile == profile_by_name("github-linux-4vcpu", 8)
-    assert choice.profile is not None and choice.profile.vcpus == 4  # not scaled to 8
+    named = profile_by_name("github-linux-4vcpu", 8)
+    assert choice.profile == named.scaled(8)
+    assert choice.profile is not None and choice.profile.vcpus == 8
+    assert choice.profile.name == "github-linux-4vcpu"
+    # Per vCPU the same hardware: a fully busy machine costs twice the 4-vCPU share.
+    assert choice.profile.curve.max_watts == pytest.approx(2 * named.curve.max_watts)
     assert choice.reason == "energy.profile github-linux-4vcpu in the policy"
     assert choice.notes == (
         "the profile github-linux-4vcpu is for 4 vCPUs and this machine has 8; "
-        "its figures are used as they are",
+        "its curve and embodied share are scaled to the vCPUs here (per-vCPU figures kept)",
     )
 
 
@@ -72,7 +76,8 @@ def test_custom_coefficients_are_used_even_on_a_hosted_runner(bare: Path) -> Non
     assert (choice.profile.curve.idle_watts, choice.profile.curve.max_watts) == (2.0, 16.0)
     assert choice.reason == "energy.profile coefficients in the policy (ours), 4 vCPUs"
     pinned = choose_profile(CustomProfile(0.5, 4.0, vcpus=8), {}, "", 4, bare)
-    assert pinned.profile is not None and pinned.profile.vcpus == 8
+    assert pinned.profile is not None and pinned.profile.vcpus == 4  # scaled to the 4 here
+    assert pinned.profile.curve.max_watts == pytest.approx(16.0)  # 4.0 W per vCPU kept
     assert "is for 8 vCPUs and this machine has 4" in pinned.notes[0]
 
 

@@ -251,11 +251,13 @@ def choose_profile(
         reason = (
             f"energy.profile coefficients in the policy ({profile.name}), {profile.vcpus} vCPUs"
         )
-        return ProfileChoice(profile, reason, _size_notes(profile, vcpus))
+        return ProfileChoice(profile.scaled(vcpus), reason, _size_notes(profile, vcpus))
     if setting is not None:
-        profile = profile_by_name(setting, vcpus)  # used as named, whatever the vCPUs here
+        profile = profile_by_name(setting, vcpus)
         return ProfileChoice(
-            profile, f"energy.profile {setting} in the policy", _size_notes(profile, vcpus)
+            profile.scaled(vcpus),
+            f"energy.profile {setting} in the policy",
+            _size_notes(profile, vcpus),
         )
     seen: list[str] = []
     for detect in (_github_runner, _gitlab_runner):
@@ -272,11 +274,13 @@ def choose_profile(
 
 
 def _size_notes(profile: RunnerProfile, vcpus: int) -> tuple[str, ...]:
+    # Scaled, not used as is: machine scope reads this machine's utilisation, and a fully
+    # busy 2-vCPU machine on a 4-vCPU curve would be charged the whole 4-vCPU share.
     if profile.vcpus == vcpus:
         return ()
     return (
         f"the profile {profile.name} is for {profile.vcpus} vCPUs and this machine has {vcpus}; "
-        "its figures are used as they are",
+        "its curve and embodied share are scaled to the vCPUs here (per-vCPU figures kept)",
     )
 
 
