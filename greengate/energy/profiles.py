@@ -28,8 +28,8 @@ _CCF_SOURCE = "Cloud Carbon Footprint per-vCPU min/max watts and provider PUE"
 # Eco CI's embodied share of GitHub's EPYC 7763 host (Boavizta: 1151.7 kg for the server,
 # 448 GB disk) split 4/128 for the 4-vCPU runner: 35.99 kg over 4 years. Per vCPU: 9.0 kg,
 # used for every scaled and generic cloud profile.
-_EMBODIED_KG_PER_VCPU = 1151.7 / 128
-_LIFETIME_YEARS = 4.0
+EMBODIED_KG_PER_VCPU = 1151.7 / 128
+LIFETIME_YEARS = 4.0
 _STEPS = tuple(i / 20 for i in range(21))  # 0 %, 5 %, ... 100 %
 
 # Eco CI: github_EPYC_7763_4_CPU_shared.sh, watts of the 4-vCPU VM share at 0, 5, ... 100 %.
@@ -134,8 +134,8 @@ def _github(vcpus: int) -> RunnerProfile:
         vcpus=4,
         curve=_table(_GITHUB_4VCPU_WATTS),
         pue=_CCF["azure"][2],
-        embodied_kg=_EMBODIED_KG_PER_VCPU * 4,
-        lifetime_years=_LIFETIME_YEARS,
+        embodied_kg=EMBODIED_KG_PER_VCPU * 4,
+        lifetime_years=LIFETIME_YEARS,
         band=(0.8, 1.25),
         source="Eco CI's SPECpower model of the 4-vCPU EPYC 7763 share; Azure PUE (CCF); "
         "embodied from Boavizta via Eco CI",
@@ -156,7 +156,7 @@ def _gitlab(name: str, vcpus: int) -> RunnerProfile:
         curve=_table(_GITLAB_SMALL_WATTS),
         pue=_CCF["gcp"][2],
         embodied_kg=1173.7 / 64,  # Eco CI: the host's 1173.7 kg split 1/64
-        lifetime_years=_LIFETIME_YEARS,
+        lifetime_years=LIFETIME_YEARS,
         band=(0.8, 1.25),
         source="Eco CI's SPECpower model of the saas-linux-small-amd64 share; GCP PUE (CCF); "
         "embodied from Boavizta via Eco CI",
@@ -177,8 +177,8 @@ def _cloud(provider: str, vcpus: int) -> RunnerProfile:
         vcpus=vcpus,
         curve=_linear(idle * vcpus, full * vcpus),
         pue=pue,
-        embodied_kg=_EMBODIED_KG_PER_VCPU * vcpus,
-        lifetime_years=_LIFETIME_YEARS,
+        embodied_kg=EMBODIED_KG_PER_VCPU * vcpus,
+        lifetime_years=LIFETIME_YEARS,
         band=(0.7, 1.4),
         source=_CCF_SOURCE,
     )

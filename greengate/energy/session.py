@@ -31,8 +31,14 @@ from greengate.energy.hardware import (
     _cpuinfo_fields,
 )
 from greengate.energy.meter import Meter
-from greengate.energy.procstat import read_machine_cpu
-from greengate.energy.profiles import ProfileChoice, RunnerProfile, choose_profile
+from greengate.energy.procstat import MachineCpu, read_machine_cpu
+from greengate.energy.profiles import (
+    EMBODIED_KG_PER_VCPU,
+    LIFETIME_YEARS,
+    ProfileChoice,
+    RunnerProfile,
+    choose_profile,
+)
 from greengate.energy.rapl import POWERCAP, CounterError, RaplCpu, package_zones
 from greengate.measurement import (
     JOULES_PER_KWH,
@@ -46,10 +52,10 @@ from greengate.policy.model import EnergySettings
 from greengate.process.supervisor import TreeSample
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
-# Embodied emissions for a machine no profile describes: the per-thread share of the cloud
-# server Eco CI models (Boavizta: 1151.7 kg for 128 threads), with a wide band.
-FALLBACK_EMBODIED_KG_PER_THREAD = 1151.7 / 128
+# Embodied emissions for a machine no profile describes: the per-vCPU share of the cloud
+# server the profiles use (Boavizta via Eco CI), with a wide band.
 FALLBACK_EMBODIED_BAND = (0.25, 3.0)
+PROFILE_EMBODIED_BAND = (0.5, 1.5)  # a life-cycle estimate of known hardware
 HOSTED_PROVIDERS = ("github", "gitlab")
 DMI_DIR = Path("/sys/class/dmi/id")
 POWERCAP_DIR = POWERCAP
@@ -97,8 +103,8 @@ class EnergySession:
         dmi_dir = Path(env.get("GREENGATE_DMI_DIR") or DMI_DIR)
         self._powercap = Path(env.get("GREENGATE_POWERCAP_DIR") or POWERCAP_DIR)
         vcpus = os.cpu_count() or 1
-        cpu_model = _cpuinfo_fields().get("model name", "")
-        self.choice = choose_profile(settings.profile, env, cpu_model, vcpus, dmi_dir)
+        self._cpu_model = _cpuinfo_fields().get("model name", "")
+        self.choice = choose_profile(settings.profile, env, self._cpu_model, vcpus, dmi_dir)
         self.scope = choose_scope(settings.scope, self.choice, settings.profile is not None)
         profile = self.choice.profile
         self.pue = pue if pue is not None else (profile.pue if profile is not None else 1.0)
@@ -119,7 +125,12 @@ class EnergySession:
         self._gpu = gpu_source()
         if self._gpu is not None:
             self._gpu.begin()
-        self._meter = Meter(read_machine_cpu(), self._profile_model)
+        self._meter = Meter(self._machine_cpu(), self._profile_model)
+
+    def _machine_cpu(self) -> MachineCpu | None:
+        # Only machine scope reads the whole machine's utilisation: process scope charges the
+        # tree's own CPU time, so the sampler skips the file read there.
+        return read_machine_cpu() if self.scope is Scope.MACHINE else None
 
     def _begin_rapl(self) -> None:
         if not package_zones(self._powercap):
@@ -140,7 +151,7 @@ class EnergySession:
         """Fold in one sample (sampler thread); the CPU energy so far in kWh, for progress."""
         if self._meter is not None:
             self._meter.observe(
-                sample.elapsed_seconds, sample.cpu_seconds, sample.rss_bytes, read_machine_cpu()
+                sample.elapsed_seconds, sample.cpu_seconds, sample.rss_bytes, self._machine_cpu()
             )
         if self._gpu is not None:
             self._gpu.observe(sample.pids)
@@ -154,7 +165,7 @@ class EnergySession:
     def finish(self, usage: TreeUsage) -> EnergyResult:
         """The run's components, embodied term and timeline."""
         assert self._meter is not None, "begin() first"
-        machine_run = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, read_machine_cpu())
+        machine_run = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, self._machine_cpu())
         notes = list(self.choice.notes)
         profile = self.choice.profile
         counter = self._rapl_energy(usage)
@@ -168,7 +179,7 @@ class EnergySession:
             except HardwareDetectionError as e:
                 failed = f"codecarbon's hardware detection failed ({e})"
                 fallback = f"{fallback}; {failed}" if fallback else failed
-                hardware = _unknown_hardware()
+                hardware = _unknown_hardware(self._cpu_model)
             model = tdp_model(hardware)
             if hardware.virtualised and hardware.tdp_watts is not None:
                 notes.append(
@@ -211,16 +222,15 @@ class EnergySession:
     def _cpu_component(
         self, model: CpuModel, usage: TreeUsage, machine_joules: float | None, fallback: str | None
     ) -> ComponentEnergy:
-        scope = self.scope
-        if scope is Scope.MACHINE and machine_joules is None:
+        if self.scope is Scope.MACHINE:
+            if machine_joules is not None:
+                detail = (
+                    f"the whole machine ({model.vcpus} vCPUs) for {usage.wall_seconds:.2f} s on "
+                    f"the curve {model.curve.idle_watts:.3g}-{model.curve.max_watts:.3g} W; "
+                    f"{model.source}"
+                )
+                return model.component(machine_joules, detail, fallback)
             fallback = "no /proc/stat on this system: machine scope measured as process scope"
-            scope = Scope.PROCESS
-        if scope is Scope.MACHINE and machine_joules is not None:
-            detail = (
-                f"the whole machine ({model.vcpus} vCPUs) for {usage.wall_seconds:.2f} s on the "
-                f"curve {model.curve.idle_watts:.3g}-{model.curve.max_watts:.3g} W; {model.source}"
-            )
-            return model.component(machine_joules, detail, fallback)
         joules = model.process_joules(usage.cpu_seconds, usage.wall_seconds)
         detail = (
             f"{usage.cpu_seconds:.3f} CPU-s of the tree on {model.vcpus} vCPUs, on the curve "
@@ -237,33 +247,41 @@ class EnergySession:
             share = 1.0
         else:
             share = min(usage.cpu_seconds / (model.vcpus * usage.wall_seconds), 1.0)
-        if profile is not None:
-            if profile.embodied_kg is None:
-                return None
-            return Embodied(
-                total_kg=profile.embodied_kg,
-                lifetime_years=profile.lifetime_years,
-                time_share=usage.wall_seconds / (profile.lifetime_years * SECONDS_PER_YEAR),
-                resource_share=share,
-                source=f"profile {profile.name}: {profile.source}",
+        if profile is None:
+            total, lifetime, band = (
+                EMBODIED_KG_PER_VCPU * model.vcpus,
+                LIFETIME_YEARS,
+                FALLBACK_EMBODIED_BAND,
             )
+            source = (
+                "assumed: the per-thread share of a cloud server (Boavizta via Eco CI); "
+                "no embodied data for this machine"
+            )
+        elif profile.embodied_kg is None:
+            return None
+        else:
+            total, lifetime, band = (
+                profile.embodied_kg,
+                profile.lifetime_years,
+                PROFILE_EMBODIED_BAND,
+            )
+            source = f"profile {profile.name}: {profile.source}"
         return Embodied(
-            total_kg=FALLBACK_EMBODIED_KG_PER_THREAD * model.vcpus,
-            lifetime_years=4.0,
-            time_share=usage.wall_seconds / (4.0 * SECONDS_PER_YEAR),
+            total_kg=total,
+            lifetime_years=lifetime,
+            time_share=usage.wall_seconds / (lifetime * SECONDS_PER_YEAR),
             resource_share=share,
-            source="assumed: the per-thread share of a cloud server (Boavizta via Eco CI); "
-            "no embodied data for this machine",
-            low_factor=FALLBACK_EMBODIED_BAND[0],
-            high_factor=FALLBACK_EMBODIED_BAND[1],
+            source=source,
+            low_factor=band[0],
+            high_factor=band[1],
         )
 
 
-def _unknown_hardware() -> Hardware:
+def _unknown_hardware(cpu_model: str) -> Hardware:
     """What is known without codecarbon: the threads here, codecarbon's default power."""
     threads = os.cpu_count() or 1
     return Hardware(
-        cpu_model=_cpuinfo_fields().get("model name", "unknown") or "unknown",
+        cpu_model=cpu_model or "unknown",
         threads=threads,
         socket_threads=threads,
         tdp_watts=None,
