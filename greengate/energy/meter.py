@@ -48,7 +48,6 @@ class Meter:
         self._start_machine = machine
         self._width = FIRST_BUCKET_SECONDS
         self._buckets: list[_Bucket] = []
-        self._machine_joules = 0.0
         self._lock = threading.Lock()
 
     def observe(
@@ -69,7 +68,6 @@ class Meter:
             b.machine_busy, b.machine_total = max(d.busy_seconds, 0.0), max(d.total_seconds, 0.0)
             if self._model is not None:
                 b.curve_joules = self._model.curve.watts(d.utilisation) * dt
-                self._machine_joules += b.curve_joules
         self._add(self._last_t + dt / 2, b)
         self._last_t, self._last_cpu, self._last_rss = t, max(cpu, self._last_cpu), rss
         self._last_machine = machine if machine is not None else self._last_machine
@@ -96,9 +94,9 @@ class Meter:
                 if machine is not None and self._start_machine is not None
                 else None
             )
-            return MachineRun(
-                whole, self._machine_joules if self._model else None, self._timeline_data()
-            )
+            # Merging buckets only adds, so their sum is the whole run's integral.
+            curve = sum(b.curve_joules for b in self._buckets) if self._model else None
+            return MachineRun(whole, curve, self._timeline_data())
 
     def _timeline_data(self) -> tuple[float, tuple[_Bucket, ...]]:
         return self._width, tuple(_Bucket(**vars(b)) for b in self._buckets)
