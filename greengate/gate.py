@@ -55,6 +55,8 @@ class Prepared:
 
 @dataclass(frozen=True)
 class GateResult:
+    """The verdict and the exit code greengate ends with."""
+
     verdict: Verdict
     exit_code: int
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+import traceback
+from dataclasses import dataclass, field
 
 from greengate.errors import GreengateError
 from greengate.reporters.interface import Reporter
 from greengate.verdict import Verdict
 from greengate.verdict_json import write_verdict
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -19,11 +17,13 @@ class Published:
 
     verdict_written: bool
     problems: list[str]
+    tracebacks: list[str] = field(default_factory=list)  # greengate's own bugs, for --debug
 
 
 def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -> Published:
     """Write the verdict file, then run each reporter; say what was written and what failed."""
     problems: list[str] = []
+    tracebacks: list[str] = []
     written: str | None = verdict_path
     # First, so a reporter that fails or hangs cannot cost the pipeline its verdict.
     try:
@@ -38,10 +38,10 @@ def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -
         except (OSError, GreengateError) as e:
             problems.append(f"the {reporter.name} report failed: {e}")
         except Exception as e:
-            # One broken reporter must not silence the others; the traceback is logged
-            # for --debug because this is greengate's own bug, not the user's.
-            _log.debug("reporter %s raised", reporter.name, exc_info=True)
+            # One broken reporter must not silence the others. This is greengate's own bug,
+            # not the user's: the traceback is kept for --debug.
             problems.append(
                 f"the {reporter.name} report failed (a bug in greengate): {type(e).__name__}: {e}"
             )
-    return Published(written is not None, problems)
+            tracebacks.append(traceback.format_exc())
+    return Published(written is not None, problems, tracebacks)

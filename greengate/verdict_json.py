@@ -7,7 +7,6 @@ import json
 import math
 import os
 from datetime import datetime
-from importlib import resources
 from typing import Any
 
 from greengate.atomicfile import write_text_atomic
@@ -27,6 +26,7 @@ from greengate.measurement import (
 )
 from greengate.policy.change_export import policy_change_from_dict, policy_change_to_dict
 from greengate.policy.model import Budget, Mode
+from greengate.schema_files import schema_text
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
 
 TOOL_NAME = "greengate"
@@ -46,8 +46,7 @@ _CONTEXT_FIELDS = (
 @functools.cache
 def verdict_schema() -> dict[str, Any]:
     """The JSON Schema (2020-12) every verdict file validates against."""
-    text = resources.files("greengate").joinpath("schemas/verdict.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(schema_text("verdict.schema.json"))
     return schema
 
 

@@ -268,6 +268,20 @@ def test_publish_keeps_going_after_a_failing_reporter(tmp_path: Path) -> None:
     assert verdict_from_dict(json.loads(path.read_text())) == failing_verdict()
 
 
+def test_publish_keeps_a_buggy_reporters_traceback_for_debug(tmp_path: Path) -> None:
+    reporters: list[Reporter] = [
+        _Recorder(_target(), [], OSError(13, "Permission denied")),
+        _Recorder(_target(), [], RuntimeError("oops")),
+    ]
+    published = publish(
+        failing_verdict(), verdict_path=str(tmp_path / "v.json"), reporters=reporters
+    )
+    # Only greengate's own bug carries a traceback; an OS error is the user's to fix.
+    assert len(published.tracebacks) == 1
+    assert published.tracebacks[0].startswith("Traceback (most recent call last):")
+    assert "RuntimeError: oops" in published.tracebacks[0]
+
+
 def test_publish_reports_an_unwritable_verdict_and_still_runs_reporters(tmp_path: Path) -> None:
     seen: list[str] = []
     path = str(tmp_path / "no-such-dir" / "v.json")

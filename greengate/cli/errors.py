@@ -13,10 +13,15 @@ from greengate.errors import GreengateError
 INTERNAL_ERROR_EXIT = 3
 
 
+def debug_from_env() -> bool:
+    """GREENGATE_DEBUG set to anything but empty, 0 or false: the same as ``--debug``."""
+    return os.environ.get("GREENGATE_DEBUG", "") not in ("", "0", "false")
+
+
 @contextmanager
 def handle_errors(*, debug: bool) -> Iterator[None]:
     """Turn GreengateError into ``greengate: error: ...`` and its exit code; log our own bugs."""
-    debug = debug or os.environ.get("GREENGATE_DEBUG", "") not in ("", "0", "false")
+    debug = debug or debug_from_env()
     try:
         yield
     except GreengateError as e:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
+import platform
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -82,7 +81,7 @@ def quick_identity() -> dict[str, str]:
         machine_id = ""
     return {
         "format": str(CACHE_FORMAT),
-        "host": socket.gethostname(),
+        "host": platform.node(),
         "machine_id": machine_id,
         "cpu": info.get("model name", ""),
         "threads": str(os.cpu_count() or 1),
@@ -152,6 +151,8 @@ class HardwareDetector:
         if not _writable_directory(self._path.parent):
             # A read-only cache (a runner's read-only HOME) must not stop the command: detect
             # into a private temporary directory instead, and again on the next run.
+            import tempfile
+
             self._path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / self._path.name
         self._started = time.monotonic()
         # Double fork through sh so the detector is never our child: greengate's wait4(-1)

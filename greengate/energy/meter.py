@@ -20,6 +20,8 @@ FIRST_BUCKET_SECONDS = 1.0
 
 @dataclass
 class _Bucket:
+    """One stretch of the power timeline: time, CPU and machine use, memory, energy."""
+
     seconds: float = 0.0
     tree_cpu: float = 0.0
     machine_busy: float = 0.0

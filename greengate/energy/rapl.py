@@ -55,6 +55,8 @@ class CounterError(Exception):
 
 @dataclass(frozen=True)
 class _Package:
+    """One RAPL package zone's energy counter."""
+
     name: str  # "package-0", or the zone's directory name when it has no name file
     energy_path: Path
     max_uj: int | None  # the counter wraps to zero past this; None: unknown

@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from greengate.energy.estimate import (
     GB,
     WATTS_PER_GB_MEMORY,
@@ -188,7 +186,7 @@ class EnergySession:
                 )
         machine_joules = machine_run.machine_joules(model, usage.wall_seconds)
         cpu = counter or self._cpu_component(model, usage, machine_joules, fallback)
-        ram_bytes = hardware.ram_total_bytes if hardware else int(psutil.virtual_memory().total)
+        ram_bytes = hardware.ram_total_bytes if hardware else _ram_total_bytes()
         included = profile.name if profile is not None and profile.includes_memory else None
         memory = memory_energy(
             self.scope, usage.wall_seconds, usage.mean_rss_bytes, ram_bytes, included
@@ -277,6 +275,12 @@ class EnergySession:
         )
 
 
+def _ram_total_bytes() -> int:
+    import psutil  # imported here: most runs take RAM from the hardware cache (start-up time)
+
+    return int(psutil.virtual_memory().total)
+
+
 def _unknown_hardware(cpu_model: str) -> Hardware:
     """What is known without codecarbon: the threads here, codecarbon's default power."""
     threads = os.cpu_count() or 1
@@ -287,6 +291,6 @@ def _unknown_hardware(cpu_model: str) -> Hardware:
         tdp_watts=None,
         tdp_match=None,
         virtualised=False,
-        ram_total_bytes=int(psutil.virtual_memory().total),
+        ram_total_bytes=_ram_total_bytes(),
         rapl=False,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from statistics import median
 
 from greengate.context import RunContext
 from greengate.ledger.records import BaselineQuery, RegressionResult
@@ -33,6 +32,8 @@ def spread(values: tuple[float, ...]) -> float:
     """Run-to-run spread: the scaled median absolute deviation."""
     if len(values) < 2:
         return 0.0
+    from statistics import median  # here: statistics imports decimal and fractions (start-up)
+
     middle = median(values)
     return MAD_TO_SIGMA * median(abs(v - middle) for v in values)
 
@@ -45,6 +46,8 @@ def compare(
         return RegressionResult(
             query.job, query.branch, 0, rule.min_runs, measured_kwh, None, None, "pass"
         )
+    from statistics import median
+
     middle = median(baseline)
     allowed = max(rule.tolerance * middle, rule.noise * spread(baseline))
     judged = len(baseline) >= rule.min_runs and middle > 0

@@ -10,6 +10,8 @@ from greengate.ledger.records import LedgerRecord
 
 @dataclass(frozen=True)
 class JobTotal:
+    """One job's runs and totals in a summary."""
+
     repository: str | None
     job: str | None
     runs: int

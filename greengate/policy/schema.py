@@ -9,7 +9,6 @@ import json
 import math
 import pathlib
 import re
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from greengate.cache import cache_dir, touch_marker
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
 from greengate.policy.document import Path
 from greengate.policy.problems import Problem, shown
+from greengate.schema_files import schema_text
 
 # Quantities are checked by greengate.units, whose messages name the units expected.
 QUANTITIES = frozenset({"max_emissions", "max_energy", "intensity"})
@@ -62,7 +62,7 @@ _LIMITS = ("max_emissions", "max_energy")
 
 @functools.cache
 def _schema_text() -> str:
-    return resources.files("greengate").joinpath("schemas/policy.schema.json").read_text("utf-8")
+    return schema_text("policy.schema.json")
 
 
 @functools.cache

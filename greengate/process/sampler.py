@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import psutil
-
 
 @dataclass(frozen=True)
 class LiveProcess:
@@ -50,6 +48,8 @@ class LiveTree:
 
 def live_tree() -> LiveTree:
     """Read every live descendant of this process (processes that vanish meanwhile are skipped)."""
+    import psutil  # imported on first use: a short command is never sampled (start-up time)
+
     found: dict[int, LiveProcess] = {}
     try:
         children = psutil.Process(os.getpid()).children(recursive=True)

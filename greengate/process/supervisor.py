@@ -53,6 +53,8 @@ class TreeSample:
 
 @dataclass
 class _Totals:
+    """Running sums of the rusage of every reaped descendant."""
+
     user: float = 0.0
     system: float = 0.0
     reaped: int = 0
@@ -190,26 +192,33 @@ def _wait_for(pid: int, totals: _Totals) -> int:
             return status
 
 
-def _reap_exited(totals: _Totals) -> set[int]:
-    """Reap every descendant that has already exited, without blocking."""
+def _reap_exited(totals: _Totals) -> tuple[set[int], bool]:
+    """Reap every descendant that has already exited, without blocking.
+
+    Returns the reaped pids and whether any child is still alive.
+    """
     pids: set[int] = set()
     while True:
         try:
             pid, _status, ru = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
-            return pids
+            return pids, False
         if pid == 0:
-            return pids
+            return pids, True
         totals.add(ru)
         pids.add(pid)
 
 
 def _account_lingering(totals: _Totals) -> LiveTree:
     """CPU used by descendants still alive after the command exited (not waited for)."""
-    _reap_exited(totals)
+    _, alive = _reap_exited(totals)
+    if not alive:
+        # As the subreaper, every live descendant is a child of ours or below one: none left.
+        return LiveTree({})
     tree = live_tree()
     # A process may exit between the read and now: its wait4 figure is exact, keep that one.
-    for pid in _reap_exited(totals):
+    reaped, _ = _reap_exited(totals)
+    for pid in reaped:
         tree.processes.pop(pid, None)
     return tree
 
