@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 import statistics
@@ -15,6 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 GREENGATE = str(BIN / "greengate")
 CODECARBON = str(BIN / "codecarbon")
+# Byte-compile greengate as pip does when it installs a wheel. An editable install run with
+# PYTHONDONTWRITEBYTECODE=1 (set on some machines) would otherwise recompile every module
+# changed since its .pyc was written, on every run, and time that instead of greengate.
+compileall.compile_dir(ROOT / "greengate", quiet=1)
+
 POLICY = """version: 1
 defaults:
   country: FRA

@@ -179,7 +179,7 @@ def test_atomic_write_replaces_an_existing_file(tmp_path: Path) -> None:
     assert _listing(tmp_path) == ["report.md"]
 
 
-@pytest.mark.parametrize("failing", ["fsync", "replace"])
+@pytest.mark.parametrize("failing", ["fdopen", "replace"])
 def test_a_failure_mid_write_keeps_the_old_file_and_removes_the_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
@@ -203,10 +203,10 @@ def test_a_failure_mid_write_keeps_the_old_file_and_removes_the_temp_file(
 def test_an_interrupt_mid_write_removes_the_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(fd: int) -> None:
+    def interrupted(*args: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "fsync", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomicfile.write_text_atomic(tmp_path / "v.json", "{}")
     assert _listing(tmp_path) == []
