@@ -1,28 +1,22 @@
-"""A policy file as plain YAML data plus where each key and value is written in it.
+"""A policy file as plain data plus where each key and value is written in it.
 
-This is the only place that knows about YAML. It reads YAML 1.2 core-schema scalars
-(``mode: off`` and ``branch: no`` stay strings, unlike PyYAML's YAML 1.1 default), and
-refuses what a budget file never needs but an attacker or a typo can produce: duplicate
-keys, aliases (expansion bombs), deep nesting, custom tags and huge files.
+Parsing is YAML's, in greengate.policy.yaml_reader. A document parsed once is kept in the
+per-machine cache as JSON, keyed by its exact text, so a run of an unchanged policy neither
+imports PyYAML nor parses it: about 15 ms of every start (bench/overhead.py).
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 import os
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-from yaml.composer import Composer
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.parser import Parser
-from yaml.reader import Reader
-from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
-
+from greengate import __version__
+from greengate.atomicfile import write_text_atomic
+from greengate.cache import cache_dir
 from greengate.errors import PolicyError
 
 MAX_BYTES = 1024 * 1024  # a budget file is a few hundred bytes; refuse anything absurd unread
@@ -31,6 +25,9 @@ MAX_NODES = 10_000  # a policy is a few dozen rules; this bounds parsing and sch
 
 Path = tuple[str | int, ...]
 INIT_HINT = "run `greengate init` to write a commented starter policy"
+
+_CACHE_FORMAT = 1
+_PARSER = os.path.join(os.path.dirname(__file__), "yaml_reader.py")
 
 
 @dataclass(frozen=True)
@@ -65,71 +62,6 @@ def format_path(path: Path) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
-
-
-_COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
-
-
-class _CoreResolver(BaseResolver):
-    """YAML 1.2 core schema: only true/false are booleans, no timestamps or base 60."""
-
-
-_TAG = "tag:yaml.org,2002:"
-for _tag, _pattern, _first in (
-    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
-    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", "-+0123456789"),
-    (
-        "float",
-        r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)",
-        "-+.0123456789",
-    ),
-    ("null", r"~|null|Null|NULL|", "~nN"),
-):
-    _CoreResolver.add_implicit_resolver(
-        _TAG + _tag,
-        re.compile(rf"^(?:{_pattern})$"),
-        [*_first, ""] if _tag == "null" else [*_first],
-    )
-
-
-class _Refused(Exception):
-    """Valid YAML that a policy file must not contain."""
-
-    def __init__(self, message: str, line: int, column: int) -> None:
-        super().__init__(message)
-        self.message, self.line, self.column = message, line, column
-
-
-class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
-    """Composes nodes (never Python objects), refusing aliases and deep nesting."""
-
-    def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Composer.__init__(self)
-        _CoreResolver.__init__(self)
-        self.depth = 0
-        self.nodes = 0
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        mark = event.start_mark
-        if isinstance(event, yaml.AliasEvent):
-            # Refusing aliases outright is simpler than capping an expansion bomb's size.
-            message = "aliases (*name) are not allowed in a policy; write the value out"
-            raise _Refused(message, mark.line + 1, mark.column + 1)
-        self.nodes += 1
-        if self.nodes > MAX_NODES:
-            message = f"more than {MAX_NODES} values; a policy is a few dozen rules"
-            raise _Refused(message, mark.line + 1, mark.column + 1)
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Refused(f"nested deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
 
 
 def read_policy_file(path: str) -> str:
@@ -169,139 +101,53 @@ def _check_size(size: int, name: str) -> None:
 def parse_document(text: str, name: str) -> Document:
     """Parse policy text into a Document, or a located PolicyError."""
     _check_size(len(text.encode("utf-8", "surrogatepass")), name)
-    text = text.removeprefix("\ufeff")
-    loader = None
+    key = _cache_key(text)
+    if key is not None and (cached := _cached(key, name)) is not None:
+        return cached
+    from greengate.policy.yaml_reader import compose_document
+
+    document = compose_document(text, name)  # a syntax error raises: only good parses are kept
+    if key is not None:
+        _remember(key, document)
+    return document
+
+
+def _cache_key(text: str) -> str | None:
+    """What the parse depends on: the text, greengate's version and the parser's own file."""
     try:
-        loader = _Loader(text)
-        root = loader.get_single_node()
-    except _Refused as e:
-        raise PolicyError(e.message, file=name, line=e.line, column=e.column) from None
-    except yaml.MarkedYAMLError as e:
-        raise _yaml_error(e, name) from None
-    except yaml.reader.ReaderError as e:
-        line = text.count("\n", 0, e.position) + 1
-        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
-        message = f"invalid YAML: character U+{e.character:04X} is not allowed in YAML text"
-        raise PolicyError(message, file=name, line=line, column=column) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if root is None or (isinstance(root, ScalarNode) and root.tag == _TAG + "null"):
-        raise PolicyError("the policy file is empty", file=name, hint=INIT_HINT)
-    builder = _Builder(name, text)
-    data = builder.convert(root, ())
-    return Document(name, data, builder.values, builder.keys)
+        parser = os.stat(_PARSER)
+    except OSError:
+        return None  # no parser source to identify (an unusual install): do not cache
+    stamp = f"{_CACHE_FORMAT}\0{__version__}\0{parser.st_size}-{parser.st_mtime_ns}\0"
+    return hashlib.sha256((stamp + text).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _yaml_error(e: yaml.MarkedYAMLError, name: str) -> PolicyError:
-    mark = e.problem_mark or e.context_mark
-    problem = e.problem or "invalid YAML"
-    message = f"invalid YAML: {problem}"
-    if e.context == "expected a single document in the stream":
-        message = "more than one YAML document (a second '---' starts here); a policy is one"
-    elif e.context and e.context_mark and e.context_mark is not mark:
-        message += f" ({e.context} at line {e.context_mark.line + 1})"
-    hint = "indent with spaces; YAML does not allow tabs" if "\\t" in problem else None
-    if mark is None:
-        return PolicyError(message, file=name, hint=hint)
-    return PolicyError(message, file=name, line=mark.line + 1, column=mark.column + 1, hint=hint)
+def _cache_file(key: str) -> str:
+    return os.path.join(cache_dir(), "policy-documents", key + ".json")
 
 
-class _Builder:
-    """Turns composed nodes into plain data, recording locations and refusing duplicates."""
-
-    def __init__(self, name: str, text: str) -> None:
-        self.name = name
-        self.text = text
-        self.values: dict[Path, Location] = {}
-        self.keys: dict[Path, Location] = {}
-
-    def error(self, node: Node, message: str, path: Path) -> PolicyError:
-        mark = node.start_mark
-        return PolicyError(
-            message,
-            file=self.name,
-            line=mark.line + 1,
-            column=mark.column + 1,
-            key_path=format_path(path) or None,
-        )
-
-    def convert(self, node: Node, path: Path) -> Any:
-        self.values[path] = Location(node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, (MappingNode, SequenceNode)) and node.tag not in _COLLECTION_TAGS:
-            raise self.error(node, f"unsupported YAML tag {node.tag!r}", path)
-        if isinstance(node, MappingNode):
-            result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, ScalarNode):
-                    raise self.error(key_node, "a key must be a plain name", path)
-                key = str(key_node.value)
-                here = (*path, key)
-                if key in result:
-                    first = self.keys[here].line
-                    raise self.error(
-                        key_node, f"duplicate key {key!r} (first at line {first})", path
-                    )
-                self.keys[here] = Location(
-                    key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                )
-                result[key] = self.convert(value_node, here)
-            return result
-        if isinstance(node, SequenceNode):
-            items = []
-            for i, item in enumerate(node.value):
-                here = (*path, i)
-                items.append(self.convert(item, here))
-                self.values[here] = self.entry(item)
-            return items
-        return self.scalar(node, path)
-
-    def entry(self, item: Node) -> Location:
-        """Where a list item starts: its ``-`` when that precedes it (a rule's first line)."""
-        # Walks back over the whitespace only: slicing the text here would be quadratic.
-        index, newlines = item.start_mark.index - 1, 0
-        while index >= 0 and self.text[index] in " \t\r\n":
-            newlines += self.text[index] == "\n"
-            index -= 1
-        if index < 0 or self.text[index] != "-":  # a flow list, or a comment after the dash
-            return Location(item.start_mark.line + 1, item.start_mark.column + 1)
-        column = index - (self.text.rfind("\n", 0, index) + 1) + 1
-        return Location(item.start_mark.line + 1 - newlines, column)
-
-    def scalar(self, node: Node, path: Path) -> Any:
-        value, tag = str(node.value), node.tag.removeprefix(_TAG)
-        converter = _SCALARS.get(tag)
-        if converter is None:
-            raise self.error(node, f"unsupported YAML tag {node.tag!r}", path)
-        try:
-            return converter(value)
-        except ValueError:
-            raise self.error(node, f"{value!r} is not a valid {tag}", path) from None
+def _cached(key: str, name: str) -> Document | None:
+    """The document cached under ``key``, or None (absent, unreadable or malformed)."""
+    try:
+        with open(_cache_file(key), encoding="utf-8") as f:
+            raw = json.load(f)
+        values = {tuple(path): Location(line, column) for path, line, column in raw["values"]}
+        keys = {tuple(path): Location(line, column) for path, line, column in raw["keys"]}
+        data = raw["data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Document(name, data, values, keys)
 
 
-def _bool(value: str) -> bool:
-    if value.lower() not in ("true", "false"):
-        raise ValueError(value)
-    return value.lower() == "true"
-
-
-def _int(value: str) -> int:
-    if value.startswith(("0x", "0o")):
-        return int(value, 16 if value[1] == "x" else 8)
-    return int(value, 10)  # base 10 even with leading zeros: YAML 1.2 has no 0777 octal
-
-
-def _float(value: str) -> float:
-    low = value.lower()
-    if low.endswith(".inf"):
-        return -math.inf if low.startswith("-") else math.inf
-    return math.nan if low == ".nan" else float(value)
-
-
-_SCALARS: dict[str, Callable[[str], Any]] = {
-    "str": str,
-    "null": lambda _: None,
-    "bool": _bool,
-    "int": _int,
-    "float": _float,
-}
+def _remember(key: str, document: Document) -> None:
+    """Cache the parse; a cache that cannot be written is simply not used."""
+    raw = {
+        "data": document.data,
+        "values": [[list(path), at.line, at.column] for path, at in document.values.items()],
+        "keys": [[list(path), at.line, at.column] for path, at in document.keys.items()],
+    }
+    try:
+        os.makedirs(os.path.dirname(_cache_file(key)), exist_ok=True)
+        write_text_atomic(_cache_file(key), json.dumps(raw))
+    except OSError:
+        pass
