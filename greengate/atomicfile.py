@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 
 # Mode handed to open(2): the kernel applies the umask, exactly as for a file opened with
 # open(path, "w"), so the result is 0o644 under the usual 022 umask. (mkstemp would give 0o600.)
@@ -38,7 +37,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
 def _create_temp(directory: str, name: str) -> tuple[int, str]:
     # Same directory as the target: os.replace is only atomic within one filesystem.
     while True:
-        temp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        temp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
         try:
             return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE), temp
         except FileExistsError:  # pragma: no cover - 48 random bits colliding

@@ -9,7 +9,6 @@ Eco CI's SPECpower-trained tables (green-coding-solutions/eco-ci-energy-estimati
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -202,6 +201,8 @@ def profile_by_name(name: str, vcpus: int) -> RunnerProfile:
     profiles = {p.name: p for p in builtin_profiles(vcpus)}
     if name in profiles:
         return profiles[name]
+    import difflib  # only on a mistake: start-up time
+
     close = difflib.get_close_matches(name, profiles, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     raise UnknownProfileError(

@@ -7,7 +7,6 @@ Data given to ``energy_settings`` has passed every check.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,6 +56,8 @@ def _name_problems(name: str) -> Iterator[Problem]:
     names = builtin_profile_names()
     if name in names:
         return
+    import difflib  # only on a mistake: start-up time
+
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"built-in profiles: {', '.join(names)}"
     yield Problem(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import json
@@ -148,6 +147,8 @@ def _unknown_keys(error: ValidationError, path: Path) -> list[tuple[Problem, str
     for key in instance if isinstance(instance, dict) else {}:
         if key in known:
             continue
+        import difflib  # only on a mistake: start-up time
+
         close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
         suggestion = close[0] if close else None
         hint = f"did you mean {suggestion!r}?" if suggestion else f"known keys: {', '.join(known)}"
@@ -172,6 +173,8 @@ def _wrong_value(error: ValidationError, path: Path) -> str:
     if error.validator == "enum" and isinstance(value, str):
         allowed = error.validator_value if isinstance(error.validator_value, list) else []
         choices = [str(choice) for choice in allowed if choice is not None]
+        import difflib  # only on a mistake: start-up time
+
         close = difflib.get_close_matches(value.lower(), choices, n=1)
         return message + (f" (did you mean {close[0]!r}?)" if close else "")
     if field == "country" and isinstance(value, str):
