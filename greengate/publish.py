@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, field
 
 from greengate.errors import GreengateError
@@ -43,5 +42,7 @@ def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -
             problems.append(
                 f"the {reporter.name} report failed (a bug in greengate): {type(e).__name__}: {e}"
             )
+            import traceback  # only for greengate's own bugs: start-up time
+
             tracebacks.append(traceback.format_exc())
     return Published(written is not None, problems, tracebacks)

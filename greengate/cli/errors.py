@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -31,6 +30,8 @@ def handle_errors(*, debug: bool) -> Iterator[None]:
         raise
     except Exception:
         if debug:
+            import traceback  # only for greengate's own bugs: start-up time
+
             traceback.print_exc()
         else:
             print(
