@@ -18,7 +18,7 @@ from factories import assert_valid_verdict, make_csv_measurement
 
 from greengate import gate as gate_module
 from greengate.energy import session as session_module
-from greengate.energy.hardware import HardwareDetectionError
+from greengate.energy.hardware import Hardware, HardwareDetectionError
 from greengate.energy.interface import EnergySource
 from greengate.errors import GreengateError, PolicyError, UsageError
 from greengate.gate import GateSettings, Prepared, check_measurement, prepare, run_command
@@ -232,6 +232,42 @@ def test_failed_hardware_detection_falls_back_to_codecarbons_default_and_says_wh
     assert cpu.fallback is not None and "codecarbon crashed" in cpu.fallback
     assert any("codecarbon crashed" in note for note in m.notes)
     assert_valid_verdict(verdict_to_dict(result.verdict))
+
+
+@pytest.mark.parametrize(("energy", "detects"), [("", True), ("energy:\n  profile: aws\n", False)])
+def test_hardware_is_detected_only_when_no_profile_gives_the_power(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, energy: str, detects: bool
+) -> None:
+    started: list[bool] = []
+
+    class RecordingDetector:
+        def __init__(self, directory: Path) -> None:
+            pass
+
+        def start(self) -> None:
+            started.append(True)
+
+        def peek(self) -> Hardware:
+            return FAKE_HARDWARE
+
+        def result(self) -> Hardware:
+            assert started, "result() without start()"
+            return FAKE_HARDWARE
+
+    monkeypatch.setattr(gate_module, "HardwareDetector", RecordingDetector)
+    policy = tmp_path / "greengate.yml"
+    policy.write_text(
+        f"version: 1\ndefaults:\n  intensity: 100\n{energy}budgets:\n  - max_energy: 1\n"
+    )
+    settings = GateSettings(policy=str(policy))
+    prepared = prepare(settings, {}, cwd=str(tmp_path))
+    result = run_command([PY, "-c", "pass"], settings, prepared)
+    assert result.exit_code == 0
+    # A profile's curve needs no codecarbon: its detection (1.6 s of CPU) would only load
+    # the machine that machine scope measures.
+    assert started == ([True] if detects else [])
+    m = result.verdict.measurement
+    assert m is not None and m.profile == (None if detects else "aws")
 
 
 def test_a_virtual_machine_gets_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

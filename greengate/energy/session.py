@@ -115,8 +115,10 @@ class EnergySession:
 
     def begin(self) -> None:
         """Take the starting readings, just before the command starts."""
-        self._detector.start()
-        if self._progress_model is None:
+        if self._profile_model is None:
+            # Only the TDP tier needs codecarbon's detection. With a profile it would be 1.6 s
+            # of CPU for nothing, on the very machine that machine scope measures.
+            self._detector.start()
             known = self._detector.peek()
             self._progress_model = tdp_model(known) if known is not None else None
         self._begin_rapl()
