@@ -7,18 +7,29 @@ caches, as on any second run on a machine), ``codecarbon monitor --offline -- tr
 ``python -c pass`` in the same run and prints medians and ratios; then wraps ``sleep`` and
 reports greengate's own CPU time as a share of the wall time.
 
+A first run on a fresh GitHub-hosted runner (empty caches: the policy is parsed and
+validated with PyYAML and jsonschema; the runner profile needs no hardware detection) is
+timed beside them.
+
 ``python -c pass`` is the yardstick: the speed of a shared VM drifts by a third within
 minutes here, so an absolute figure means little without the interpreter's own start-up
 measured beside it.
+
+``--baseline DIR`` adds a before/after comparison in the same rounds: ``python -m
+greengate run --quiet -- true`` from DIR (another checkout, e.g. ``git worktree add
+/tmp/base COMMIT``) and from this one, each on PYTHONPATH, with its own caches and ledger.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
+import os
 import sys
+from pathlib import Path
 
-from common import CODECARBON, GREENGATE, cleanup, median, timed, workdir
+from common import CODECARBON, GREENGATE, ROOT, cleanup, median, timed, workdir
 
 
 def main() -> None:
@@ -26,6 +37,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--codecarbon-rounds", type=int, default=5)
     parser.add_argument("--sleep", type=float, default=60.0)
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
     args = parser.parse_args()
     d = workdir()
     try:
@@ -34,8 +46,23 @@ def main() -> None:
         cc = [CODECARBON, "monitor", "--offline", "--country-iso-code", "FRA", "--", "true"]
         timed(gg, d)  # prime the per-machine hardware cache, as any second run on a machine
         python = [sys.executable, "-c", "pass"]
-        bare, quiet, loud, carbon, interpreter, quiet_cpu = [], [], [], [], [], []
+        trees = {"before": args.baseline, "after": ROOT} if args.baseline else {}
+        module = [sys.executable, "-m", "greengate", "run", "--quiet", "--", "true"]
+        envs = {label: _tree_env(tree, d / label) for label, tree in trees.items()}
+        for env in envs.values():
+            timed(module, d, env)  # prime each tree's caches
+        compared: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
+        # A fresh GitHub-hosted runner: a runner profile (no hardware detection), empty caches.
+        hosted = {
+            **os.environ,
+            "GITHUB_ACTIONS": "true",
+            "RUNNER_ENVIRONMENT": "github-hosted",
+            "RUNNER_OS": "Linux",
+        }
+        bare, quiet, loud, carbon, interpreter, quiet_cpu, cold = [], [], [], [], [], [], []
         for i in range(args.rounds):
+            cache = d / f"fresh-cache-{i}"
+            cold.append(timed(gg, d, {**hosted, "GREENGATE_CACHE_DIR": str(cache)})[0])
             bare.append(timed(["true"], d)[0])
             interpreter.append(timed(python, d)[0])
             wall, cpu, _ = timed(gg, d)
@@ -44,6 +71,8 @@ def main() -> None:
             loud.append(timed(gg_loud, d)[0])
             if i < args.codecarbon_rounds:
                 carbon.append(timed(cc, d)[0])
+            for label, env in envs.items():
+                compared[label].append(timed(module, d, env)[:2])
         base = median(bare)
         print(f"wall time of `true`, median of {args.rounds} interleaved rounds:")
         print(f"  bare true                        {base * 1000:8.1f} ms")
@@ -51,6 +80,7 @@ def main() -> None:
             ("python -c pass (yardstick)", interpreter),
             ("greengate run --quiet -- true", quiet),
             ("greengate run -- true (summary)", loud),
+            ("first run, fresh GitHub runner", cold),
             (f"codecarbon monitor ({len(carbon)} rounds)", carbon),
         ):
             m = median(xs)
@@ -62,6 +92,14 @@ def main() -> None:
             f"start-up; target 250 ms: {'met' if added <= 0.25 else 'MISSED'}"
         )
 
+        if compared:
+            print(f"python -m greengate run --quiet -- true, {args.rounds} interleaved rounds:")
+            for label, pairs in compared.items():
+                walls, cpus = [w for w, _ in pairs], [c for _, c in pairs]
+                print(
+                    f"  {label:7s} {trees[label]}: added {(median(walls) - base) * 1000:6.1f} ms "
+                    f"wall, {median(cpus) * 1000:6.1f} ms CPU"
+                )
         wall, cpu, _ = timed(
             [
                 GREENGATE,
@@ -84,6 +122,17 @@ def main() -> None:
         )
     finally:
         cleanup(d)
+
+
+def _tree_env(tree: Path, state: Path) -> dict[str, str]:
+    """Run greengate from checkout ``tree``, with caches and ledger of its own under ``state``."""
+    compileall.compile_dir(tree / "greengate", quiet=1)
+    return {
+        **os.environ,
+        "PYTHONPATH": str(tree),
+        "GREENGATE_CACHE_DIR": str(state / "cache"),
+        "GREENGATE_LEDGER": str(state / "ledger.db"),
+    }
 
 
 if __name__ == "__main__":

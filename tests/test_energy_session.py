@@ -303,3 +303,12 @@ def test_a_bad_unit_is_a_usage_error_and_the_command_does_not_run(
     assert result.returncode == 2
     assert "NAME=COUNT" in result.stderr or "positive number" in result.stderr
     assert not (tmp_path / "ran").exists()
+
+
+def test_ram_total_without_psutil_is_psutils_figure() -> None:
+    import psutil
+
+    from greengate.energy.session import _ram_total_bytes
+
+    # sysconf's physical pages and psutil's /proc/meminfo MemTotal are the same kernel figure.
+    assert _ram_total_bytes() == psutil.virtual_memory().total

@@ -181,7 +181,13 @@ def test_a_valid_document_is_not_validated_again(monkeypatch: pytest.MonkeyPatch
     assert load_policy_text(VALID, "p.yml") == policy
 
 
-def test_a_second_run_imports_neither_yaml_jsonschema_nor_psutil(tmp_path: Path) -> None:
+HOSTED = {"GITHUB_ACTIONS": "true", "RUNNER_ENVIRONMENT": "github-hosted", "RUNNER_OS": "Linux"}
+
+
+@pytest.mark.parametrize("runner", [{}, HOSTED], ids=["local", "github-hosted"])
+def test_a_second_run_imports_neither_yaml_jsonschema_nor_psutil(
+    tmp_path: Path, runner: dict[str, str]
+) -> None:
     """The start-up design end to end: run the real CLI twice in fresh interpreters."""
     (tmp_path / "greengate.yml").write_text(VALID)
     probe = textwrap.dedent(
@@ -197,7 +203,7 @@ def test_a_second_run_imports_neither_yaml_jsonschema_nor_psutil(tmp_path: Path)
         print("LOADED", ",".join(loaded), "CODE", code)
         """
     )
-    env = {**os.environ, "GREENGATE_LEDGER": "off"}
+    env = {**os.environ, "GREENGATE_LEDGER": "off", **runner}
     outputs = []
     for _ in range(2):
         done = subprocess.run(
