@@ -19,7 +19,8 @@ from factories import assert_valid_verdict, make_measurement, make_rule, make_ve
 from greengate.energy.estimate import profile_model, tdp_model
 from greengate.energy.meter import TIMELINE_BUCKETS, Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
-from greengate.energy.profiles import ProfileChoice, profile_by_name
+from greengate.energy.profiles import profile_by_name
+from greengate.energy.runner_detection import ProfileChoice
 from greengate.energy.session import choose_scope
 from greengate.judge import judge
 from greengate.measurement import (

@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from greengate.energy.profiles import (
-    UnknownProfileError,
-    choose_profile,
-    profile_by_name,
-    read_dmi,
-)
+from greengate.energy.profiles import UnknownProfileError, profile_by_name
+from greengate.energy.runner_detection import choose_profile, read_dmi
 from greengate.policy.model import CustomProfile
 
 EPYC = "AMD EPYC 7763 64-Core Processor"

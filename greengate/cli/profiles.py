@@ -12,12 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from greengate.energy.hardware import _cpuinfo_fields
-from greengate.energy.profiles import (
-    ProfileChoice,
-    RunnerProfile,
-    builtin_profiles,
-    choose_profile,
-)
+from greengate.energy.profiles import RunnerProfile, builtin_profiles
+from greengate.energy.runner_detection import ProfileChoice, choose_profile
 
 DMI_DIR = Path("/sys/class/dmi/id")  # where detection reads the machine's identity
 

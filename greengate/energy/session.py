@@ -30,14 +30,9 @@ from greengate.energy.hardware import (
 )
 from greengate.energy.meter import Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
-from greengate.energy.profiles import (
-    EMBODIED_KG_PER_VCPU,
-    LIFETIME_YEARS,
-    ProfileChoice,
-    RunnerProfile,
-    choose_profile,
-)
+from greengate.energy.profiles import EMBODIED_KG_PER_VCPU, LIFETIME_YEARS, RunnerProfile
 from greengate.energy.rapl import POWERCAP, CounterError, RaplCpu, package_zones
+from greengate.energy.runner_detection import ProfileChoice, choose_profile
 from greengate.measurement import (
     JOULES_PER_KWH,
     ComponentEnergy,
