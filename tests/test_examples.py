@@ -31,7 +31,9 @@ def test_the_demo_passes(greengate: Greengate, tmp_path: Path) -> None:
         "--",
         sys.executable,
         str(EXAMPLES / "train.py"),
-        env={"GREENGATE_CACHE_DIR": str(cache)},
+        # The README's demo runs from the repository root; its ledger goes to tmp_path, not
+        # into the developer's own .greengate/ledger.db.
+        env={"GREENGATE_CACHE_DIR": str(cache), "GREENGATE_LEDGER": str(tmp_path / "l.db")},
         cwd=ROOT,
         timeout=120,
     )
@@ -46,5 +48,6 @@ def test_the_demo_passes(greengate: Greengate, tmp_path: Path) -> None:
     assert m["intensity"]["zone"] == "FRA"  # the policy's grid
     assert m["usage"]["cpu_s"] > 0
     assert any(cache.iterdir()), "the first run cached the detected hardware"
+    assert verdict["history"]["ledger"] == str(tmp_path / "l.db")
     # The demo's point: a real budget with room, not one that passes by being huge.
     assert verdict["limits"] and verdict["usage_ratio"] < 0.8, verdict["limits"]
