@@ -15,7 +15,7 @@ import os
 
 # Mode handed to open(2): the kernel applies the umask, exactly as for a file opened with
 # open(path, "w"), so the result is 0o644 under the usual 022 umask. (mkstemp would give 0o600.)
-_MODE = 0o644
+MODE = 0o644
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
@@ -23,7 +23,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     data = text.encode("utf-8")
-    fd, temp = _create_temp(directory, os.path.basename(target))
+    fd, temp = create_temp(directory, os.path.basename(target))
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -34,11 +34,14 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         raise
 
 
-def _create_temp(directory: str, name: str) -> tuple[int, str]:
-    # Same directory as the target: os.replace is only atomic within one filesystem.
+def create_temp(directory: str, name: str) -> tuple[int, str]:
+    """A new, exclusively created temporary file for ``name`` in ``directory``: (fd, path).
+
+    Same directory as the target: os.replace and os.link only work within one filesystem.
+    """
     while True:
         temp = os.path.join(directory, f".{name}.{os.urandom(6).hex()}.tmp")
         try:
-            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE), temp
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, MODE), temp
         except FileExistsError:  # pragma: no cover - 48 random bits colliding
             continue

@@ -1,10 +1,12 @@
-"""greengate's per-machine cache directory (hardware detection, validated policies)."""
+"""greengate's per-machine cache directory (hardware detection, parsed and validated policies)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from pathlib import Path
+
+from greengate.atomicfile import write_text_atomic
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -21,5 +23,14 @@ def touch_marker(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
+    except OSError:
+        pass
+
+
+def store_text(path: Path, text: str) -> None:
+    """Write a cache entry atomically; a cache that cannot be written is simply not used."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, text)
     except OSError:
         pass

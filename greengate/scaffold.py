@@ -11,15 +11,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from greengate.atomicfile import MODE, create_temp
 from greengate.errors import UsageError
 
 _SCHEMA_PLACEHOLDER = "__SCHEMA__"
-_MODE = 0o644  # the umask applies, as for open(path, "w")
 
 
 @dataclass(frozen=True)
@@ -75,8 +74,7 @@ def write_new_file(new: NewFile) -> None:
     except OSError as e:
         raise UsageError(f"cannot create the directory for {new.path}: {e.strerror or e}") from None
     try:
-        temp = os.path.join(directory, f".{os.path.basename(new.path)}.{secrets.token_hex(6)}.tmp")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE)
+        fd, temp = create_temp(directory, os.path.basename(new.path))
         try:
             with os.fdopen(fd, "wb") as stream:
                 stream.write(new.text.encode("utf-8"))
@@ -99,6 +97,6 @@ def _link(temp: str, new: NewFile) -> None:
         if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
             raise
         # No hard links here: exclusive create still never overwrites.
-        fd = os.open(new.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _MODE)
+        fd = os.open(new.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, MODE)
         with os.fdopen(fd, "wb") as stream:
             stream.write(new.text.encode("utf-8"))

@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
+
 from greengate.errors import GreengateError
 
 INTERNAL_ERROR_EXIT = 3
@@ -15,6 +17,11 @@ INTERNAL_ERROR_EXIT = 3
 def debug_from_env() -> bool:
     """GREENGATE_DEBUG set to anything but empty, 0 or false: the same as ``--debug``."""
     return os.environ.get("GREENGATE_DEBUG", "") not in ("", "0", "false")
+
+
+def debug_requested(ctx: click.Context | None) -> bool:
+    """``greengate --debug`` (the root command's option) or GREENGATE_DEBUG."""
+    return debug_from_env() or bool(ctx is not None and (ctx.find_root().obj or {}).get("debug"))
 
 
 @contextmanager

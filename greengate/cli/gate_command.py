@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from greengate.cli.errors import debug_from_env
+from greengate.cli.errors import debug_requested
 from greengate.cli.options import GateOptions
 from greengate.gate import GateResult
 from greengate.publish import publish
@@ -27,8 +27,7 @@ def finish(result: GateResult, options: GateOptions, reporters: list[Reporter]) 
     published = publish(result.verdict, verdict_path=options.verdict, reporters=reporters)
     for problem in published.problems:
         click.echo(f"greengate: warning: {problem}", err=True)
-    context = click.get_current_context(silent=True)
-    if debug_from_env() or (context is not None and (context.find_root().obj or {}).get("debug")):
+    if debug_requested(click.get_current_context(silent=True)):
         for text in published.tracebacks:
             click.echo(text, err=True, nl=False)
     code = result.exit_code

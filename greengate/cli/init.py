@@ -7,7 +7,7 @@ import os
 import click
 
 from greengate.ci_templates import CI_KINDS, ci_snippet
-from greengate.cli.errors import handle_errors
+from greengate.cli.errors import debug_requested, handle_errors
 from greengate.scaffold import NewFile, starter_policy, write_new_files
 
 
@@ -36,7 +36,7 @@ def command(ctx: click.Context, path: str, ci: str | None) -> None:
     in .github/workflows of the repository, the others beside the policy. Refuses to
     overwrite an existing file (exit code 2).
     """
-    with handle_errors(debug=bool((ctx.find_root().obj or {}).get("debug"))):
+    with handle_errors(debug=debug_requested(ctx)):
         files = _files(path, ci)
         write_new_files(files)
         for new in files:

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from greengate.cli.errors import handle_errors
+from greengate.cli.errors import debug_requested, handle_errors
 from greengate.errors import PolicyError, UsageError
 from greengate.intensity.offline import OfflineIntensity
 from greengate.policy.describe import describe_match, describe_policy
@@ -27,7 +27,7 @@ def command(
     Exit code: 0 valid, 2 invalid (each problem named by file, line, column and key).
     """
     # Handled here as well as in main() so the exit code is the same under click's runner.
-    with handle_errors(debug=bool((ctx.find_root().obj or {}).get("debug"))):
+    with handle_errors(debug=debug_requested(ctx)):
         # Read by hand: click would split a nargs=-1 argument's variable at whitespace.
         default = os.environ.get("GREENGATE_POLICY") or "greengate.yml"
         for policy in policies or (default,):

@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from greengate.atomicfile import write_text_atomic
 from greengate.energy.hardware import (
     Hardware,
     _cpuinfo_fields,
@@ -67,9 +68,7 @@ def main(path: str) -> int:
         text = hardware_to_json(detect(), identity)
     except Exception as e:  # anything codecarbon raises must reach the waiting greengate
         text = json.dumps({"identity": identity, "error": f"{type(e).__name__}: {e}"})
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    write_text_atomic(target, text)
     return 0
 
 

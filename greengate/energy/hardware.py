@@ -135,25 +135,28 @@ class HardwareDetector:
     """Starts detection before the command (unless cached) and collects it afterwards."""
 
     def __init__(self, directory: Path, timeout: float = 30.0) -> None:
-        self._identity = quick_identity()
-        self._path = cache_path(directory, self._identity)
+        self._directory = directory
+        self._path: Path | None = None  # the cache file, once start() has identified the machine
         self._timeout = timeout
         self._cached: Hardware | None = None
         self._started = 0.0
 
     def start(self) -> None:
         """Load the cache, or launch the detached detection process."""
+        # Identified here, not in __init__: a run with a runner profile never starts this.
+        path = cache_path(self._directory, quick_identity())
         try:
-            self._cached = _from_json(self._path.read_text(encoding="utf-8"))
+            self._cached = _from_json(path.read_text(encoding="utf-8"))
             return
         except (OSError, ValueError, TypeError, KeyError, HardwareDetectionError):
             pass
-        if not _writable_directory(self._path.parent):
+        if not _writable_directory(path.parent):
             # A read-only cache (a runner's read-only HOME) must not stop the command: detect
             # into a private temporary directory instead, and again on the next run.
             import tempfile
 
-            self._path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / self._path.name
+            path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / path.name
+        self._path = path
         self._started = time.monotonic()
         # Double fork through sh so the detector is never our child: greengate's wait4(-1)
         # reaps only the command's tree, and the detector's CPU is not charged to the job.
@@ -163,7 +166,7 @@ class HardwareDetector:
                 "-c",
                 '"$0" -m greengate.energy.detect "$1" </dev/null >/dev/null 2>&1 &',
                 sys.executable,
-                str(self._path),
+                str(path),
             ],
             check=False,
         )
@@ -176,6 +179,7 @@ class HardwareDetector:
         """The detected hardware; raises HardwareDetectionError on failure or timeout."""
         if self._cached is not None:
             return self._cached
+        assert self._path is not None, "start() first"
         while True:
             try:
                 text = self._path.read_text(encoding="utf-8")

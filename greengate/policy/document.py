@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pathlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from greengate import __version__
-from greengate.atomicfile import write_text_atomic
-from greengate.cache import cache_dir
+from greengate.cache import cache_dir, store_text
 from greengate.errors import PolicyError
 
 MAX_BYTES = 1024 * 1024  # a budget file is a few hundred bytes; refuse anything absurd unread
@@ -122,8 +122,8 @@ def _cache_key(text: str) -> str | None:
     return hashlib.sha256((stamp + text).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _cache_file(key: str) -> str:
-    return os.path.join(cache_dir(), "policy-documents", key + ".json")
+def _cache_file(key: str) -> pathlib.Path:
+    return cache_dir() / "policy-documents" / f"{key}.json"
 
 
 def _cached(key: str, name: str) -> Document | None:
@@ -146,8 +146,4 @@ def _remember(key: str, document: Document) -> None:
         "values": [[list(path), at.line, at.column] for path, at in document.values.items()],
         "keys": [[list(path), at.line, at.column] for path, at in document.keys.items()],
     }
-    try:
-        os.makedirs(os.path.dirname(_cache_file(key)), exist_ok=True)
-        write_text_atomic(_cache_file(key), json.dumps(raw))
-    except OSError:
-        pass
+    store_text(_cache_file(key), json.dumps(raw))

@@ -65,7 +65,11 @@ def issues(v: Verdict) -> list[str]:
     if v.rule is not None and path:
         where = {"sourcepath": path, "linenumber": str(v.rule.line)}
     return [
-        vso("task.logissue", {"type": _issue_type(v, c), **where}, _message(v, c))
+        vso(
+            "task.logissue",
+            {"type": _issue_type(v, c), **where},
+            "greengate: " + figures.limit_sentence(v, c),
+        )
         for c in v.checks
         if c.status is not Status.PASS
     ]
@@ -73,19 +77,6 @@ def issues(v: Verdict) -> list[str]:
 
 def _issue_type(v: Verdict, check: LimitCheck) -> str:
     return "error" if v.status is Status.FAIL and check.status is Status.FAIL else "warning"
-
-
-def _message(v: Verdict, check: LimitCheck) -> str:
-    verb = "over" if check.status is Status.FAIL else "near"
-    label = v.rule.label if v.rule else "?"
-    text = (
-        f"greengate: {check.quantity.value} {figures.amount(check.quantity, check.measured)} "
-        f"is {verb} the limit of {figures.amount(check.quantity, check.limit)} "
-        f"({figures.percent(check)}) of rule {label!r}"
-    )
-    if check.status is Status.FAIL and v.status is not Status.FAIL:
-        text += f"; mode {v.mode.value}: not enforced"
-    return text
 
 
 def task_result(v: Verdict) -> str | None:

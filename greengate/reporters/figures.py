@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from greengate.measurement import Measurement, TreeUsage
-from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status
+from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
 
 #: what each status looks like in Markdown and other places that render emoji
 STATUS_EMOJI = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "🛑"}
@@ -77,6 +77,20 @@ def memory(n_bytes: float) -> str:
 def percent(check: LimitCheck) -> str:
     """How much of the limit was used, e.g. ``88%``."""
     return f"{check.ratio:.0%}" if math.isfinite(check.ratio) else "n/a"
+
+
+def limit_sentence(v: Verdict, check: LimitCheck) -> str:
+    """One limit in words: ``energy 1.2 kWh is over the limit of 1 kWh (120%) of rule 'ci'``,
+    with ``; mode warn: not enforced`` when an overrun does not fail the gate."""
+    verb = {Status.FAIL: "over", Status.WARN: "near", Status.PASS: "within"}[check.status]
+    label = v.rule.label if v.rule else "?"
+    text = (
+        f"{check.quantity.value} {amount(check.quantity, check.measured)} is {verb} "
+        f"the limit of {amount(check.quantity, check.limit)} ({percent(check)}) of rule {label!r}"
+    )
+    if check.status is Status.FAIL and v.status is not Status.FAIL:
+        text += f"; mode {v.mode.value}: not enforced"
+    return text
 
 
 def bar(ratio: float, width: int, full: str = "█", empty: str = "░") -> str:

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 from greengate.reporters import figures
 from greengate.reporters.variables import plain_number
-from greengate.verdict import LimitCheck, Status, Verdict
+from greengate.verdict import Status, Verdict
 
 SUITE = "greengate"
 # Characters XML 1.0 cannot carry at all, not even escaped (https://www.w3.org/TR/xml/#charsets).
@@ -71,7 +71,7 @@ def _cases(v: Verdict) -> list[ET.Element]:
     cases = []
     for check in v.checks:
         case = _case(v, f"{check.quantity.value} budget")
-        summary = xml_safe(_summary(v, check))
+        summary = xml_safe(figures.limit_sentence(v, check))
         if v.status is Status.FAIL and check.status is Status.FAIL:
             failure = ET.SubElement(case, "failure", {"type": "over-budget", "message": summary})
             failure.text = details
@@ -79,19 +79,6 @@ def _cases(v: Verdict) -> list[ET.Element]:
             ET.SubElement(case, "system-out").text = f"{summary}\n\n{details}"
         cases.append(case)
     return cases
-
-
-def _summary(v: Verdict, check: LimitCheck) -> str:
-    verb = {Status.FAIL: "over", Status.WARN: "near", Status.PASS: "within"}[check.status]
-    label = v.rule.label if v.rule else "?"
-    text = (
-        f"{check.quantity.value} {figures.amount(check.quantity, check.measured)} is {verb} "
-        f"the limit of {figures.amount(check.quantity, check.limit)} "
-        f"({figures.percent(check)}) of rule {label!r}"
-    )
-    if check.status is Status.FAIL and v.status is not Status.FAIL:
-        text += f"; mode {v.mode.value}: not enforced"
-    return text
 
 
 def _details(v: Verdict) -> str:
