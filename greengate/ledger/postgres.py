@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import (
     LedgerRecord,
     RecordFilter,
-    WindowQuery,
-    WindowSpend,
 )
 from greengate.ledger.rows import (
-    COLUMNS,
     export_sql,
     key,
-    to_row,
     utc,
 )
 from greengate.ledger.sql import SqlLedger
@@ -143,20 +138,6 @@ class PostgresLedger(SqlLedger):
         except psycopg.Error as e:
             raise self._error("read", e) from e
 
-    def prune(self, before: datetime) -> int:
-        """Delete old runs, and rebuild the totals of the cut day from the runs left."""
-        day = utc(before).date()
-        with self._write("prune") as db:
-            deleted = db.execute("DELETE FROM runs WHERE recorded_at < %s", (utc(before),))
-            db.execute("DELETE FROM day_totals WHERE day <= %s", (day,))
-            db.execute(
-                "INSERT INTO day_totals SELECT repository, branch, %s, SUM(emissions_kg), "
-                "SUM(energy_kwh), COUNT(*) FROM runs WHERE recorded_at >= %s "
-                "AND recorded_at < %s GROUP BY repository, branch",
-                (day, utc(before), _midnight(day + timedelta(days=1))),
-            )
-            return deleted.rowcount
-
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         try:
             with self._db.transaction():
@@ -170,51 +151,14 @@ class PostgresLedger(SqlLedger):
     def _from_db_time(self, value: Any) -> datetime:
         return utc(value)
 
-    def _spend(self, db: psycopg.Connection[Any], window: WindowQuery) -> WindowSpend:
-        return _spend(db, window)
+    def _to_db_day(self, moment: datetime) -> date:
+        return utc(moment).date()
 
-    def _insert(
-        self, db: psycopg.Connection[Any], record: LedgerRecord, rerun: bool
-    ) -> LedgerRecord:
-        return _insert(db, record, rerun)
-
-
-def _midnight(day: date) -> datetime:
-    return utc(datetime(day.year, day.month, day.day))
-
-
-def _spend(db: psycopg.Connection[Any], window: WindowQuery) -> WindowSpend:
-    row = db.execute(
-        "SELECT COALESCE(SUM(emissions_kg), 0), COALESCE(SUM(energy_kwh), 0), "
-        "COALESCE(SUM(runs), 0) FROM day_totals WHERE repository = %s AND branch = %s "
-        "AND day >= %s",
-        (key(window.repository), key(window.branch), utc(window.since).date()),
-    ).fetchone()
-    assert row is not None  # an aggregate always returns one row
-    return WindowSpend(window.key, float(row[0]), float(row[1]), int(row[2]))
-
-
-def _insert(db: psycopg.Connection[Any], record: LedgerRecord, rerun: bool) -> LedgerRecord:
-    row = (*to_row(record, utc(record.recorded_at))[:-1], rerun)
-    marks = ", ".join("%s" for _ in COLUMNS)
-    found = db.execute(
-        f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks}) RETURNING id",
-        row,
-    ).fetchone()
-    db.execute(
-        "INSERT INTO day_totals VALUES (%s, %s, %s, %s, %s, 1) "
-        "ON CONFLICT (repository, branch, day) DO UPDATE SET "
-        "emissions_kg = day_totals.emissions_kg + excluded.emissions_kg, "
-        "energy_kwh = day_totals.energy_kwh + excluded.energy_kwh, runs = day_totals.runs + 1",
-        (
-            key(record.repository),
-            key(record.branch),
-            utc(record.recorded_at).date(),
-            record.emissions_kg,
-            record.energy_kwh,
-        ),
-    )
-    return replace(record, id=None if found is None else int(found[0]), rerun=rerun)
+    def _insert_run(
+        self, db: psycopg.Connection[Any], sql: str, row: tuple[Any, ...]
+    ) -> int | None:
+        found = db.execute(sql + " RETURNING id", row).fetchone()
+        return None if found is None else int(found[0])
 
 
 def connect(location: str) -> PostgresLedger:

@@ -1,8 +1,9 @@
 """What the SQL backends share: the queries and the append protocol, apart from the dialect.
 
-A backend says how to open a write transaction, how to read, how to store a time, how to
-insert a run and read a window's spend; the order of an append (lock, read the spends, mark
-a rerun, settle, insert) is decided here once, so both backends charge windows alike.
+A backend says how to open a write transaction, how to read, how to store a time and a day,
+and how to insert a run's row; the queries (a window's spend, the day totals, pruning) and
+the order of an append (lock, read the spends, mark a rerun, settle, insert) are decided
+here once, so both backends charge windows alike.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, ClassVar
 
 from greengate.ledger.interface import Ledger, Settle
@@ -23,7 +25,16 @@ from greengate.ledger.records import (
     WindowQuery,
     WindowSpend,
 )
-from greengate.ledger.rows import from_row, key, select_sql, totals_from_rows, totals_sql
+from greengate.ledger.rows import (
+    COLUMNS,
+    from_row,
+    key,
+    select_sql,
+    to_row,
+    totals_from_rows,
+    totals_sql,
+    utc,
+)
 
 
 class SqlLedger(Ledger):
@@ -54,12 +65,63 @@ class SqlLedger(Ledger):
         """A stored time back as an aware datetime."""
 
     @abstractmethod
-    def _spend(self, db: Any, window: WindowQuery) -> WindowSpend:
-        """What the window's branch has spent since the window began."""
+    def _to_db_day(self, moment: datetime) -> Any:
+        """The UTC calendar day of a moment, as the day-totals table stores it."""
 
     @abstractmethod
+    def _insert_run(self, db: Any, sql: str, row: tuple[Any, ...]) -> int | None:
+        """Run ``sql``, an INSERT of one row of ``runs``, with ``row``; returns its id."""
+
+    def _spend(self, db: Any, window: WindowQuery) -> WindowSpend:
+        """What the window's branch has spent since the window began (index day_totals)."""
+        m = self.MARK
+        emissions, energy, runs = db.execute(
+            "SELECT COALESCE(SUM(emissions_kg), 0), COALESCE(SUM(energy_kwh), 0), "
+            f"COALESCE(SUM(runs), 0) FROM day_totals WHERE repository = {m} AND branch = {m} "
+            f"AND day >= {m}",
+            (key(window.repository), key(window.branch), self._to_db_day(window.since)),
+        ).fetchone()
+        return WindowSpend(window.key, float(emissions), float(energy), int(runs))
+
     def _insert(self, db: Any, record: LedgerRecord, rerun: bool) -> LedgerRecord:
         """Store one run and add it to its day's totals; returns it with its id."""
+        row = (*to_row(record, self._to_db_time(record.recorded_at))[:-1], rerun)
+        m = self.MARK
+        marks = ", ".join(m for _ in COLUMNS)
+        run_id = self._insert_run(
+            db, f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})", row
+        )
+        db.execute(
+            f"INSERT INTO day_totals VALUES ({m}, {m}, {m}, {m}, {m}, 1) "
+            "ON CONFLICT (repository, branch, day) DO UPDATE SET "
+            "emissions_kg = day_totals.emissions_kg + excluded.emissions_kg, "
+            "energy_kwh = day_totals.energy_kwh + excluded.energy_kwh, runs = day_totals.runs + 1",
+            (
+                key(record.repository),
+                key(record.branch),
+                self._to_db_day(record.recorded_at),
+                record.emissions_kg,
+                record.energy_kwh,
+            ),
+        )
+        return replace(record, id=run_id, rerun=rerun)
+
+    def prune(self, before: datetime) -> int:
+        """Delete older runs, and rebuild the cut day's totals from the runs left on it."""
+        m = self.MARK
+        next_day = datetime.combine(utc(before).date() + timedelta(days=1), time(), timezone.utc)
+        with self._write("prune") as db:
+            deleted = db.execute(
+                f"DELETE FROM runs WHERE recorded_at < {m}", (self._to_db_time(before),)
+            )
+            db.execute(f"DELETE FROM day_totals WHERE day <= {m}", (self._to_db_day(before),))
+            db.execute(
+                f"INSERT INTO day_totals SELECT repository, branch, {m}, SUM(emissions_kg), "
+                f"SUM(energy_kwh), COUNT(*) FROM runs WHERE recorded_at >= {m} "
+                f"AND recorded_at < {m} GROUP BY repository, branch",
+                (self._to_db_day(before), self._to_db_time(before), self._to_db_time(next_day)),
+            )
+            return int(deleted.rowcount)
 
     def _lock_windows(self, db: Any, record: LedgerRecord) -> None:
         """Serialise appends to the same branch's windows, where the write lock does not."""

@@ -7,23 +7,16 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import (
-    LedgerRecord,
     RecordFilter,
-    WindowQuery,
-    WindowSpend,
 )
 from greengate.ledger.rows import (
-    COLUMNS,
     day_of,
     export_sql,
-    key,
-    to_row,
     utc,
 )
 from greengate.ledger.sql import SqlLedger
@@ -163,22 +156,6 @@ class SQLiteLedger(SqlLedger):
         except sqlite3.Error as e:
             raise self._error("read", e) from e
 
-    def prune(self, before: datetime) -> int:
-        """Delete old runs, and the day totals of the days wholly before ``before``."""
-        with self._write("prune") as db:
-            deleted = db.execute("DELETE FROM runs WHERE recorded_at < ?", (_micros(before),))
-            # The cut day keeps the totals of the runs left on it.
-            day = day_of(before)
-            start = datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
-            db.execute("DELETE FROM day_totals WHERE day <= ?", (day,))
-            db.execute(
-                "INSERT INTO day_totals SELECT repository, branch, ?, SUM(emissions_kg), "
-                "SUM(energy_kwh), COUNT(*) FROM runs WHERE recorded_at >= ? AND recorded_at < ? "
-                "GROUP BY repository, branch",
-                (day, _micros(start), _micros(start + timedelta(days=1))),
-            )
-            return deleted.rowcount
-
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         try:
             return list(self._db.execute(sql, params).fetchall())
@@ -191,40 +168,11 @@ class SQLiteLedger(SqlLedger):
     def _from_db_time(self, value: Any) -> datetime:
         return _moment(int(value))
 
-    def _spend(self, db: sqlite3.Connection, window: WindowQuery) -> WindowSpend:
-        return _spend(db, window)
+    def _to_db_day(self, moment: datetime) -> str:
+        return day_of(moment)
 
-    def _insert(self, db: sqlite3.Connection, record: LedgerRecord, rerun: bool) -> LedgerRecord:
-        return _insert(db, record, rerun)
-
-
-def _spend(db: sqlite3.Connection, window: WindowQuery) -> WindowSpend:
-    emissions, energy, runs = db.execute(
-        "SELECT COALESCE(SUM(emissions_kg), 0), COALESCE(SUM(energy_kwh), 0), "
-        "COALESCE(SUM(runs), 0) FROM day_totals WHERE repository = ? AND branch = ? AND day >= ?",
-        (key(window.repository), key(window.branch), day_of(window.since)),
-    ).fetchone()
-    return WindowSpend(window.key, float(emissions), float(energy), int(runs))
-
-
-def _insert(db: sqlite3.Connection, record: LedgerRecord, rerun: bool) -> LedgerRecord:
-    row = to_row(record, _micros(record.recorded_at))
-    row = (*row[:-1], int(rerun))
-    marks = ", ".join("?" for _ in COLUMNS)
-    cursor = db.execute(f"INSERT INTO runs ({', '.join(COLUMNS)}) VALUES ({marks})", row)
-    db.execute(
-        "INSERT INTO day_totals VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (repository, branch, day) "
-        "DO UPDATE SET emissions_kg = emissions_kg + excluded.emissions_kg, "
-        "energy_kwh = energy_kwh + excluded.energy_kwh, runs = runs + 1",
-        (
-            key(record.repository),
-            key(record.branch),
-            day_of(record.recorded_at),
-            record.emissions_kg,
-            record.energy_kwh,
-        ),
-    )
-    return replace(record, id=cursor.lastrowid, rerun=rerun)
+    def _insert_run(self, db: sqlite3.Connection, sql: str, row: tuple[Any, ...]) -> int | None:
+        return db.execute(sql, row).lastrowid
 
 
 def connect(location: str) -> SQLiteLedger:
