@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -99,6 +100,17 @@ def test_reopening_keeps_records_and_schema(ledger_url: str) -> None:
         ledger.append(make_record())
     with open_ledger(ledger_url) as ledger:
         assert len(ledger.records()) == 1
+
+
+def test_a_ledger_from_a_newer_greengate_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    with open_ledger(str(path)):
+        pass
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(LedgerError, match="has schema version 99; this greengate knows up to"):
+        open_ledger(str(path)).close()
 
 
 def test_filters_and_limit(ledger_url: str) -> None:

@@ -107,15 +107,7 @@ class PostgresLedger(SqlLedger):
             db.execute("CREATE TABLE IF NOT EXISTS greengate_schema (version INTEGER NOT NULL)")
             row = db.execute("SELECT version FROM greengate_schema").fetchone()
             version = 0 if row is None else int(row[0])
-            if version > SCHEMA_VERSION:
-                raise LedgerError(
-                    f"ledger {self.location} has schema version {version}; this greengate "
-                    f"knows up to {SCHEMA_VERSION}",
-                    hint="upgrade greengate",
-                )
-            for steps in MIGRATIONS[version:]:
-                for statement in steps:
-                    db.execute(statement)
+            self._upgrade(db, version, MIGRATIONS)
             if row is None:
                 db.execute("INSERT INTO greengate_schema VALUES (%s)", (SCHEMA_VERSION,))
             else:

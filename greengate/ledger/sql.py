@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, ClassVar
 
-from greengate.ledger.interface import Ledger, Settle
+from greengate.ledger.interface import Ledger, LedgerError, Settle
 from greengate.ledger.records import (
     Appended,
     BaselineQuery,
@@ -122,6 +122,18 @@ class SqlLedger(Ledger):
                 (self._to_db_day(before), self._to_db_time(before), self._to_db_time(next_day)),
             )
             return int(deleted.rowcount)
+
+    def _upgrade(self, db: Any, version: int, migrations: Sequence[Sequence[str]]) -> None:
+        """Run the migrations after schema ``version``; refuse a ledger newer than this code."""
+        if version > len(migrations):
+            raise LedgerError(
+                f"ledger {self.location} has schema version {version}; this greengate "
+                f"knows up to {len(migrations)}",
+                hint="upgrade greengate",
+            )
+        for steps in migrations[version:]:
+            for statement in steps:
+                db.execute(statement)
 
     def _lock_windows(self, db: Any, record: LedgerRecord) -> None:
         """Serialise appends to the same branch's windows, where the write lock does not."""

@@ -137,15 +137,7 @@ class SQLiteLedger(SqlLedger):
             return
         with self._write("migrate") as db:
             (version,) = db.execute("PRAGMA user_version").fetchone()  # another process won?
-            if version > SCHEMA_VERSION:
-                raise LedgerError(
-                    f"ledger {self.location} has schema version {version}; this greengate "
-                    f"knows up to {SCHEMA_VERSION}",
-                    hint="upgrade greengate",
-                )
-            for steps in MIGRATIONS[version:]:
-                for statement in steps:
-                    db.execute(statement)
+            self._upgrade(db, version, MIGRATIONS)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:
