@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from greengate.energy import runner_detection
 from greengate.energy import session as energy_session
 from greengate.energy.hardware import Hardware, cache_path, hardware_to_json, quick_identity
 
@@ -107,7 +108,7 @@ def _hermetic_environment(
     # estimated from FAKE_HARDWARE unless a test sets these itself.
     monkeypatch.setenv("GREENGATE_DMI_DIR", str(no_machine_identity))
     monkeypatch.setenv("GREENGATE_POWERCAP_DIR", str(no_machine_identity))
-    monkeypatch.setattr(energy_session, "DMI_DIR", no_machine_identity)
+    monkeypatch.setattr(runner_detection, "DMI_DIR", no_machine_identity)
     monkeypatch.setattr(energy_session, "POWERCAP_DIR", no_machine_identity)
 
 

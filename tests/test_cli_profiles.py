@@ -22,10 +22,10 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     dmi = tmp_path / "dmi"
     dmi.mkdir()
     (dmi / "sys_vendor").write_text("QEMU\n")
-    monkeypatch.setattr(profiles_command, "DMI_DIR", dmi)
+    monkeypatch.setenv("GREENGATE_DMI_DIR", str(dmi))
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
     monkeypatch.setattr(
-        profiles_command, "_cpuinfo_fields", lambda: {"model name": "AMD EPYC 7763 64-Core"}
+        profiles_command, "cpuinfo_fields", lambda: {"model name": "AMD EPYC 7763 64-Core"}
     )
     return dmi
 
@@ -62,7 +62,7 @@ def test_a_scaled_profile_gets_its_own_marked_row_and_notes(
     machine: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 6)
-    monkeypatch.setattr(profiles_command, "_cpuinfo_fields", lambda: {})
+    monkeypatch.setattr(profiles_command, "cpuinfo_fields", lambda: {})
     result = invoke(env=GITHUB)
     assert result.exit_code == 0, result.output
     marked = [line for line in result.output.splitlines() if line.startswith("│ * ")]

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from greengate.energy.hardware import _cpuinfo_fields
+from greengate.energy.hardware import cpuinfo_fields
 from greengate.energy.profiles import RunnerProfile, builtin_profiles
 from greengate.energy.runner_detection import ProfileChoice, choose_profile
-
-DMI_DIR = Path("/sys/class/dmi/id")  # where detection reads the machine's identity
 
 
 def profile_to_dict(profile: RunnerProfile) -> dict[str, Any]:
@@ -84,8 +81,8 @@ def command(as_json: bool) -> None:
     as shown here (no network: CI variables and the machine's DMI identity only).
     """
     vcpus = os.cpu_count() or 1
-    cpu_model = _cpuinfo_fields().get("model name", "")
-    choice = choose_profile(None, os.environ, cpu_model, vcpus, DMI_DIR)
+    cpu_model = cpuinfo_fields().get("model name", "")
+    choice = choose_profile(None, os.environ, cpu_model, vcpus)
     profiles = builtin_profiles(vcpus)
     if not as_json:
         render(profiles, choice, Console())

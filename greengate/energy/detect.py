@@ -15,7 +15,7 @@ from pathlib import Path
 from greengate.atomicfile import write_text_atomic
 from greengate.energy.hardware import (
     Hardware,
-    _cpuinfo_fields,
+    cpuinfo_fields,
     hardware_to_json,
     quick_identity,
 )
@@ -41,7 +41,7 @@ def detect() -> Hardware:
             watts = float(table[table["Name"] == match]["TDP"].values[0])
     except (AttributeError, KeyError, IndexError, ValueError, OSError):
         match, watts = None, None
-    info = _cpuinfo_fields()
+    info = cpuinfo_fields()
     threads = os.cpu_count() or 1
     siblings = int(info.get("siblings", threads) or threads)
     try:

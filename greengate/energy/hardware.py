@@ -58,7 +58,8 @@ class Hardware:
         )
 
 
-def _cpuinfo_fields() -> dict[str, str]:
+def cpuinfo_fields() -> dict[str, str]:
+    """The first processor's block of /proc/cpuinfo (empty where there is none)."""
     fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
@@ -74,7 +75,7 @@ def _cpuinfo_fields() -> dict[str, str]:
 
 def quick_identity() -> dict[str, str]:
     """Cheap facts that change when the machine or the data changes: the cache key."""
-    info = _cpuinfo_fields()
+    info = cpuinfo_fields()
     try:
         machine_id = Path("/etc/machine-id").read_text().strip()
     except OSError:

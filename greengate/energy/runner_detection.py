@@ -23,6 +23,8 @@ from greengate.energy.profiles import (
 )
 from greengate.policy.model import CustomProfile
 
+DMI_DIR = Path("/sys/class/dmi/id")  # where this machine's identity is read
+
 
 @dataclass(frozen=True)
 class ProfileChoice:
@@ -38,9 +40,13 @@ def choose_profile(
     env: Mapping[str, str],
     cpu_model: str,
     vcpus: int,
-    dmi_dir: Path = Path("/sys/class/dmi/id"),
+    dmi_dir: Path | None = None,
 ) -> ProfileChoice:
-    """The policy's profile, else the hosted CI runner or cloud VM this is; never the network."""
+    """The policy's profile, else the hosted CI runner or cloud VM this is; never the network.
+
+    DMI files are read from ``dmi_dir``, else GREENGATE_DMI_DIR (containers that bind-mount
+    the host's /sys elsewhere, and tests), else /sys/class/dmi/id.
+    """
     vcpus = max(vcpus, 1)
     if isinstance(setting, CustomProfile):
         profile = custom_profile(setting, vcpus)
@@ -60,7 +66,7 @@ def choose_profile(
         choice = detect(env, cpu_model, vcpus, seen)
         if choice is not None:
             return choice
-    dmi = read_dmi(dmi_dir)
+    dmi = read_dmi(dmi_dir or Path(env.get("GREENGATE_DMI_DIR") or DMI_DIR))
     choice = _cloud_vm(dmi, vcpus)
     if choice is not None:
         return choice

@@ -26,7 +26,7 @@ from greengate.energy.hardware import (
     Hardware,
     HardwareDetectionError,
     HardwareDetector,
-    _cpuinfo_fields,
+    cpuinfo_fields,
 )
 from greengate.energy.meter import Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
@@ -50,7 +50,6 @@ SECONDS_PER_YEAR = 365 * 24 * 3600
 FALLBACK_EMBODIED_BAND = (0.25, 3.0)
 PROFILE_EMBODIED_BAND = (0.5, 1.5)  # a life-cycle estimate of known hardware
 HOSTED_PROVIDERS = ("github", "gitlab")
-DMI_DIR = Path("/sys/class/dmi/id")
 POWERCAP_DIR = POWERCAP
 
 
@@ -93,11 +92,10 @@ class EnergySession:
     ) -> None:
         self._detector = detector
         # Overridable for containers that bind-mount the host's /sys elsewhere, and for tests.
-        dmi_dir = Path(env.get("GREENGATE_DMI_DIR") or DMI_DIR)
         self._powercap = Path(env.get("GREENGATE_POWERCAP_DIR") or POWERCAP_DIR)
         vcpus = os.cpu_count() or 1
-        self._cpu_model = _cpuinfo_fields().get("model name", "")
-        self.choice = choose_profile(settings.profile, env, self._cpu_model, vcpus, dmi_dir)
+        self._cpu_model = cpuinfo_fields().get("model name", "")
+        self.choice = choose_profile(settings.profile, env, self._cpu_model, vcpus)
         self.scope = choose_scope(settings.scope, self.choice, settings.profile is not None)
         profile = self.choice.profile
         self.pue = pue if pue is not None else (profile.pue if profile is not None else 1.0)
