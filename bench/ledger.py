@@ -29,7 +29,7 @@ from typing import Any
 from common import GREENGATE, timed
 
 from greengate.context import RunContext
-from greengate.judge import judge
+from greengate.gate.judge import judge
 from greengate.ledger.export import CSV_FIELDS, rows_to_json, to_csv
 from greengate.ledger.history import record_run
 from greengate.ledger.interface import Ledger, open_ledger

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 
 from greengate.context import RunContext
-from greengate.judge import judge
+from greengate.gate.judge import judge
 from greengate.ledger.records import History, RegressionResult, WindowResult
 from greengate.measurement import (
     Component,
@@ -27,7 +27,7 @@ from greengate.measurement import (
 )
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 from greengate.verdict import CommandOutcome, Status, Verdict
-from greengate.verdict_json import verdict_schema
+from greengate.verdict_file.verdict_json import verdict_schema
 
 #: pinned so golden files do not change with each release
 TOOL_VERSION = "0.1.0"

@@ -9,8 +9,8 @@ import click
 
 from greengate.cli.gate_command import finish, reporters_for
 from greengate.cli.options import build_gate_options, gate_options
-from greengate.gate import check_measurement, prepare
-from greengate.measurement_file import read_measurement
+from greengate.gate.flow import check_measurement, prepare
+from greengate.verdict_file.measurement_input import read_measurement
 
 
 @click.command("check")

@@ -9,8 +9,8 @@ import click
 
 from greengate.cli.errors import debug_requested
 from greengate.cli.options import GateOptions
-from greengate.gate import GateResult
-from greengate.publish import publish
+from greengate.gate.flow import GateResult
+from greengate.gate.publish import publish
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.registry import build_reporters
 

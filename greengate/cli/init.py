@@ -6,9 +6,9 @@ import os
 
 import click
 
-from greengate.ci_templates import CI_KINDS, ci_snippet
 from greengate.cli.errors import debug_requested, handle_errors
-from greengate.scaffold import NewFile, starter_policy, write_new_files
+from greengate.scaffold.ci_templates import CI_KINDS, ci_snippet
+from greengate.scaffold.starter import NewFile, starter_policy, write_new_files
 
 
 def _files(policy_path: str, ci: str | None) -> list[NewFile]:

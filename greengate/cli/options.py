@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from greengate.gate import GateSettings
+from greengate.gate.flow import GateSettings
 from greengate.measurement import FunctionalUnit
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,7 +10,7 @@ import click
 
 from greengate.cli.gate_command import finish, reporters_for
 from greengate.cli.options import build_gate_options, gate_options
-from greengate.gate import prepare, run_command
+from greengate.gate.flow import prepare, run_command
 from greengate.reporters.progress_line import ProgressLine
 
 

@@ -12,13 +12,13 @@ import os
 import sys
 from pathlib import Path
 
-from greengate.atomicfile import write_text_atomic
 from greengate.energy.hardware import (
     Hardware,
     cpuinfo_fields,
     hardware_to_json,
     quick_identity,
 )
+from greengate.files.atomic import write_text_atomic
 
 
 def detect() -> Hardware:

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from greengate.cache import cache_dir as cache_dir
+from greengate.files.cache import cache_dir as cache_dir
 
 CACHE_FORMAT = 1
 # codecarbon's constant for a CPU model missing from its TDP table (core/cpu.py).

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from greengate import __version__
-from greengate.cache import cache_dir, store_text
 from greengate.errors import PolicyError
+from greengate.files.cache import cache_dir, store_text
 
 MAX_BYTES = 1024 * 1024  # a budget file is a few hundred bytes; refuse anything absurd unread
 MAX_DEPTH = 32

@@ -10,15 +10,15 @@ import pathlib
 import re
 from typing import TYPE_CHECKING, Any
 
-from greengate.cache import cache_dir, touch_marker
+from greengate.files.cache import cache_dir, touch_marker
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
 
 
+from greengate.files.schemas import schema_text
 from greengate.policy.document import Path
 from greengate.policy.problems import Problem, shown
-from greengate.schema_files import schema_text
 
 # Quantities are checked by greengate.units, whose messages name the units expected.
 QUANTITIES = frozenset({"max_emissions", "max_energy", "intensity"})

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from greengate.progress import Progress
+from greengate.gate.progress import Progress
 
 
 class ProgressLine:

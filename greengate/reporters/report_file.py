@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from greengate.atomicfile import write_text_atomic
+from greengate.files.atomic import write_text_atomic
 from greengate.reporters.interface import ReportTarget
 
 

@@ -1,0 +1,1 @@
+"""File helpers: atomic writes, the per-machine cache, the shipped schemas."""

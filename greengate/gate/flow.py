@@ -1,0 +1,187 @@
+"""The gate, start to finish: settings in, verdict and exit code out. No click, no rich."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from greengate.context import RunContext, detect_context
+from greengate.energy.hardware import HardwareDetector, cache_dir
+from greengate.energy.session import EnergySession
+from greengate.errors import GreengateError
+from greengate.gate.judge import exit_code, judge
+from greengate.gate.progress import Progress, ProgressSink
+from greengate.intensity.offline import OfflineIntensity
+from greengate.ledger.history import ledger_location, record_run
+from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
+from greengate.policy.matching import select_budget
+from greengate.policy.model import Budget, GridSetting, Policy
+from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
+from greengate.process.supervisor import Supervised, TreeSample, supervise
+from greengate.verdict import CommandOutcome, Verdict
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """What the user asked for, whatever the front end (CLI options, env, action inputs)."""
+
+    policy: str
+    job: str | None = None
+    branch: str | None = None
+    country: str | None = None
+    intensity: float | None = None
+    policy_from: str | None = None
+    violation_exit_code: int = 1
+    unit: FunctionalUnit | None = None  # SCI's functional unit, e.g. tests=412
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything decided before the command runs (errors here stop it from running)."""
+
+    choice: PolicyChoice
+    rule: Budget | None
+    context: RunContext
+    intensity: GridIntensity
+    notes: tuple[str, ...]
+    ledger: str | None = None  # where runs are recorded (docs/history.md); None: not recorded
+    env: Mapping[str, str] | None = None  # the environment runner profiles are detected from
+
+    @property
+    def policy(self) -> Policy:
+        return self.choice.applied
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The verdict and the exit code greengate ends with."""
+
+    verdict: Verdict
+    exit_code: int
+
+
+def _grid(settings: GateSettings, policy: Policy) -> GridSetting:
+    """--intensity > --country > the policy's intensity > its country/region."""
+    if settings.intensity is not None:
+        return GridSetting(g_per_kwh=settings.intensity)
+    if settings.country is not None:
+        return GridSetting(country=settings.country.upper())
+    return policy.defaults.grid
+
+
+def prepare(settings: GateSettings, env: Mapping[str, str], cwd: str | None = None) -> Prepared:
+    """Load the policy, find the context, rule and grid; raises GreengateError on bad input."""
+    if settings.intensity is not None and not 0 <= settings.intensity < 5000:
+        raise GreengateError(
+            f"--intensity {settings.intensity:g} g/kWh is not a grid intensity",
+            hint="real grids lie between about 10 and 1200 g CO2e/kWh",
+        )
+    choice = resolve_policy(settings.policy, settings.policy_from, cwd or os.getcwd())
+    context = detect_context(env, job=settings.job, branch=settings.branch, cwd=cwd)
+    rule = select_budget(choice.applied, context.job, context.branch)
+    grid = _grid(settings, choice.applied)
+    intensity = OfflineIntensity().intensity(grid)
+    notes: list[str] = []
+    if not grid.configured:
+        notes.append(
+            f"no grid configured: using the {intensity.source} of {intensity.g_per_kwh:g} g/kWh; "
+            "set defaults.country in the policy or pass --country"
+        )
+    ledger = ledger_location(env, choice.applied, cwd)
+    return Prepared(choice, rule, context, intensity, tuple(notes), ledger, env)
+
+
+def _outcome(argv: Sequence[str], run: Supervised) -> CommandOutcome:
+    code = 128 + run.received_signal if run.received_signal else run.exit_code
+    return CommandOutcome(
+        argv=tuple(argv),
+        exit_code=code,
+        signal=run.signal,
+        interrupted=run.received_signal is not None,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+    )
+
+
+def run_command(
+    argv: Sequence[str],
+    settings: GateSettings,
+    prepared: Prepared,
+    progress: ProgressSink | None = None,
+) -> GateResult:
+    """Run and measure the command, then judge it."""
+    policy = prepared.policy
+    energy = EnergySession(
+        policy.energy, prepared.env or {}, HardwareDetector(cache_dir()), policy.defaults.pue
+    )
+    energy.begin()
+
+    def on_sample(sample: TreeSample) -> None:
+        kwh = energy.observe(sample)  # CPU only: a live figure to watch, not the verdict's
+        if progress is not None:
+            progress.update(
+                Progress(sample.elapsed_seconds, sample.cpu_seconds, kwh, len(sample.pids))
+            )
+
+    run = supervise(argv, on_sample=on_sample)
+    if progress is not None:
+        progress.close()
+    outcome = _outcome(argv, run)
+    notes = list(prepared.notes)
+    if run.start_error:
+        notes.append(f"the command did not start: {run.start_error}")
+    result = energy.finish(run.usage)
+    notes.extend(result.notes)
+    notes.extend(c.detail for c in result.components if c.method == "unavailable")
+    notes.extend(f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback)
+    measurement = Measurement(
+        components=result.components,
+        pue=result.pue,
+        intensity=prepared.intensity,
+        usage=run.usage,
+        notes=tuple(notes),
+        scope=result.scope,
+        profile=result.profile,
+        embodied=result.embodied,
+        include_embodied=policy.energy.include_embodied,
+        functional_unit=settings.unit,
+        timeline=result.timeline,
+    )
+    return _conclude(settings, prepared, measurement, outcome, None)
+
+
+def check_measurement(
+    measurement: Measurement, settings: GateSettings, prepared: Prepared
+) -> GateResult:
+    """Judge a measurement made elsewhere; a configured grid replaces its own intensity."""
+    grid = _grid(settings, prepared.policy)
+    if grid.configured:
+        measurement = replace(measurement, intensity=prepared.intensity)
+    if settings.unit is not None:
+        measurement = replace(measurement, functional_unit=settings.unit)
+    return _conclude(settings, prepared, measurement, None, None)
+
+
+def _conclude(
+    settings: GateSettings,
+    prepared: Prepared,
+    measurement: Measurement | None,
+    outcome: CommandOutcome | None,
+    failure: str | None,
+) -> GateResult:
+    verdict = judge(
+        policy=prepared.policy,
+        rule=prepared.rule,
+        context=prepared.context,
+        measurement=measurement,
+        command=outcome,
+        failure=failure,
+    )
+    change = policy_change(prepared.choice, prepared.context.job, prepared.context.branch)
+    verdict = replace(verdict, policy_change=change)
+    verdict = record_run(verdict, prepared.policy, prepared.ledger)
+    if outcome is not None and outcome.exit_code != 0:
+        # The command's own failure comes first: CI must see its code, not ours.
+        return GateResult(verdict, outcome.exit_code)
+    return GateResult(verdict, exit_code(verdict, settings.violation_exit_code))

@@ -1,0 +1,1 @@
+"""Scaffolding: the starter policy and CI snippets written by greengate init."""

@@ -1,0 +1,1 @@
+"""The verdict file greengate writes and the measurement files it reads."""

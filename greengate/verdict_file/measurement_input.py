@@ -1,0 +1,237 @@
+"""Measurements made elsewhere, for ``greengate check --measurement FILE``.
+
+Two formats, told apart by content: a greengate verdict (JSON) and codecarbon's
+``emissions.csv``. Every problem becomes a MeasurementFileError naming the file and the
+line (or JSON path) and saying what to do.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import math
+from typing import NoReturn
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from greengate.errors import MeasurementFileError
+from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
+from greengate.verdict import READABLE_SCHEMA_VERSIONS
+from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_schema
+
+CSV_SOURCE = "codecarbon emissions.csv"
+_WHAT = "a greengate verdict JSON or a codecarbon emissions.csv"
+_COMPONENT_COLUMNS = (
+    (Component.CPU, "cpu_energy"),
+    (Component.MEMORY, "ram_energy"),
+    (Component.GPU, "gpu_energy"),
+)
+_REQUIRED = ("cpu_energy", "ram_energy", "gpu_energy", "energy_consumed", "emissions")
+# codecarbon's energies already include its own PUE (EmissionsTracker(pue=...)).
+_PUE = 1.0
+
+
+def read_measurement(path: str) -> Measurement:
+    """The measurement in ``path``: a verdict's, or the last row of an emissions.csv."""
+    text = _read_text(path)
+    start = text.lstrip()
+    if not start:
+        _fail(path, "the file is empty", hint=f"pass {_WHAT}")
+    if start[0] in "{[":
+        return _from_verdict(path, text)
+    return _from_codecarbon_csv(path, text)
+
+
+def _fail(where: str, message: str, *, hint: str) -> NoReturn:
+    raise MeasurementFileError(f"{where}: {message}", hint=hint)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        _fail(path, "no such file", hint=f"check the path; pass {_WHAT}")
+    except IsADirectoryError:
+        _fail(path, "is a directory, not a file", hint=f"pass {_WHAT} inside it")
+    except OSError as e:
+        _fail(path, f"cannot read: {e.strerror or e}", hint="check the file's permissions")
+    # A byte-order mark (spreadsheet exports) is not part of the data.
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        offset = bom + e.start
+        line = data[:offset].count(b"\n") + 1
+        _fail(
+            f"{path}:{line}",
+            f"not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset})",
+            hint=f"pass {_WHAT}; re-save the file as UTF-8 if it was converted",
+        )
+
+
+# --- greengate verdict -------------------------------------------------------------------
+
+
+def _from_verdict(path: str, text: str) -> Measurement:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        _fail(f"{path}:{e.lineno}:{e.colno}", f"invalid JSON: {e.msg}", hint=f"pass {_WHAT}")
+    if not isinstance(data, dict) or "schema_version" not in data:
+        _fail(
+            path,
+            "is JSON but not a greengate verdict (it has no schema_version)",
+            hint="pass the verdict file written by `greengate run --verdict FILE`",
+        )
+    if data["schema_version"] not in READABLE_SCHEMA_VERSIONS:
+        _fail(
+            path,
+            f"verdict schema version {data['schema_version']!r}; this greengate reads "
+            f"{' and '.join(map(repr, READABLE_SCHEMA_VERSIONS))}",
+            hint="check it with the greengate version that wrote it",
+        )
+    error = best_match(jsonschema.Draft202012Validator(verdict_schema()).iter_errors(data))
+    if error is not None:
+        _fail(
+            f"{path}::{error.json_path}",
+            _shorten(error.message),
+            hint="the verdict was edited or damaged; use the file greengate wrote "
+            "(schema: greengate/schemas/verdict.schema.json)",
+        )
+    try:
+        measurement = verdict_from_dict(data).measurement
+    except ValueError as e:  # what the schema cannot see, e.g. a 13th month in a timestamp
+        _fail(path, f"not a valid verdict: {e}", hint="use the verdict file greengate wrote")
+    if measurement is None:
+        reasons = "; ".join(data["reasons"]) or "no reason given"
+        _fail(
+            path,
+            f"the verdict has no measurement (status {data['status']}: {reasons})",
+            hint="the run that wrote it could not measure; fix that run, or pass its "
+            "codecarbon emissions.csv instead",
+        )
+    return measurement
+
+
+def _shorten(message: str, limit: int = 200) -> str:
+    # jsonschema quotes the offending instance, which can be a whole object.
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+# --- codecarbon emissions.csv ------------------------------------------------------------
+
+
+def _from_codecarbon_csv(path: str, text: str) -> Measurement:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in next(reader)]
+        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as e:
+        _fail(f"{path}:{reader.line_num}", f"not valid CSV: {e}", hint=f"pass {_WHAT}")
+    missing = [name for name in _REQUIRED if name not in header]
+    if len(missing) == len(_REQUIRED):
+        _fail(
+            f"{path}:1",
+            "neither a greengate verdict (JSON) nor a codecarbon emissions.csv "
+            f"(no {', '.join(_REQUIRED)} columns)",
+            hint=f"pass {_WHAT}",
+        )
+    if missing:
+        _fail(
+            f"{path}:1",
+            f"the header lacks the column(s) {', '.join(missing)} codecarbon writes",
+            hint="pass an emissions.csv written by codecarbon 2 or later, unedited",
+        )
+    if not rows:
+        _fail(
+            path,
+            "has a header but no rows",
+            hint="codecarbon writes a row when its tracker stops; check that the measured "
+            "run finished",
+        )
+    line, cells = rows[-1]
+    if len(cells) != len(header):
+        _fail(
+            f"{path}:{line}",
+            f"the row has {len(cells)} fields, the header {len(header)}",
+            hint="the file is damaged or was edited; rerun codecarbon",
+        )
+    row = dict(zip(header, cells, strict=True))
+    where = f"{path}:{line}"
+    values = {name: _number(where, name, row[name]) for name in _REQUIRED}
+    return _csv_measurement(path, line, row, values, row_count=len(rows))
+
+
+def _number(where: str, column: str, raw: str) -> float:
+    hint = "the file is damaged or was edited; rerun codecarbon"
+    try:
+        value = float(raw)
+    except ValueError:
+        _fail(where, f"column {column} is not a number: {raw.strip()!r}", hint=hint)
+    if not math.isfinite(value) or value < 0:
+        _fail(where, f"column {column} must be a finite number >= 0, not {raw.strip()}", hint=hint)
+    return value
+
+
+def _csv_measurement(
+    path: str, line: int, row: dict[str, str], values: dict[str, float], *, row_count: int
+) -> Measurement:
+    notes: list[str] = []
+    if row_count > 1:
+        notes.append(
+            f"{path} holds {row_count} runs; used the last one (line {line}"
+            + (f", run_id {row['run_id'].strip()}" if row.get("run_id", "").strip() else "")
+            + ")"
+        )
+    components = tuple(
+        ComponentEnergy(which, values[column], CSV_SOURCE, f"{column} at line {line} of {path}")
+        for which, column in _COMPONENT_COLUMNS
+        # A GPU line of 0 kWh on every CPU-only runner would only be noise in reports.
+        if which is not Component.GPU or values[column] > 0
+    )
+    consumed, emissions = values["energy_consumed"], values["emissions"]
+    if consumed > 0:
+        g_per_kwh = emissions / consumed * 1000.0
+    elif emissions > 0:
+        _fail(
+            f"{path}:{line}",
+            f"emissions {emissions} kg with energy_consumed 0 kWh cannot both be right",
+            hint="the file is damaged or was edited; rerun codecarbon",
+        )
+    else:
+        g_per_kwh = 0.0
+        notes.append(
+            "codecarbon recorded no energy, so its grid intensity is unknown; runs under "
+            "about 15 s often read zero (mlco2/codecarbon#851)"
+        )
+    total = sum(c.kwh for c in components)
+    if not math.isclose(total, consumed, rel_tol=0.01, abs_tol=1e-12):
+        notes.append(
+            f"energy_consumed {consumed:.6g} kWh differs from cpu+ram+gpu {total:.6g} kWh; "
+            "greengate uses the components"
+        )
+    pue = _optional_number(row.get("pue"))
+    if pue is not None and pue != 1.0:
+        notes.append(f"codecarbon already applied a PUE of {pue:g} to these energies")
+    parts = (row.get("country_iso_code", "").strip(), row.get("region", "").strip())
+    intensity = GridIntensity(g_per_kwh, CSV_SOURCE, "/".join(p for p in parts if p) or None)
+    return Measurement(
+        components=components,
+        pue=_PUE,
+        intensity=intensity,
+        usage=None,
+        source=CSV_SOURCE,
+        notes=tuple(notes),
+    )
+
+
+def _optional_number(raw: str | None) -> float | None:
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

@@ -1,0 +1,263 @@
+"""The judge: thresholds, both limits, modes, no rule, no measurement, and exit codes.
+
+Figures are chosen to be exact in binary (0.5 kWh, 500 g/kWh) so the boundaries
+(measured == limit, measured == warn_at x limit) are tested exactly, not approximately.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from factories import assert_valid_verdict, make_command, make_context, make_rule
+
+from greengate.gate.judge import exit_code, judge, worst
+from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
+from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
+from greengate.verdict import Quantity, Status, Verdict
+from greengate.verdict_file.verdict_json import verdict_to_dict
+
+MEASUREMENT = Measurement(
+    components=(
+        ComponentEnergy(Component.CPU, 0.375, "cpu-seconds-x-thread-power", "cpu"),
+        ComponentEnergy(Component.MEMORY, 0.125, "rss-x-watts-per-gb", "memory"),
+    ),
+    pue=1.0,
+    intensity=GridIntensity(500.0, "fixed figure from the configuration"),
+)
+ENERGY = MEASUREMENT.energy_kwh  # 0.5 kWh
+EMISSIONS = MEASUREMENT.emissions_kg  # 0.25 kg
+
+
+def policy(*rules: Budget, mode: Mode = Mode.ENFORCE, warn_at: float = 0.5) -> Policy:
+    defaults = Defaults(grid=GridSetting(g_per_kwh=500.0), warn_at=warn_at, mode=mode)
+    return Policy(path="greengate.yml", version=1, defaults=defaults, budgets=rules)
+
+
+def rule(**overrides: Any) -> Budget:
+    fields: dict[str, Any] = {"max_emissions_kg": None, "max_energy_kwh": None, **overrides}
+    return make_rule(**fields)
+
+
+def decide(
+    the_rule: Budget | None,
+    *,
+    mode: Mode = Mode.ENFORCE,
+    warn_at: float = 0.5,
+    measurement: Measurement | None = MEASUREMENT,
+    failure: str | None = None,
+) -> Verdict:
+    the_policy = policy(*((the_rule,) if the_rule else ()), mode=mode, warn_at=warn_at)
+    verdict = judge(
+        policy=the_policy,
+        rule=the_rule,
+        context=make_context(),
+        measurement=measurement,
+        command=make_command(),
+        failure=failure,
+    )
+    assert_valid_verdict(verdict_to_dict(verdict))
+    return verdict
+
+
+def above(x: float) -> float:
+    return math.nextafter(x, math.inf)
+
+
+def below(x: float) -> float:
+    return math.nextafter(x, -math.inf)
+
+
+def test_the_figures_are_exact() -> None:
+    assert (ENERGY, EMISSIONS) == (0.5, 0.25)
+
+
+# --- thresholds ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit", "status"),
+    [
+        (ENERGY / 0.5 * 4, Status.PASS),  # far below warn_at
+        (above(ENERGY / 0.5), Status.PASS),  # just below warn_at x limit
+        (ENERGY / 0.5, Status.WARN),  # exactly at warn_at x limit
+        (above(ENERGY), Status.WARN),
+        (ENERGY, Status.WARN),  # measured == limit is not over
+        (below(ENERGY), Status.FAIL),  # just over
+        (ENERGY / 10, Status.FAIL),
+    ],
+)
+def test_energy_thresholds(limit: float, status: Status) -> None:
+    verdict = decide(rule(max_energy_kwh=limit))
+    assert verdict.status is status
+    (check,) = verdict.checks
+    assert (check.quantity, check.measured, check.limit, check.status) == (
+        Quantity.ENERGY,
+        ENERGY,
+        limit,
+        status,
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "status"),
+    [
+        (above(EMISSIONS / 0.5), Status.PASS),
+        (EMISSIONS, Status.WARN),
+        (below(EMISSIONS), Status.FAIL),
+    ],
+)
+def test_emissions_thresholds(limit: float, status: Status) -> None:
+    verdict = decide(rule(max_emissions_kg=limit))
+    assert verdict.status is status
+    assert [(c.quantity, c.measured) for c in verdict.checks] == [(Quantity.EMISSIONS, EMISSIONS)]
+
+
+def test_the_rules_warn_at_overrides_the_defaults() -> None:
+    limit = ENERGY / 0.9  # 90 % used: WARN at the default 0.5, PASS at the rule's 0.95
+    assert decide(rule(max_energy_kwh=limit)).status is Status.WARN
+    verdict = decide(rule(max_energy_kwh=limit, warn_at=0.95))
+    assert verdict.status is Status.PASS
+    assert verdict.checks[0].warn_at == 0.95
+
+
+def test_warn_at_one_warns_only_at_the_limit_itself() -> None:
+    assert decide(rule(max_energy_kwh=above(ENERGY)), warn_at=1.0).status is Status.PASS
+    assert decide(rule(max_energy_kwh=ENERGY), warn_at=1.0).status is Status.WARN
+
+
+# --- both limits --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("emissions_limit", "energy_limit", "status"),
+    [
+        (EMISSIONS * 10, ENERGY * 10, Status.PASS),
+        (EMISSIONS * 10, ENERGY, Status.WARN),
+        (EMISSIONS, ENERGY * 10, Status.WARN),
+        (EMISSIONS * 10, ENERGY / 2, Status.FAIL),
+        (EMISSIONS / 2, ENERGY * 10, Status.FAIL),
+        (EMISSIONS / 2, ENERGY, Status.FAIL),
+    ],
+)
+def test_the_worst_of_both_limits_decides(
+    emissions_limit: float, energy_limit: float, status: Status
+) -> None:
+    verdict = decide(rule(max_emissions_kg=emissions_limit, max_energy_kwh=energy_limit))
+    assert verdict.status is status
+    assert {c.quantity for c in verdict.checks} == {Quantity.EMISSIONS, Quantity.ENERGY}
+    assert verdict.usage_ratio == max(EMISSIONS / emissions_limit, ENERGY / energy_limit)
+
+
+def test_the_reasons_put_the_overrun_first() -> None:
+    verdict = decide(
+        rule(name="nightly", max_emissions_kg=EMISSIONS * 10, max_energy_kwh=ENERGY / 2)
+    )
+    assert verdict.reasons[0].startswith("energy") and "over the limit" in verdict.reasons[0]
+    assert "within the limit" in verdict.reasons[1]
+    assert all("'nightly'" in r for r in verdict.reasons)
+
+
+# --- modes --------------------------------------------------------------------------------
+
+OVER = {"max_energy_kwh": ENERGY / 2}
+NEAR = {"max_energy_kwh": ENERGY}
+
+
+@pytest.mark.parametrize(
+    ("mode", "limits", "status", "note"),
+    [
+        (Mode.ENFORCE, OVER, Status.FAIL, None),
+        (Mode.WARN, OVER, Status.WARN, "mode is warn"),
+        (Mode.WARN, NEAR, Status.WARN, None),
+        (Mode.OFF, OVER, Status.PASS, "mode is off"),
+        (Mode.OFF, NEAR, Status.PASS, "mode is off"),
+    ],
+)
+def test_mode_from_the_defaults(
+    mode: Mode, limits: dict[str, float], status: Status, note: str | None
+) -> None:
+    verdict = decide(rule(**limits), mode=mode)
+    assert (verdict.status, verdict.mode) == (status, mode)
+    assert verdict.checks, "measured and checked even when not enforced"
+    if note:
+        assert note in verdict.reasons[-1]
+
+
+@pytest.mark.parametrize(
+    ("defaults", "rule_mode", "status"),
+    [
+        (Mode.ENFORCE, Mode.WARN, Status.WARN),
+        (Mode.ENFORCE, Mode.OFF, Status.PASS),
+        (Mode.WARN, Mode.ENFORCE, Status.FAIL),
+        (Mode.OFF, Mode.ENFORCE, Status.FAIL),
+    ],
+)
+def test_the_rules_mode_overrides_the_defaults(
+    defaults: Mode, rule_mode: Mode, status: Status
+) -> None:
+    verdict = decide(rule(**OVER, mode=rule_mode), mode=defaults)
+    assert (verdict.status, verdict.mode) == (status, rule_mode)
+
+
+def test_without_a_policy_the_mode_is_enforce() -> None:
+    the_rule = rule(**OVER)
+    verdict = judge(
+        policy=None,
+        rule=the_rule,
+        context=make_context(),
+        measurement=MEASUREMENT,
+        command=None,
+    )
+    assert (verdict.status, verdict.mode, verdict.policy_path) == (Status.FAIL, Mode.ENFORCE, None)
+    assert verdict.checks[0].warn_at == 0.8  # the documented default
+
+
+# --- no rule, no measurement, exit codes --------------------------------------------------
+
+
+def test_no_rule_matched_passes_with_nothing_gated() -> None:
+    verdict = decide(None)
+    assert (verdict.status, verdict.rule, verdict.checks) == (Status.PASS, None, ())
+    assert "no budget rule matches" in verdict.reasons[0]
+    assert "'unit-tests'" in verdict.reasons[0]  # names the job it looked for
+    assert exit_code(verdict) == 0
+
+
+def test_no_measurement_is_an_error_with_the_reason() -> None:
+    verdict = decide(rule(**OVER), measurement=None, failure="could not detect the hardware")
+    assert (verdict.status, verdict.measurement, verdict.checks) == (Status.ERROR, None, ())
+    assert verdict.reasons == ("could not detect the hardware",)
+    assert exit_code(verdict) == 3
+    assert exit_code(verdict, violation_exit_code=42) == 3
+
+
+def test_no_measurement_without_a_reason_still_says_so() -> None:
+    verdict = decide(None, measurement=None)
+    assert verdict.status is Status.ERROR and verdict.reasons
+
+
+@pytest.mark.parametrize(
+    ("limits", "mode", "code"),
+    [
+        ({"max_energy_kwh": ENERGY * 10}, Mode.ENFORCE, 0),
+        (NEAR, Mode.ENFORCE, 0),  # warn does not fail the job
+        (OVER, Mode.ENFORCE, 42),
+        (OVER, Mode.WARN, 0),
+        (OVER, Mode.OFF, 0),
+    ],
+)
+def test_exit_code(limits: dict[str, float], mode: Mode, code: int) -> None:
+    verdict = decide(rule(**limits), mode=mode)
+    assert exit_code(verdict, violation_exit_code=42) == code
+
+
+def test_fail_exits_1_by_default() -> None:
+    assert exit_code(decide(rule(**OVER))) == 1
+
+
+def test_worst() -> None:
+    assert worst([]) is Status.PASS
+    assert worst([Status.WARN, Status.PASS]) is Status.WARN
+    assert worst([Status.FAIL, Status.ERROR, Status.WARN]) is Status.ERROR

@@ -1,0 +1,151 @@
+"""Console summary (golden text, colour rules) and the live progress line."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import re
+
+import pytest
+from factories import (
+    all_verdicts,
+    assert_golden,
+    failing_verdict,
+    history_verdict,
+    passing_verdict,
+)
+
+from greengate.gate.progress import Progress
+from greengate.ledger.records import History
+from greengate.reporters.console import ConsoleReporter
+from greengate.reporters.interface import ReportTarget
+from greengate.reporters.progress_line import ProgressLine, format_progress
+from greengate.verdict import Verdict
+
+ALL = all_verdicts()
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-9]|4[0-9]|9[0-7])[0-9;]*m")
+
+
+def _render(verdict: Verdict, env: dict[str, str] | None = None) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    ConsoleReporter(ReportTarget(out, err, env or {}), width=100).report(verdict)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_summary_matches_golden_text(name: str) -> None:
+    out, err = _render(ALL[name])
+    assert out == "", "the console summary never touches stdout"
+    assert not ANSI.search(err), "no escape codes when stderr is not a terminal"
+    assert len(err.splitlines()) <= 12
+    assert_golden(f"console/{name}.txt", err)
+
+
+def test_colour_when_forced_like_a_terminal() -> None:
+    _, err = _render(failing_verdict(), {"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert COLOUR.search(err)
+    assert ANSI.sub("", err) == _render(failing_verdict())[1]
+
+
+def test_no_color_wins_over_a_terminal() -> None:
+    _, err = _render(failing_verdict(), {"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert not COLOUR.search(err)
+
+
+def test_colour_on_a_real_terminal() -> None:
+    leader, follower = os.openpty()
+    with open(follower, "w", encoding="utf-8", closefd=True) as tty:
+        target = ReportTarget(io.StringIO(), tty, {"TERM": "xterm-256color"})
+        ConsoleReporter(target, width=100).report(passing_verdict())
+        tty.flush()
+        data = os.read(leader, 65536).decode("utf-8")
+    os.close(leader)
+    assert COLOUR.search(data)
+    assert "PASS" in data
+
+
+def test_ascii_only_stream_gets_ascii_bars() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="ascii", errors="backslashreplace")
+    ConsoleReporter(ReportTarget(io.StringIO(), stream, {}), width=100).report(passing_verdict())
+    stream.flush()
+    assert "emissions ##------------------  11% of 1.00 g CO2e" in raw.getvalue().decode("ascii")
+
+
+# --- progress line -------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _progress(seconds: float, cpu: float = 4.56, kwh: float = 0.00012) -> Progress:
+    return Progress(elapsed_seconds=seconds, cpu_seconds=cpu, energy_kwh=kwh, processes=3)
+
+
+def test_progress_text() -> None:
+    assert format_progress(_progress(12.34)) == "greengate: 12.3 s, 4.56 CPU-s, 0.12 Wh so far"
+
+
+def test_progress_line_rewrites_at_most_once_a_second_and_clears() -> None:
+    stream, clock = _Terminal(), _Clock()
+    line = ProgressLine(stream, clock=clock)
+    line.update(_progress(120.5, cpu=100.25, kwh=0.0123))
+    clock.now += 0.4
+    line.update(_progress(120.9))  # too soon: dropped
+    clock.now += 0.6
+    line.update(_progress(1.0, cpu=0.5, kwh=0.0))
+    line.close()
+    first = "greengate: 120.5 s, 100.25 CPU-s, 12.30 Wh so far"
+    second = "greengate: 1.0 s, 0.50 CPU-s, 0.00 Wh so far"
+    assert stream.getvalue() == (
+        f"\r{first}"
+        f"\r{second.ljust(len(first))}"  # padded over the longer line before it
+        f"\r{' ' * len(second)}\r"
+    )
+    line.close()  # a second close writes nothing
+    assert stream.getvalue().endswith(f"{' ' * len(second)}\r")
+
+
+def test_progress_line_is_silent_off_a_terminal() -> None:
+    stream = io.StringIO()
+    line = ProgressLine(stream)
+    line.update(_progress(1.0))
+    line.close()
+    assert stream.getvalue() == ""
+
+
+def test_progress_line_stops_on_a_broken_stream() -> None:
+    stream = _Terminal()
+    line = ProgressLine(stream)
+    stream.close()
+    line.update(_progress(1.0))  # ValueError on a closed stream: swallowed, then disabled
+    assert line.enabled is False
+
+
+def test_history_shows_windows_regression_and_rerun() -> None:
+    _, err = _render(history_verdict())
+    assert_golden("console/history.txt", err)
+
+
+def test_history_without_anything_to_judge_adds_no_lines() -> None:
+    plain = passing_verdict()
+    recorded = dataclasses.replace(plain, history=History("/ci/ledger.db", 1))
+    assert _render(recorded) == _render(plain)
+
+
+def test_an_unusable_ledger_is_one_history_line() -> None:
+    broken = dataclasses.replace(passing_verdict(), history=History("x", problem="locked"))
+    _, err = _render(broken)
+    assert "  history   not checked: the ledger could not be used (locked)\n" in err
