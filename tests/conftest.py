@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from greengate.energy import runner_detection
-from greengate.energy import session as energy_session
 from greengate.energy.hardware import Hardware, cache_path, hardware_to_json, quick_identity
 
 #: What the seeded cache says this machine is: 10 W per busy thread.
@@ -109,7 +108,6 @@ def _hermetic_environment(
     monkeypatch.setenv("GREENGATE_DMI_DIR", str(no_machine_identity))
     monkeypatch.setenv("GREENGATE_POWERCAP_DIR", str(no_machine_identity))
     monkeypatch.setattr(runner_detection, "DMI_DIR", no_machine_identity)
-    monkeypatch.setattr(energy_session, "POWERCAP_DIR", no_machine_identity)
 
 
 @dataclass(frozen=True)

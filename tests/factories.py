@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,14 @@ from typing import Any
 import jsonschema
 
 from greengate.context import RunContext
+from greengate.energy.hardware import HardwareDetector, cache_dir
+from greengate.energy.interface import CpuCounter, EnergySource, GpuCounter, RunEnergy
+from greengate.energy.session import EnergySession
 from greengate.gate.judge import judge
+from greengate.gate.parts import Clock, GateParts
+from greengate.intensity.interface import IntensityProvider
+from greengate.intensity.offline import OfflineIntensity
+from greengate.ledger.interface import Ledger, open_ledger
 from greengate.ledger.records import History, RegressionResult, WindowResult
 from greengate.measurement import (
     Component,
@@ -32,6 +39,47 @@ from greengate.verdict_file.verdict_json import verdict_schema
 #: pinned so golden files do not change with each release
 TOOL_VERSION = "0.1.0"
 T0 = datetime(2025, 3, 14, 9, 26, 53, 589000, tzinfo=timezone.utc)
+
+
+def no_counter(scope: object) -> EnergySource | None:
+    """A machine without CPU energy counters (most VMs)."""
+    return None
+
+
+def no_gpu() -> EnergySource | None:
+    """A machine without a GPU."""
+    return None
+
+
+def make_parts(
+    env: Mapping[str, str] | None = None,
+    *,
+    detector: Any = None,
+    cpu_counter: CpuCounter = no_counter,
+    gpu_counter: GpuCounter = no_gpu,
+    intensity: IntensityProvider | None = None,
+    ledger: Callable[[str], Ledger] = open_ledger,
+    clock: Clock | None = None,
+) -> GateParts:
+    """The gate's outside world for a test: the real estimate from the seeded hardware cache
+    (or ``detector``), no counters unless handed some, offline grid data, the real ledger."""
+
+    def energy(policy: Policy) -> RunEnergy:
+        return EnergySession(
+            policy.energy,
+            env or {},
+            detector if detector is not None else HardwareDetector(cache_dir()),
+            policy.defaults.pue,
+            cpu_counter=cpu_counter,
+            gpu_counter=gpu_counter,
+        )
+
+    return GateParts(
+        energy=energy,
+        intensity=intensity or OfflineIntensity(),
+        ledger=ledger,
+        clock=clock or (lambda: datetime.now(timezone.utc)),
+    )
 
 
 def make_context(**overrides: Any) -> RunContext:

@@ -9,6 +9,7 @@ import click
 
 from greengate.cli.gate_command import finish, reporters_for
 from greengate.cli.options import build_gate_options, gate_options
+from greengate.cli.parts import build_parts
 from greengate.gate.flow import check_measurement, prepare
 from greengate.verdict_file.measurement_input import read_measurement
 
@@ -25,7 +26,7 @@ def command(measurement: str, **kwargs: Any) -> None:
     """Judge a measurement made elsewhere against the policy (same verdict and exit codes)."""
     options = build_gate_options(**kwargs)
     settings = options.settings
-    prepared = prepare(settings, os.environ)
+    prepared = prepare(settings, os.environ, build_parts(os.environ))
     reporters = reporters_for(options)
     result = check_measurement(read_measurement(measurement), settings, prepared)
     finish(result, options, reporters)

@@ -10,6 +10,7 @@ import click
 
 from greengate.cli.gate_command import finish, reporters_for
 from greengate.cli.options import build_gate_options, gate_options
+from greengate.cli.parts import build_parts
 from greengate.gate.flow import prepare, run_command
 from greengate.reporters.progress_line import ProgressLine
 
@@ -29,7 +30,7 @@ def command(argv: tuple[str, ...], **kwargs: Any) -> None:
     """
     options = build_gate_options(**kwargs)
     settings = options.settings
-    prepared = prepare(settings, os.environ)
+    prepared = prepare(settings, os.environ, build_parts(os.environ))
     reporters = reporters_for(options)
     progress = None if options.quiet else ProgressLine(sys.stderr)
     result = run_command(argv, settings, prepared, progress)

@@ -34,7 +34,7 @@ def command(
             loaded = load_policy(policy)
             # An unknown country or region must fail here too, not first in CI.
             try:
-                grid = OfflineIntensity().intensity(loaded.defaults.grid)
+                grid = OfflineIntensity().lookup(loaded.defaults.grid)
             except UsageError as e:
                 raise PolicyError(
                     e.message, file=policy, key_path="defaults", hint=e.hint

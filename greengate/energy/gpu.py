@@ -91,6 +91,7 @@ class NvmlGpu(EnergySource):
     """
 
     component = Component.GPU
+    name = "NVML"
 
     def __init__(
         self,

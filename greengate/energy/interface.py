@@ -1,24 +1,94 @@
-"""The energy extension point: one source per component, turning usage into kWh."""
+"""The energy extension point: what the gate is handed (a run's energy) and what that is
+built from (one source per hardware counter).
+
+``cli/parts.py`` chooses and builds both; the gate only calls the methods below, so a test
+or another front end (``start``/``lap``/``stop``) hands in its own.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from greengate.measurement import Component, ComponentEnergy, TreeUsage
+from greengate.measurement import (
+    Component,
+    ComponentEnergy,
+    Embodied,
+    PowerTimeline,
+    Scope,
+    TreeUsage,
+)
+
+if TYPE_CHECKING:
+    from greengate.process.supervisor import TreeSample
+
+
+class CounterError(Exception):
+    """A hardware counter could not be read: fall back to an estimate, recording ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class EnergySource(ABC):
-    """Estimates or reads the energy of one component during one run.
+    """Reads the energy of one component during one run (a hardware counter: RAPL, NVML).
 
-    ``begin`` is called just before the command starts (read a counter there);
-    ``energy`` may be called many times (live progress) and once at the end.
+    ``begin`` is called just before the command starts, ``observe`` from the sampler thread
+    with the tree's live pids while it runs, ``energy`` once at the end. ``begin`` and
+    ``energy`` raise :class:`CounterError` when the counter cannot be read: the run then
+    falls back to an estimate and records the reason as the component's ``fallback``.
     """
 
     component: Component
+    #: how the counter is named to a person, e.g. "RAPL" in "RAPL counters unreadable: ..."
+    name: ClassVar[str]
 
-    def begin(self) -> None:  # noqa: B027 - optional hook: most sources need no starting reading
-        """Take a starting reading; the default source needs none."""
+    @abstractmethod
+    def begin(self) -> None:
+        """Take the starting reading."""
+
+    @abstractmethod
+    def observe(self, pids: Collection[int]) -> None:
+        """Fold in the counters' movement while the command runs; never raises."""
 
     @abstractmethod
     def energy(self, usage: TreeUsage) -> ComponentEnergy:
         """Energy of this component from ``begin`` until now, for this usage."""
+
+
+#: Builds the CPU counter for a scope; None where the machine has no such counter at all.
+CpuCounter = Callable[[Scope], EnergySource | None]
+#: Builds the GPU counter, just before the command starts; None where there is no GPU.
+GpuCounter = Callable[[], EnergySource | None]
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    """What a run's energy hands the gate at the end."""
+
+    components: tuple[ComponentEnergy, ...]
+    scope: Scope
+    profile: str | None
+    pue: float
+    embodied: Embodied | None
+    timeline: PowerTimeline | None
+    notes: tuple[str, ...]
+
+
+class RunEnergy(ABC):
+    """The energy of one run, as the gate uses it: begun, fed samples, finished."""
+
+    @abstractmethod
+    def begin(self) -> None:
+        """Take the starting readings, just before the command starts."""
+
+    @abstractmethod
+    def observe(self, sample: TreeSample) -> float:
+        """Fold in one sample (sampler thread); the CPU energy so far in kWh, for progress."""
+
+    @abstractmethod
+    def finish(self, usage: TreeUsage) -> EnergyResult:
+        """The run's components, embodied term and timeline, from the tree's exact usage."""

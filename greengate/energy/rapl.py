@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from greengate.energy.interface import EnergySource
+from greengate.energy.interface import CounterError, CpuCounter, EnergySource
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
 from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier, TreeUsage
 
@@ -43,14 +43,6 @@ _PERMISSION_HELP = (
     "Platypus attack, CVE-2020-8694; run as root or `sudo chmod a+r "
     "/sys/class/powercap/intel-rapl:*/energy_uj`)"
 )
-
-
-class CounterError(Exception):
-    """A hardware counter could not be read: fall back to an estimate, recording ``reason``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -125,6 +117,7 @@ class RaplCpu(EnergySource):
     """
 
     component = Component.CPU
+    name = "RAPL"
 
     def __init__(self, scope: Scope, root: Path = POWERCAP, stat_path: str = "/proc/stat") -> None:
         self.scope = scope
@@ -254,6 +247,16 @@ class RaplCpu(EnergySource):
             high_kwh=kwh * HIGH_FACTOR,
             coefficients=coefficients,
         )
+
+
+def rapl_counter(root: Path = POWERCAP) -> CpuCounter:
+    """The CPU counter of a machine whose RAPL domains are under ``root``; None without any."""
+
+    def build(scope: Scope) -> RaplCpu | None:
+        # No domains at all (most VMs): the estimate is simply the best tier, no fallback.
+        return RaplCpu(scope, root) if package_zones(root) else None
+
+    return build
 
 
 def _same(a: int, b: int) -> bool:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 
 from greengate.energy.estimate import (
     GB,
@@ -21,26 +19,25 @@ from greengate.energy.estimate import (
     profile_model,
     tdp_model,
 )
-from greengate.energy.gpu import NvmlGpu, gpu_source
 from greengate.energy.hardware import (
     Hardware,
     HardwareDetectionError,
     HardwareDetector,
     cpuinfo_fields,
 )
+from greengate.energy.interface import (
+    CounterError,
+    CpuCounter,
+    EnergyResult,
+    EnergySource,
+    GpuCounter,
+    RunEnergy,
+)
 from greengate.energy.meter import Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
 from greengate.energy.profiles import EMBODIED_KG_PER_VCPU, LIFETIME_YEARS, RunnerProfile
-from greengate.energy.rapl import POWERCAP, CounterError, RaplCpu, package_zones
 from greengate.energy.runner_detection import ProfileChoice, choose_profile
-from greengate.measurement import (
-    JOULES_PER_KWH,
-    ComponentEnergy,
-    Embodied,
-    PowerTimeline,
-    Scope,
-    TreeUsage,
-)
+from greengate.measurement import JOULES_PER_KWH, ComponentEnergy, Embodied, Scope, TreeUsage
 from greengate.policy.model import EnergySettings
 from greengate.process.supervisor import TreeSample
 
@@ -50,20 +47,6 @@ SECONDS_PER_YEAR = 365 * 24 * 3600
 FALLBACK_EMBODIED_BAND = (0.25, 3.0)
 PROFILE_EMBODIED_BAND = (0.5, 1.5)  # a life-cycle estimate of known hardware
 HOSTED_PROVIDERS = ("github", "gitlab")
-POWERCAP_DIR = POWERCAP
-
-
-@dataclass(frozen=True)
-class EnergyResult:
-    """What the energy layer hands the gate for one run."""
-
-    components: tuple[ComponentEnergy, ...]
-    scope: Scope
-    profile: str | None
-    pue: float
-    embodied: Embodied | None
-    timeline: PowerTimeline | None
-    notes: tuple[str, ...]
 
 
 def choose_scope(setting: Scope | None, choice: ProfileChoice, configured: bool) -> Scope:
@@ -80,8 +63,13 @@ def choose_scope(setting: Scope | None, choice: ProfileChoice, configured: bool)
     return Scope.PROCESS
 
 
-class EnergySession:
-    """Energy sources and the meter for one run."""
+class EnergySession(RunEnergy):
+    """One run's energy: the counters it is handed, else the estimate, and the meter.
+
+    ``cpu_counter`` and ``gpu_counter`` build the hardware counters (RAPL and NVML in a real
+    run, chosen in ``cli/parts.py``); a counter that cannot be read falls back to the
+    estimate with its reason.
+    """
 
     def __init__(
         self,
@@ -89,10 +77,13 @@ class EnergySession:
         env: Mapping[str, str],
         detector: HardwareDetector,
         pue: float | None,
+        *,
+        cpu_counter: CpuCounter,
+        gpu_counter: GpuCounter,
     ) -> None:
         self._detector = detector
-        # Overridable for containers that bind-mount the host's /sys elsewhere, and for tests.
-        self._powercap = Path(env.get("GREENGATE_POWERCAP_DIR") or POWERCAP_DIR)
+        self._cpu_counter = cpu_counter
+        self._gpu_counter = gpu_counter
         vcpus = os.cpu_count() or 1
         self._cpu_model = cpuinfo_fields().get("model name", "")
         self.choice = choose_profile(settings.profile, env, self._cpu_model, vcpus)
@@ -100,9 +91,9 @@ class EnergySession:
         profile = self.choice.profile
         self.pue = pue if pue is not None else (profile.pue if profile is not None else 1.0)
         self._profile_model = profile_model(profile) if profile is not None else None
-        self._gpu: NvmlGpu | None = None
-        self._rapl: RaplCpu | None = None
-        self._rapl_fallback: str | None = None  # RAPL is there but could not be used: why
+        self._gpu: EnergySource | None = None
+        self._rapl: EnergySource | None = None  # the CPU counter, once begun
+        self._rapl_fallback: str | None = None  # a CPU counter is there but unusable: why
         self._meter: Meter | None = None
         self._progress_model: CpuModel | None = self._profile_model
 
@@ -115,7 +106,7 @@ class EnergySession:
             known = self._detector.peek()
             self._progress_model = tdp_model(known) if known is not None else None
         self._begin_rapl()
-        self._gpu = gpu_source()
+        self._gpu = self._gpu_counter()
         if self._gpu is not None:
             self._gpu.begin()
         self._meter = Meter(self._machine_cpu(), self._profile_model)
@@ -126,19 +117,15 @@ class EnergySession:
         return read_machine_cpu() if self.scope is Scope.MACHINE else None
 
     def _begin_rapl(self) -> None:
-        if not package_zones(self._powercap):
+        counter = self._cpu_counter(self.scope)
+        if counter is None:
             return  # no counters at all (most VMs): the estimate is simply the best tier here
-        reason = RaplCpu.probe(self._powercap)
-        if reason is not None:
-            self._rapl_fallback = f"RAPL counters unreadable: {reason}"
-            return
-        rapl = RaplCpu(self.scope, self._powercap)
         try:
-            rapl.begin()
+            counter.begin()
         except CounterError as e:
-            self._rapl_fallback = f"RAPL counters unreadable: {e.reason}"
+            self._rapl_fallback = f"{counter.name} counters unreadable: {e.reason}"
             return
-        self._rapl = rapl
+        self._rapl = counter
 
     def observe(self, sample: TreeSample) -> float:
         """Fold in one sample (sampler thread); the CPU energy so far in kWh, for progress."""
@@ -209,7 +196,7 @@ class EnergySession:
         try:
             return self._rapl.energy(usage)
         except CounterError as e:
-            self._rapl_fallback = f"RAPL failed during the run: {e.reason}"
+            self._rapl_fallback = f"{self._rapl.name} failed during the run: {e.reason}"
             return None
 
     def _cpu_component(

@@ -7,12 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from greengate.context import RunContext, detect_context
-from greengate.energy.hardware import HardwareDetector, cache_dir
-from greengate.energy.session import EnergySession
 from greengate.errors import GreengateError
 from greengate.gate.judge import exit_code, judge
+from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress, ProgressSink
-from greengate.intensity.offline import OfflineIntensity
 from greengate.ledger.history import ledger_location, record_run
 from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
 from greengate.policy.matching import select_budget
@@ -43,10 +41,9 @@ class Prepared:
     choice: PolicyChoice
     rule: Budget | None
     context: RunContext
-    intensity: GridIntensity
-    notes: tuple[str, ...]
+    grid: GridSetting  # the grid the run is charged at (its intensity is looked up at the end)
+    parts: GateParts  # the outside world the gate was handed
     ledger: str | None = None  # where runs are recorded (docs/history.md); None: not recorded
-    env: Mapping[str, str] | None = None  # the environment runner profiles are detected from
 
     @property
     def policy(self) -> Policy:
@@ -70,7 +67,9 @@ def _grid(settings: GateSettings, policy: Policy) -> GridSetting:
     return policy.defaults.grid
 
 
-def prepare(settings: GateSettings, env: Mapping[str, str], cwd: str | None = None) -> Prepared:
+def prepare(
+    settings: GateSettings, env: Mapping[str, str], parts: GateParts, cwd: str | None = None
+) -> Prepared:
     """Load the policy, find the context, rule and grid; raises GreengateError on bad input."""
     if settings.intensity is not None and not 0 <= settings.intensity < 5000:
         raise GreengateError(
@@ -81,15 +80,18 @@ def prepare(settings: GateSettings, env: Mapping[str, str], cwd: str | None = No
     context = detect_context(env, job=settings.job, branch=settings.branch, cwd=cwd)
     rule = select_budget(choice.applied, context.job, context.branch)
     grid = _grid(settings, choice.applied)
-    intensity = OfflineIntensity().intensity(grid)
-    notes: list[str] = []
-    if not grid.configured:
-        notes.append(
-            f"no grid configured: using the {intensity.source} of {intensity.g_per_kwh:g} g/kWh; "
-            "set defaults.country in the policy or pass --country"
-        )
+    parts.intensity.check(grid)  # an unknown zone stops the run before the command starts
     ledger = ledger_location(env, choice.applied, cwd)
-    return Prepared(choice, rule, context, intensity, tuple(notes), ledger, env)
+    return Prepared(choice, rule, context, grid, parts, ledger)
+
+
+def _grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
+    if grid.configured:
+        return []
+    return [
+        f"no grid configured: using the {intensity.source} of {intensity.g_per_kwh:g} g/kWh; "
+        "set defaults.country in the policy or pass --country"
+    ]
 
 
 def _outcome(argv: Sequence[str], run: Supervised) -> CommandOutcome:
@@ -111,11 +113,10 @@ def run_command(
     progress: ProgressSink | None = None,
 ) -> GateResult:
     """Run and measure the command, then judge it."""
-    policy = prepared.policy
-    energy = EnergySession(
-        policy.energy, prepared.env or {}, HardwareDetector(cache_dir()), policy.defaults.pue
-    )
+    policy, parts = prepared.policy, prepared.parts
+    energy = parts.energy(policy)
     energy.begin()
+    parts.intensity.begin(prepared.grid, parts.clock())
 
     def on_sample(sample: TreeSample) -> None:
         kwh = energy.observe(sample)  # CPU only: a live figure to watch, not the verdict's
@@ -128,17 +129,20 @@ def run_command(
     if progress is not None:
         progress.close()
     outcome = _outcome(argv, run)
-    notes = list(prepared.notes)
+    result = energy.finish(run.usage)
+    intensity = parts.intensity.intensity(
+        prepared.grid, outcome.started_at, outcome.ended_at, result.timeline
+    )
+    notes = _grid_notes(prepared.grid, intensity)
     if run.start_error:
         notes.append(f"the command did not start: {run.start_error}")
-    result = energy.finish(run.usage)
     notes.extend(result.notes)
     notes.extend(c.detail for c in result.components if c.method == "unavailable")
     notes.extend(f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback)
     measurement = Measurement(
         components=result.components,
         pue=result.pue,
-        intensity=prepared.intensity,
+        intensity=intensity,
         usage=run.usage,
         notes=tuple(notes),
         scope=result.scope,
@@ -155,9 +159,10 @@ def check_measurement(
     measurement: Measurement, settings: GateSettings, prepared: Prepared
 ) -> GateResult:
     """Judge a measurement made elsewhere; a configured grid replaces its own intensity."""
-    grid = _grid(settings, prepared.policy)
-    if grid.configured:
-        measurement = replace(measurement, intensity=prepared.intensity)
+    if prepared.grid.configured:
+        now = prepared.parts.clock()  # when it was made is not known: the grid as of now
+        intensity = prepared.parts.intensity.intensity(prepared.grid, now, now)
+        measurement = replace(measurement, intensity=intensity)
     if settings.unit is not None:
         measurement = replace(measurement, functional_unit=settings.unit)
     return _conclude(settings, prepared, measurement, None, None)
@@ -180,7 +185,13 @@ def _conclude(
     )
     change = policy_change(prepared.choice, prepared.context.job, prepared.context.branch)
     verdict = replace(verdict, policy_change=change)
-    verdict = record_run(verdict, prepared.policy, prepared.ledger)
+    verdict = record_run(
+        verdict,
+        prepared.policy,
+        prepared.ledger,
+        prepared.parts.clock(),
+        open_ledger=prepared.parts.ledger,
+    )
     if outcome is not None and outcome.exit_code != 0:
         # The command's own failure comes first: CI must see its code, not ours.
         return GateResult(verdict, outcome.exit_code)

@@ -1,16 +1,41 @@
-"""The grid-intensity extension point."""
+"""The grid-intensity extension point: where (a grid setting) and when (the run) in, g/kWh out.
+
+``cli/parts.py`` chooses the provider and hands it to the gate. The gate consults it three
+times in a run: ``check`` before the command starts (so a setting the provider cannot serve
+stops the run early), ``begin`` as the command starts (a live provider may start its
+look-up then, beside the command) and ``intensity`` once the run's end is known.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import ClassVar
 
-from greengate.measurement import GridIntensity
+from greengate.measurement import GridIntensity, PowerTimeline
 from greengate.policy.model import GridSetting
 
 
 class IntensityProvider(ABC):
-    """Turns a grid setting (country, region or fixed figure) into an intensity."""
+    """Turns a grid setting (country, region or fixed figure) and a run's span into an intensity."""
+
+    #: how the provider is named to a person and in the registry, e.g. "offline"
+    name: ClassVar[str]
+
+    def check(self, setting: GridSetting) -> None:  # noqa: B027 - optional hook
+        """Before the command runs: raise GreengateError for a setting it cannot serve."""
+
+    def begin(self, setting: GridSetting, start: datetime) -> None:  # noqa: B027 - optional hook
+        """The command has started: a live provider may start its look-up (no waiting here)."""
 
     @abstractmethod
-    def intensity(self, setting: GridSetting) -> GridIntensity:
-        """The intensity for this setting; raises GreengateError for an unknown zone."""
+    def intensity(
+        self,
+        setting: GridSetting,
+        start: datetime,
+        end: datetime,
+        timeline: PowerTimeline | None = None,
+    ) -> GridIntensity:
+        """The intensity of the electricity used from ``start`` to ``end`` (UTC), weighted by
+        the run's power ``timeline`` where a provider has more than one figure for the span;
+        raises GreengateError for an unknown zone."""

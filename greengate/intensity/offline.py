@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from greengate.errors import UsageError
 from greengate.intensity.interface import IntensityProvider
-from greengate.measurement import GridIntensity
+from greengate.measurement import GridIntensity, PowerTimeline
 from greengate.policy.model import GridSetting
 
 LBS_PER_MWH_TO_G_PER_KWH = 453.59237 / 1000.0
@@ -119,10 +120,38 @@ def _region(iso3: str, region: str) -> GridIntensity:
 
 
 class OfflineIntensity(IntensityProvider):
-    """Fixed figure, else codecarbon's country/region data, else the world average."""
+    """Fixed figure, else codecarbon's country/region data, else the world average.
 
-    def intensity(self, setting: GridSetting) -> GridIntensity:
+    One figure per year, so the run's span does not change it; each setting is looked up
+    once and remembered (``check`` before the run, ``intensity`` after it).
+    """
+
+    name = "offline"
+
+    def __init__(self) -> None:
+        self._known: dict[GridSetting, GridIntensity] = {}
+
+    def check(self, setting: GridSetting) -> None:
+        """Raise UsageError now for a zone codecarbon does not know."""
+        self.lookup(setting)
+
+    def intensity(
+        self,
+        setting: GridSetting,
+        start: datetime,
+        end: datetime,
+        timeline: PowerTimeline | None = None,
+    ) -> GridIntensity:
+        """The setting's yearly figure, whatever the span."""
+        return self.lookup(setting)
+
+    def lookup(self, setting: GridSetting) -> GridIntensity:
         """Resolve ``setting``; raises UsageError for a zone codecarbon does not know."""
+        if setting not in self._known:
+            self._known[setting] = self._resolve(setting)
+        return self._known[setting]
+
+    def _resolve(self, setting: GridSetting) -> GridIntensity:
         if setting.g_per_kwh is not None:
             return GridIntensity(setting.g_per_kwh, "fixed figure from the configuration")
         if setting.country is None:

@@ -7,11 +7,11 @@ verdict: the problem becomes a reason, and ``ledger_failure`` says whether it fa
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from greengate.ledger.interface import DEFAULT_LOCATION, DISABLED, LedgerError, open_ledger
+from greengate.ledger.interface import DEFAULT_LOCATION, DISABLED, Ledger, LedgerError, open_ledger
 from greengate.ledger.records import (
     History,
     LedgerRecord,
@@ -90,19 +90,29 @@ def _record(verdict: Verdict, now: datetime, status: str) -> LedgerRecord:
 
 
 def record_run(
-    verdict: Verdict, policy: Policy | None, location: str | None, now: datetime | None = None
+    verdict: Verdict,
+    policy: Policy | None,
+    location: str | None,
+    now: datetime | None = None,
+    open_ledger: Callable[[str], Ledger] = open_ledger,
 ) -> Verdict:
     """The verdict with its run recorded and its windows and regression judged."""
     if location is None or verdict.measurement is None:
         return verdict  # no ledger, or nothing measured to charge
     now = now or datetime.now(timezone.utc)
     try:
-        return _record_run(verdict, policy, location, now)
+        return _record_run(verdict, policy, location, now, open_ledger)
     except LedgerError as e:
         return _without_ledger(verdict, policy, location, e)
 
 
-def _record_run(verdict: Verdict, policy: Policy | None, location: str, now: datetime) -> Verdict:
+def _record_run(
+    verdict: Verdict,
+    policy: Policy | None,
+    location: str,
+    now: datetime,
+    open_ledger: Callable[[str], Ledger],
+) -> Verdict:
     m, context = verdict.measurement, verdict.context
     assert m is not None
     defaults_warn_at = policy.defaults.warn_at if policy else 0.8

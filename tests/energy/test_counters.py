@@ -18,7 +18,8 @@ from factories import make_usage
 
 from greengate.energy import gpu as gpu_module
 from greengate.energy.gpu import NvmlGpu, in_child_pid_namespace
-from greengate.energy.rapl import CounterError, RaplCpu
+from greengate.energy.interface import CounterError
+from greengate.energy.rapl import RaplCpu
 from greengate.measurement import JOULES_PER_KWH, Component, Scope, Tier
 
 TICKS = os.sysconf("SC_CLK_TCK")

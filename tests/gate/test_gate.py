@@ -9,22 +9,32 @@ from __future__ import annotations
 import dataclasses
 import sys
 import textwrap
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FAKE_HARDWARE, seed_hardware_cache
-from factories import assert_valid_verdict, make_csv_measurement
+from factories import T0, assert_valid_verdict, make_csv_measurement, make_parts
 
-from greengate.energy import session as session_module
 from greengate.energy.hardware import Hardware, HardwareDetectionError
-from greengate.energy.interface import EnergySource
+from greengate.energy.interface import CounterError, EnergySource
 from greengate.errors import GreengateError, PolicyError, UsageError
-from greengate.gate import flow as gate_module
 from greengate.gate.flow import GateSettings, Prepared, check_measurement, prepare, run_command
+from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress
+from greengate.intensity.interface import IntensityProvider
 from greengate.intensity.offline import OfflineIntensity, world_average
-from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Tier, TreeUsage
+from greengate.measurement import (
+    JOULES_PER_KWH,
+    Component,
+    ComponentEnergy,
+    GridIntensity,
+    PowerTimeline,
+    Scope,
+    Tier,
+    TreeUsage,
+)
 from greengate.policy.model import GridSetting
 from greengate.verdict import Status
 from greengate.verdict_file.verdict_json import verdict_to_dict
@@ -45,14 +55,23 @@ def write_policy(tmp_path: Path, defaults: str = "", budgets: str | None = None)
 
 
 def prepared_for(
-    tmp_path: Path, defaults: str = "", env: dict[str, str] | None = None, **kw: Any
+    tmp_path: Path,
+    defaults: str = "",
+    env: dict[str, str] | None = None,
+    parts: GateParts | None = None,
+    **kw: Any,
 ) -> tuple[GateSettings, Prepared]:
     settings = GateSettings(policy=write_policy(tmp_path, defaults), **kw)
-    return settings, prepare(settings, env or {}, cwd=str(tmp_path))
+    return settings, prepare(settings, env or {}, parts or make_parts(), cwd=str(tmp_path))
+
+
+def charged(prepared: Prepared) -> GridIntensity:
+    """The intensity the prepared run is charged at, from the provider it was handed."""
+    return prepared.parts.intensity.intensity(prepared.grid, T0, T0)
 
 
 def offline(**setting: Any) -> float:
-    return OfflineIntensity().intensity(GridSetting(**setting)).g_per_kwh
+    return OfflineIntensity().lookup(GridSetting(**setting)).g_per_kwh
 
 
 # --- the grid: --intensity > --country > policy intensity > policy country/region > world ----
@@ -62,13 +81,12 @@ BOTH = "country: DEU\nintensity: 300 g/kWh\n"
 
 def test_intensity_option_wins_over_everything(tmp_path: Path) -> None:
     _, prepared = prepared_for(tmp_path, BOTH, intensity=123.0, country="FRA")
-    assert prepared.intensity.g_per_kwh == 123.0
-    assert prepared.notes == ()
+    assert charged(prepared).g_per_kwh == 123.0
 
 
 def test_country_option_wins_over_the_policy(tmp_path: Path) -> None:
     _, prepared = prepared_for(tmp_path, BOTH, country="fra")
-    assert (prepared.intensity.g_per_kwh, prepared.intensity.zone) == (
+    assert (charged(prepared).g_per_kwh, charged(prepared).zone) == (
         offline(country="FRA"),
         "FRA",
     )
@@ -76,25 +94,76 @@ def test_country_option_wins_over_the_policy(tmp_path: Path) -> None:
 
 def test_policy_intensity_wins_over_its_country(tmp_path: Path) -> None:
     _, prepared = prepared_for(tmp_path, BOTH)
-    assert prepared.intensity.g_per_kwh == 300.0
+    assert charged(prepared).g_per_kwh == 300.0
 
 
 def test_policy_country(tmp_path: Path) -> None:
     _, prepared = prepared_for(tmp_path, "country: DEU\n")
-    assert prepared.intensity.g_per_kwh == offline(country="DEU")
+    assert charged(prepared).g_per_kwh == offline(country="DEU")
 
 
 def test_policy_region(tmp_path: Path) -> None:
     _, prepared = prepared_for(tmp_path, "country: USA\nregion: california\n")
-    assert prepared.intensity.g_per_kwh == offline(country="USA", region="california")
-    assert prepared.intensity.zone == "USA/california"
+    assert charged(prepared).g_per_kwh == offline(country="USA", region="california")
+    assert charged(prepared).zone == "USA/california"
 
 
 def test_no_grid_is_the_world_average_with_a_note(tmp_path: Path) -> None:
-    _, prepared = prepared_for(tmp_path)
-    assert prepared.intensity == world_average()
-    (note,) = prepared.notes
-    assert "no grid configured" in note and f"{world_average().g_per_kwh:g} g/kWh" in note
+    settings, prepared = prepared_for(tmp_path)
+    assert charged(prepared) == world_average()
+    m = run_command([PY, "-c", "pass"], settings, prepared).verdict.measurement
+    assert m is not None and m.intensity == world_average()
+    (note,) = [n for n in m.notes if "no grid configured" in n]
+    assert f"{world_average().g_per_kwh:g} g/kWh" in note
+
+
+def test_a_configured_grid_gets_no_note(tmp_path: Path) -> None:
+    settings, prepared = prepared_for(tmp_path, BOTH, intensity=123.0)
+    m = run_command([PY, "-c", "pass"], settings, prepared).verdict.measurement
+    assert m is not None and not any("grid" in n for n in m.notes)
+
+
+class SpanRecorder(IntensityProvider):
+    """A provider that says which span it was asked about."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, object]] = []
+
+    def check(self, setting: GridSetting) -> None:
+        self.calls.append(("check", setting))
+
+    def begin(self, setting: GridSetting, start: datetime) -> None:
+        self.calls.append(("begin", start))
+
+    def intensity(
+        self,
+        setting: GridSetting,
+        start: datetime,
+        end: datetime,
+        timeline: PowerTimeline | None = None,
+    ) -> GridIntensity:
+        self.calls.append(("intensity", (start, end)))
+        return GridIntensity(250.0, "recorded", "ZZZ")
+
+
+def test_the_intensity_provider_is_consulted_with_the_runs_span(tmp_path: Path) -> None:
+    provider = SpanRecorder()
+    parts = make_parts(intensity=provider)
+    settings, prepared = prepared_for(tmp_path, "country: FRA\n", parts=parts)
+    assert provider.calls == [("check", GridSetting(country="FRA"))]
+    result = run_command([PY, "-c", "import time; time.sleep(0.2)"], settings, prepared)
+    kinds = [kind for kind, _ in provider.calls]
+    assert kinds == ["check", "begin", "intensity"]
+    assert result.verdict.command is not None
+    started, ended = result.verdict.command.started_at, result.verdict.command.ended_at
+    begun = provider.calls[1][1]
+    assert isinstance(begun, datetime) and begun <= started
+    assert provider.calls[2][1] == (started, ended)
+    m = result.verdict.measurement
+    assert m is not None and m.intensity == GridIntensity(250.0, "recorded", "ZZZ")
+    assert m.emissions_kg == pytest.approx(m.energy_kwh * 250.0 / 1000)
 
 
 @pytest.mark.parametrize("bad", [-1.0, 5000.0, float("nan")])
@@ -117,7 +186,7 @@ def test_an_unknown_policy_region_is_a_usage_error(tmp_path: Path) -> None:
 def test_a_missing_policy_is_a_policy_error(tmp_path: Path) -> None:
     settings = GateSettings(policy=str(tmp_path / "nope.yml"))
     with pytest.raises(PolicyError) as info:
-        prepare(settings, {}, cwd=str(tmp_path))
+        prepare(settings, {}, make_parts(), cwd=str(tmp_path))
     assert info.value.exit_code == 2
 
 
@@ -139,7 +208,7 @@ RULES = """\
 def test_the_rule_follows_the_ci_context(tmp_path: Path) -> None:
     settings = GateSettings(policy=write_policy(tmp_path, budgets=RULES))
     env = {"GITHUB_ACTIONS": "true", "GITHUB_JOB": "build", "GITHUB_HEAD_REF": "feature/x"}
-    prepared = prepare(settings, env, cwd=str(tmp_path))
+    prepared = prepare(settings, env, make_parts(), cwd=str(tmp_path))
     assert prepared.rule is not None and prepared.rule.name == "build on feature branches"
     lines = Path(settings.policy).read_text().splitlines()
     assert lines[prepared.rule.line - 1] == "  - name: build on feature branches"
@@ -149,7 +218,7 @@ def test_the_rule_follows_the_ci_context(tmp_path: Path) -> None:
 def test_options_override_the_ci_context(tmp_path: Path) -> None:
     settings = GateSettings(policy=write_policy(tmp_path, budgets=RULES), branch="main")
     env = {"GITHUB_ACTIONS": "true", "GITHUB_JOB": "build", "GITHUB_HEAD_REF": "feature/x"}
-    prepared = prepare(settings, env, cwd=str(tmp_path))
+    prepared = prepare(settings, env, make_parts(), cwd=str(tmp_path))
     assert prepared.rule is not None and prepared.rule.name == "build"
 
 
@@ -182,7 +251,7 @@ def test_a_run_is_measured_from_its_usage_and_the_hardware(tmp_path: Path) -> No
 def test_over_budget_exits_with_the_violation_code(tmp_path: Path) -> None:
     budgets = "  - max_emissions: 1e-12 g\n"
     settings = GateSettings(policy=write_policy(tmp_path, budgets=budgets), violation_exit_code=9)
-    prepared = prepare(settings, {}, cwd=str(tmp_path))
+    prepared = prepare(settings, {}, make_parts(), cwd=str(tmp_path))
     result = run_command([PY, "-c", "pass"], settings, prepared)
     assert (result.verdict.status, result.exit_code) == (Status.FAIL, 9)
 
@@ -190,7 +259,7 @@ def test_over_budget_exits_with_the_violation_code(tmp_path: Path) -> None:
 def test_the_commands_failure_comes_before_the_budget(tmp_path: Path) -> None:
     budgets = "  - max_emissions: 1e-12 g\n"
     settings = GateSettings(policy=write_policy(tmp_path, budgets=budgets))
-    prepared = prepare(settings, {}, cwd=str(tmp_path))
+    prepared = prepare(settings, {}, make_parts(), cwd=str(tmp_path))
     result = run_command([PY, "-c", "raise SystemExit(5)"], settings, prepared)
     assert (result.verdict.status, result.exit_code) == (Status.FAIL, 5)
 
@@ -208,9 +277,6 @@ def test_failed_hardware_detection_falls_back_to_codecarbons_default_and_says_wh
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class FailingDetector:
-        def __init__(self, directory: Path) -> None:
-            pass
-
         def start(self) -> None:
             pass
 
@@ -220,8 +286,8 @@ def test_failed_hardware_detection_falls_back_to_codecarbons_default_and_says_wh
         def result(self) -> None:
             raise HardwareDetectionError("codecarbon crashed")
 
-    monkeypatch.setattr(gate_module, "HardwareDetector", FailingDetector)
-    settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
+    parts = make_parts(detector=FailingDetector())
+    settings, prepared = prepared_for(tmp_path, "intensity: 100\n", parts=parts)
     result = run_command([PY, "-c", "pass"], settings, prepared)
     # The command's result is never lost to a detection failure: the lowest tier stands in.
     assert (result.verdict.status, result.exit_code) == (Status.PASS, 0)
@@ -241,9 +307,6 @@ def test_hardware_is_detected_only_when_no_profile_gives_the_power(
     started: list[bool] = []
 
     class RecordingDetector:
-        def __init__(self, directory: Path) -> None:
-            pass
-
         def start(self) -> None:
             started.append(True)
 
@@ -254,13 +317,12 @@ def test_hardware_is_detected_only_when_no_profile_gives_the_power(
             assert started, "result() without start()"
             return FAKE_HARDWARE
 
-    monkeypatch.setattr(gate_module, "HardwareDetector", RecordingDetector)
     policy = tmp_path / "greengate.yml"
     policy.write_text(
         f"version: 1\ndefaults:\n  intensity: 100\n{energy}budgets:\n  - max_energy: 1\n"
     )
     settings = GateSettings(policy=str(policy))
-    prepared = prepare(settings, {}, cwd=str(tmp_path))
+    prepared = prepare(settings, {}, make_parts(detector=RecordingDetector()), cwd=str(tmp_path))
     result = run_command([PY, "-c", "pass"], settings, prepared)
     assert result.exit_code == 0
     # A profile's curve needs no codecarbon: its detection (1.6 s of CPU) would only load
@@ -281,6 +343,7 @@ def test_a_virtual_machine_gets_a_note(tmp_path: Path, monkeypatch: pytest.Monke
 
 class FakeGpu(EnergySource):
     component = Component.GPU
+    name = "fake NVML"
 
     def __init__(self, kwh: float | None) -> None:
         self.kwh = kwh
@@ -299,9 +362,9 @@ class FakeGpu(EnergySource):
         return ComponentEnergy(Component.GPU, self.kwh, "nvml-energy-counter", "fake")
 
 
-def test_a_gpu_is_added_to_the_measurement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(session_module, "gpu_source", lambda: FakeGpu(0.25))
-    settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
+def test_a_gpu_is_added_to_the_measurement(tmp_path: Path) -> None:
+    parts = make_parts(gpu_counter=lambda: FakeGpu(0.25))
+    settings, prepared = prepared_for(tmp_path, "intensity: 100\n", parts=parts)
     m = run_command([PY, "-c", "pass"], settings, prepared).verdict.measurement
     assert m is not None
     assert [c.component for c in m.components] == [Component.CPU, Component.MEMORY, Component.GPU]
@@ -309,15 +372,60 @@ def test_a_gpu_is_added_to_the_measurement(tmp_path: Path, monkeypatch: pytest.M
     assert gpu is not None and gpu.kwh == 0.25
 
 
-def test_an_unavailable_gpu_is_a_note_not_a_failure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(session_module, "gpu_source", lambda: FakeGpu(None))
-    settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
+def test_an_unavailable_gpu_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    parts = make_parts(gpu_counter=lambda: FakeGpu(None))
+    settings, prepared = prepared_for(tmp_path, "intensity: 100\n", parts=parts)
     result = run_command([PY, "-c", "pass"], settings, prepared)
     assert result.verdict.status is Status.PASS
     assert result.verdict.measurement is not None
     assert "NVML said no" in result.verdict.measurement.notes
+
+
+class FakeCpuCounter(EnergySource):
+    component = Component.CPU
+    name = "FAKE"
+
+    def __init__(self, scope: Scope, broken: str | None = None) -> None:
+        self.scope, self.broken, self.observed = scope, broken, 0
+
+    def begin(self) -> None:
+        if self.broken is not None:
+            raise CounterError(self.broken)
+
+    def observe(self, pids: object) -> None:
+        self.observed += 1
+
+    def energy(self, usage: TreeUsage) -> ComponentEnergy:
+        return ComponentEnergy(Component.CPU, 0.125, "fake-counter", "fake", tier=Tier.COUNTER)
+
+
+def test_a_cpu_counter_handed_in_is_the_cpus_figure(tmp_path: Path) -> None:
+    built: list[FakeCpuCounter] = []
+
+    def counter(scope: Scope) -> FakeCpuCounter:
+        built.append(FakeCpuCounter(scope))
+        return built[-1]
+
+    parts = make_parts(cpu_counter=counter)
+    settings, prepared = prepared_for(tmp_path, "intensity: 100\n", parts=parts)
+    m = run_command([PY, "-c", BURN.format(0.3)], settings, prepared).verdict.measurement
+    assert m is not None
+    cpu = m.component(Component.CPU)
+    assert cpu is not None and (cpu.kwh, cpu.tier) == (0.125, Tier.COUNTER)
+    (source,) = built
+    assert source.scope is m.scope and source.observed > 0  # fed the sampler's readings
+
+
+def test_an_unreadable_cpu_counter_falls_back_to_the_estimate_and_says_why(
+    tmp_path: Path,
+) -> None:
+    parts = make_parts(cpu_counter=lambda scope: FakeCpuCounter(scope, broken="locked"))
+    settings, prepared = prepared_for(tmp_path, "intensity: 100\n", parts=parts)
+    m = run_command([PY, "-c", "pass"], settings, prepared).verdict.measurement
+    assert m is not None
+    cpu = m.component(Component.CPU)
+    assert cpu is not None and cpu.tier is Tier.TDP
+    assert cpu.fallback == "FAKE counters unreadable: locked"
 
 
 class RecordingSink:
@@ -363,7 +471,7 @@ def test_check_applies_a_configured_grid(tmp_path: Path) -> None:
     measurement = make_csv_measurement()
     m = check_measurement(measurement, settings, prepared).verdict.measurement
     assert m is not None
-    assert m.intensity == prepared.intensity
+    assert m.intensity == charged(prepared)
     assert m.emissions_kg == pytest.approx(measurement.energy_kwh * offline(country="FRA") / 1000)
 
 
@@ -378,5 +486,6 @@ def test_check_exit_codes_match_run(tmp_path: Path) -> None:
         budgets = f"  - max_emissions: {limit_g * factor!r} g\n"
         path = write_policy(tmp_path, budgets=budgets)
         settings = GateSettings(policy=path, violation_exit_code=7)
-        result = check_measurement(measurement, settings, prepare(settings, {}, str(tmp_path)))
+        prepared = prepare(settings, {}, make_parts(), str(tmp_path))
+        result = check_measurement(measurement, settings, prepared)
         assert (result.verdict.status, result.exit_code) == (status, code), factor

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import T0
 
 from greengate.errors import UsageError
 from greengate.intensity.offline import OfflineIntensity
@@ -31,7 +33,8 @@ def codecarbon_data(relative: str) -> Any:
 def intensity(
     country: str | None = None, region: str | None = None, g: float | None = None
 ) -> GridIntensity:
-    return OfflineIntensity().intensity(GridSetting(country=country, region=region, g_per_kwh=g))
+    setting = GridSetting(country=country, region=region, g_per_kwh=g)
+    return OfflineIntensity().intensity(setting, T0, T0 + timedelta(hours=1))
 
 
 def codecarbon_g_per_kwh(country: str, region: str | None = None) -> float:
@@ -167,3 +170,17 @@ def test_an_unknown_zone_is_a_usage_error(country: str, region: str | None) -> N
     assert info.value.exit_code == 2
     assert info.value.hint  # says what to use instead
     assert (region or country) in str(info.value)
+
+
+def test_check_refuses_an_unknown_zone_before_any_run() -> None:
+    with pytest.raises(UsageError, match="XYZ"):
+        OfflineIntensity().check(GridSetting(country="XYZ"))
+
+
+def test_a_setting_is_resolved_once_per_provider() -> None:
+    provider = OfflineIntensity()
+    setting = GridSetting(country="FRA")
+    before = provider.lookup(setting)  # what check() resolves before the run
+    # ... is the very answer intensity() gives after it: looked up once, not twice
+    assert provider.intensity(setting, T0, T0 + timedelta(hours=2)) is before
+    assert before == intensity("FRA")

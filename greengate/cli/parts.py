@@ -1,0 +1,41 @@
+"""The one place a run's outside world is chosen and built, then handed to the gate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+
+from greengate.energy.gpu import gpu_source
+from greengate.energy.hardware import HardwareDetector, cache_dir
+from greengate.energy.interface import RunEnergy
+from greengate.energy.rapl import POWERCAP, rapl_counter
+from greengate.energy.session import EnergySession
+from greengate.gate.parts import GateParts
+from greengate.intensity.offline import OfflineIntensity
+from greengate.ledger.interface import open_ledger
+from greengate.policy.model import Policy
+
+
+def utc_now() -> datetime:
+    """The system clock, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def build_parts(env: Mapping[str, str]) -> GateParts:
+    """RAPL and NVML counters with the estimate behind them, codecarbon's offline grid data,
+    the ledger backend its location's scheme names, and the system clock."""
+    # Overridable for containers that bind-mount the host's /sys elsewhere, and for tests.
+    powercap = Path(env.get("GREENGATE_POWERCAP_DIR") or POWERCAP)
+
+    def energy(policy: Policy) -> RunEnergy:
+        return EnergySession(
+            policy.energy,
+            env,
+            HardwareDetector(cache_dir()),
+            policy.defaults.pue,
+            cpu_counter=rapl_counter(powercap),
+            gpu_counter=gpu_source,
+        )
+
+    return GateParts(energy=energy, intensity=OfflineIntensity(), ledger=open_ledger, clock=utc_now)
