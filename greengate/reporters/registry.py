@@ -20,6 +20,7 @@ REPORTERS: dict[str, str] = {
     "jenkins": "greengate.reporters.jenkins:JenkinsReporter",
     "junit": "greengate.reporters.junit:JUnitReporter",
     "markdown": "greengate.reporters.markdown:MarkdownReporter",
+    "pushgateway": "greengate.reporters.pushgateway:PushgatewayReporter",
 }
 
 
