@@ -21,6 +21,7 @@ REPORTERS: dict[str, str] = {
     "junit": "greengate.reporters.junit:JUnitReporter",
     "markdown": "greengate.reporters.markdown:MarkdownReporter",
     "pushgateway": "greengate.reporters.pushgateway:PushgatewayReporter",
+    "otlp": "greengate.reporters.otlp:OtlpReporter",
 }
 
 

@@ -190,7 +190,7 @@ def test_a_silent_server_times_out() -> None:
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1:1", "http://127.0.0.1:port", "http://", ""])
 def test_a_url_that_is_not_http_is_refused(url: str) -> None:
-    with pytest.raises(PushError, match="is not http|no Pushgateway URL"):
+    with pytest.raises(PushError, match=r"is not http|no Pushgateway URL"):
         push(url, passing_verdict())
 
 
