@@ -30,6 +30,7 @@ from greengate.measurement import (
     ComponentEnergy,
     GridIntensity,
     Measurement,
+    Scope,
     TreeUsage,
 )
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
@@ -46,7 +47,7 @@ def no_counter(scope: object) -> EnergySource | None:
     return None
 
 
-def no_gpu() -> EnergySource | None:
+def no_gpu(scope: Scope) -> EnergySource | None:
     """A machine without a GPU."""
     return None
 

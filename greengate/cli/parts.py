@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from greengate.energy.gpu import gpu_source
+from greengate.energy.gpu import nvml_counter
 from greengate.energy.hardware import HardwareDetector, cache_dir
 from greengate.energy.interface import RunEnergy
 from greengate.energy.rapl import POWERCAP, rapl_counter
@@ -35,7 +35,7 @@ def build_parts(env: Mapping[str, str]) -> GateParts:
             HardwareDetector(cache_dir()),
             policy.defaults.pue,
             cpu_counter=rapl_counter(powercap),
-            gpu_counter=gpu_source,
+            gpu_counter=nvml_counter(env),
         )
 
     return GateParts(energy=energy, intensity=OfflineIntensity(), ledger=open_ledger, clock=utc_now)

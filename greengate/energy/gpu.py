@@ -1,22 +1,36 @@
 """GPU energy from NVIDIA's own counters (NVML), for the GPUs the command's tree used.
 
-The sampler thread hands :meth:`NvmlGpu.observe` the tree's live pids; NVML's lists of
-processes running on each GPU then say which GPUs the tree touched. Where NVML names none
-of the tree's processes (listing unsupported, a container's pid namespace, or a tree that
-used no GPU while sampled), every visible GPU is counted and the detail says so.
+The sampler thread hands :meth:`NvmlGpu.observe` the tree's live pids; NVML's process lists
+(or, in a container, the tree's open ``/dev/nvidiaN`` files: energy/gpu_usage.py) then say
+which GPUs the tree touched. In process scope a tree seen on no GPU is charged no GPU
+energy; machine scope counts every visible GPU, as it counts the whole machine's CPU.
+Where the samples could not have seen the tree (never sampled, nothing readable), every
+visible GPU is counted and the detail says why.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Collection
-from types import ModuleType
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from greengate.energy.interface import EnergySource
-from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Tier, TreeUsage
+from greengate.energy.gpu_usage import GpuUse, devices_opened
+from greengate.energy.interface import EnergySource, GpuCounter
+from greengate.energy.nvml import (
+    in_child_pid_namespace,
+    load_nvml,
+    not_supported,
+    nvidia_driver_present,
+)
+from greengate.measurement import (
+    JOULES_PER_KWH,
+    Component,
+    ComponentEnergy,
+    Scope,
+    Tier,
+    TreeUsage,
+)
 
 # NVML documents "+/- 5 % of current power draw" for nvmlDeviceGetPowerUsage on Fermi and
 # Kepler GPUs only, and no figure for the total-energy counter (Volta and later): carrying
@@ -26,42 +40,9 @@ COUNTER_BAND = (0.95, 1.05)
 # GPUs without an energy counter are the old ones whose readings NVML rates at +/- 5 %.
 POWER_SAMPLES_BAND = (0.85, 1.15)
 
-# The initial pid namespace's inode number (PROC_PID_INIT_INO, include/linux/proc_ns.h).
-_INIT_PID_NAMESPACE = "pid:[4026531836]"
-
-
-def nvidia_driver_present() -> bool:
-    """Cheap check before loading NVML at all (no driver, no GPU component)."""
-    return (
-        os.path.exists("/proc/driver/nvidia/version")
-        or os.environ.get("GREENGATE_FORCE_NVML") == "1"
-    )
-
-
-def load_nvml() -> ModuleType | None:
-    """pynvml (nvidia-ml-py, a codecarbon dependency) initialised, or None."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:  # no library, no driver, no device: all mean "no NVML"
-        return None
-    module: ModuleType = pynvml
-    return module
-
-
-def in_child_pid_namespace() -> bool:
-    """Whether this process sees pids of a child namespace (a container), not the host's."""
-    try:
-        return os.readlink("/proc/self/ns/pid") != _INIT_PID_NAMESPACE
-    except OSError:  # no /proc (macOS) or no namespaces: pids are the host's
-        return False
-
-
-def _not_supported(error: BaseException) -> bool:
-    # pynvml builds its error classes at import time (NVMLError_NotSupported, code 3);
-    # matching the name keeps this module free of a pynvml import.
-    return type(error).__name__ == "NVMLError_NotSupported"
+# Measures a GPU with a counter from its power readings too, to check one path against the
+# other on the same hardware (bench/gpu.py).
+IGNORE_COUNTER_VARIABLE = "GREENGATE_NVML_POWER_SAMPLES"
 
 
 class _PowerIntegral:
@@ -99,6 +80,9 @@ class NvmlGpu(EnergySource):
         *,
         clock: Callable[[], float] = time.monotonic,
         child_pid_namespace: bool | None = None,
+        machine_scope: bool = False,
+        ignore_counter: bool = False,
+        open_devices: Callable[[Collection[int]], set[int] | None] = devices_opened,
     ) -> None:
         self._nvml = nvml
         count = nvml.nvmlDeviceGetCount()
@@ -108,15 +92,15 @@ class NvmlGpu(EnergySource):
         self._child_pid_namespace = (
             in_child_pid_namespace() if child_pid_namespace is None else child_pid_namespace
         )
+        self._machine_scope = machine_scope
+        self._ignore_counter = ignore_counter
+        self._use = GpuUse(nvml, self._handles, self._child_pid_namespace, open_devices)
         # observe() runs on the sampler thread, energy() on the main one.
         self._lock = threading.Lock()
         self._begun = False
         self._start: list[int | None] = []  # counter at begin(); None: power samples instead
         self._power: dict[int, _PowerIntegral] = {}
-        self._no_counter: str | None = None  # NVML's words for the missing counter
-        self._used: set[int] = set()  # GPUs NVML said ran one of the tree's pids
-        self._unlistable: dict[int, str] = {}  # GPU -> why NVML cannot list its processes
-        self._observed = 0
+        self._no_counter: str | None = None  # why the counter is not read, in words
         self.error: str | None = None
 
     def begin(self) -> None:
@@ -126,20 +110,25 @@ class NvmlGpu(EnergySource):
             now = self._clock()
             for i, handle in enumerate(self._handles):
                 try:
+                    if self._ignore_counter:
+                        raise _CounterIgnored()
                     self._start.append(self._counter(i))
                 except Exception as e:
-                    if not _not_supported(e):  # driver hiccups
-                        self.error = f"NVML energy counter unavailable: {e}"
+                    if not isinstance(e, _CounterIgnored) and not not_supported(e):
+                        self.error = f"NVML energy counter unavailable: {e}"  # driver hiccups
                         return
-                    self._no_counter = str(e)
+                    self._no_counter = (
+                        f"energy counter ignored ({IGNORE_COUNTER_VARIABLE}=1)"
+                        if isinstance(e, _CounterIgnored)
+                        else f"no NVML energy counter ({e})"
+                    )
                     self._start.append(None)
                     self._power[i] = _PowerIntegral()
                     try:
                         self._power[i].add(now, self._nvml.nvmlDeviceGetPowerUsage(handle))
                     except Exception as power_error:
                         self.error = (
-                            f"GPU {i} has no NVML energy counter ({e}) "
-                            f"and no power reading ({power_error})"
+                            f"GPU {i}: {self._no_counter} and no power reading ({power_error})"
                         )
                         return
 
@@ -152,31 +141,12 @@ class NvmlGpu(EnergySource):
         with self._lock:
             if not self._begun or self.error is not None:
                 return
-            self._observed += 1
-            live = pids if isinstance(pids, set | frozenset) else set(pids)
-            for i, handle in enumerate(self._handles):
-                if i not in self._used and i not in self._unlistable:
-                    self._list(i, handle, live)
+            self._use.observe(pids if isinstance(pids, set | frozenset) else set(pids))
             if self._power:
                 try:
                     self._sample_power()
                 except Exception as e:
                     self.error = f"NVML power reading failed mid-run: {e}"
-
-    def _list(self, index: int, handle: Any, live: Collection[int]) -> None:
-        nvml, failures = self._nvml, []
-        for running in (
-            nvml.nvmlDeviceGetComputeRunningProcesses,
-            nvml.nvmlDeviceGetGraphicsRunningProcesses,
-        ):
-            try:
-                if any(p.pid in live for p in running(handle)):
-                    self._used.add(index)
-                    return
-            except Exception as e:  # NotSupported on some GPUs (MIG, vGPU) for one kind
-                failures.append(str(e))
-        if len(failures) == 2:
-            self._unlistable[index] = failures[0]
 
     def _sample_power(self) -> None:
         now = self._clock()
@@ -190,7 +160,9 @@ class NvmlGpu(EnergySource):
                 return _unavailable(self.error)
             if not self._begun:
                 return _unavailable("NVML counters were not read before the command started")
-            counted = sorted(self._used) or list(range(len(self._handles)))
+            counted = self._counted()
+            if not counted:
+                return self._unused()
             try:
                 joules = self._joules(counted)
             except Exception as e:
@@ -228,7 +200,7 @@ class NvmlGpu(EnergySource):
         fallback = None
         if sampled:
             samples = min(self._power[i].samples for i in sampled)
-            fallback = f"{_gpus(sampled)}: no NVML energy counter ({self._no_counter})"
+            fallback = f"{_gpus(sampled)}: {self._no_counter}"
             how.append(f"{fallback}, so {samples} power readings integrated over time")
         total = sum(joules.values())
         return ComponentEnergy(
@@ -243,30 +215,77 @@ class NvmlGpu(EnergySource):
             fallback=fallback,
         )
 
+    def _counted(self) -> list[int]:
+        """The GPUs charged to the run: machine scope all; process scope those the tree used."""
+        everything = list(range(len(self._handles)))
+        if self._machine_scope:
+            return everything
+        found = self._use.gpus()
+        if found:
+            return sorted(found)
+        # Seen on no GPU although the samples would have shown it: a CPU-only command.
+        return [] if self._use.evidence() else everything
+
+    def _unused(self) -> ComponentEnergy:
+        """Process scope, a tree seen on none of the GPUs: no GPU energy is its."""
+        n, use = len(self._handles), self._use
+        how = "NVML's process lists" + (
+            " and their open /dev/nvidia* files" if use.files_read else ""
+        )
+        return ComponentEnergy(
+            Component.GPU,
+            0.0,
+            "nvml-power-samples" if self._power else "nvml-energy-counter",
+            f"none of the {_count(n, 'visible GPU')} ({', '.join(self._names)}) ran the "
+            f"command's processes in {_count(use.observed, 'sample')} ({how}), so process "
+            "scope charges it no GPU energy",
+            tier=Tier.COUNTER,
+            low_kwh=0.0,
+            high_kwh=0.0,
+            coefficients=(("gpu_joules", 0.0), ("gpus_counted", 0.0)),
+        )
+
     def _which(self, counted: list[int]) -> str:
         """Which GPUs were counted and why, in words."""
-        n = len(self._handles)
-        if self._used:
+        n, use = len(self._handles), self._use
+        every = f"all {n} visible GPUs" if n > 1 else "the 1 visible GPU"
+        if self._machine_scope:
+            return f"{every} ({', '.join(self._names)}): machine scope counts the whole machine"
+        if use.used or use.held:
             names = ", ".join(self._names[i] for i in counted)
-            return f"{_gpus(counted)} ({names}) of {n}, used by the command's processes"
-        if self._unlistable:
-            why = f"NVML cannot list the GPUs' processes ({next(iter(self._unlistable.values()))})"
-        elif self._observed == 0:
+            how = "used by the command's processes"
+            if not use.used:
+                how += " (their open /dev/nvidia* files say so)"
+            return f"{_gpus(counted)} ({names}) of {n}, {how}"
+        if use.observed == 0:
             why = "the command's processes were never sampled against NVML's process lists"
-        elif self._child_pid_namespace:
+        elif use.unlistable:
+            first = next(iter(use.unlistable.values()))
             why = (
-                "NVML did not report the command's processes; greengate runs in a "
-                "container's pid namespace, where NVML may report the host's pids"
+                f"NVML cannot list the GPUs' processes ({first}) and the command's open "
+                "files could not be read"
             )
         else:
-            why = "NVML did not report the command's processes"
-        every = f"all {n} visible GPUs" if n > 1 else "the 1 visible GPU"
+            why = (
+                "NVML did not report the command's processes; greengate runs in a "
+                "container's pid namespace, where NVML may report the host's pids, and the "
+                "command's open files could not be read"
+            )
         return f"{every} ({', '.join(self._names)}): {why}"
 
 
 def _gpus(indices: list[int]) -> str:
     """``GPU 0`` or ``GPUs 0, 2``."""
     return ("GPU " if len(indices) == 1 else "GPUs ") + ", ".join(str(i) for i in indices)
+
+
+def _count(n: int, thing: str) -> str:
+    """``1 sample``, ``3 samples``."""
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
+class _CounterIgnored(Exception):
+    """The energy counter is there but IGNORE_COUNTER_VARIABLE asked for power readings."""
 
 
 def _unavailable(reason: str) -> ComponentEnergy:
@@ -284,7 +303,20 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def gpu_source() -> NvmlGpu | None:
+def nvml_counter(env: Mapping[str, str]) -> GpuCounter:
+    """The GPU counter for a scope: NVML where a driver and a GPU are present, else None.
+
+    ``GREENGATE_NVML_POWER_SAMPLES=1`` in ``env`` forces the power readings over the counter.
+    """
+    ignore = env.get(IGNORE_COUNTER_VARIABLE) == "1"
+
+    def build(scope: Scope) -> NvmlGpu | None:
+        return gpu_source(machine_scope=scope is Scope.MACHINE, ignore_counter=ignore)
+
+    return build
+
+
+def gpu_source(*, machine_scope: bool = False, ignore_counter: bool = False) -> NvmlGpu | None:
     """An NVML source when an NVIDIA driver and at least one GPU are present."""
     if not nvidia_driver_present():
         return None
@@ -292,7 +324,7 @@ def gpu_source() -> NvmlGpu | None:
     if nvml is None:
         return None
     try:
-        source = NvmlGpu(nvml)
+        source = NvmlGpu(nvml, machine_scope=machine_scope, ignore_counter=ignore_counter)
     except Exception:
         return None
     return source if source._handles else None

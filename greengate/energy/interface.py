@@ -61,8 +61,8 @@ class EnergySource(ABC):
 
 #: Builds the CPU counter for a scope; None where the machine has no such counter at all.
 CpuCounter = Callable[[Scope], EnergySource | None]
-#: Builds the GPU counter, just before the command starts; None where there is no GPU.
-GpuCounter = Callable[[], EnergySource | None]
+#: Builds the GPU counter for a scope, just before the command starts; None: no GPU.
+GpuCounter = Callable[[Scope], EnergySource | None]
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class EnergySession(RunEnergy):
             known = self._detector.peek()
             self._progress_model = tdp_model(known) if known is not None else None
         self._begin_rapl()
-        self._gpu = self._gpu_counter()
+        self._gpu = self._gpu_counter(self.scope)
         if self._gpu is not None:
             self._gpu.begin()
         self._meter = Meter(self._machine_cpu(), self._profile_model)

@@ -18,7 +18,7 @@ from greengate.energy.estimate import (
     profile_model,
     tdp_model,
 )
-from greengate.energy.gpu import NvmlGpu, gpu_source
+from greengate.energy.gpu import NvmlGpu, gpu_source, nvml_counter
 from greengate.energy.hardware import DEFAULT_WATTS_PER_THREAD, Hardware
 from greengate.energy.profiles import PowerCurve, profile_by_name
 from greengate.measurement import Component, Scope, Tier
@@ -184,6 +184,9 @@ class FakeNvml:
         self.counters[i] += self.step[i]
         return value
 
+    def nvmlDeviceGetPowerUsage(self, handle: tuple[str, int]) -> int:
+        return 250_000  # mW
+
 
 def test_gpu_names_as_str_are_kept() -> None:
     source = NvmlGpu(FakeNvml(start=[0], step=[1000], names=["NVIDIA H100 80GB HBM3"]))
@@ -226,3 +229,29 @@ def test_nvml_failing_to_load_or_count_means_no_source(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(gpu_module, "load_nvml", lambda: Broken(start=[0], step=[1]))
     assert gpu_source() is None
+
+
+@pytest.mark.usefixtures("driver")
+@pytest.mark.parametrize(
+    "env, scope, method, which",
+    [
+        ({}, Scope.PROCESS, "nvml-energy-counter", "never sampled"),
+        ({}, Scope.MACHINE, "nvml-energy-counter", "machine scope counts the whole machine"),
+        (
+            {"GREENGATE_NVML_POWER_SAMPLES": "1"},
+            Scope.PROCESS,
+            "nvml-power-samples",
+            "energy counter ignored (GREENGATE_NVML_POWER_SAMPLES=1)",
+        ),
+    ],
+)
+def test_the_nvml_counter_follows_the_scope_and_the_power_samples_switch(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], scope: Scope, method: str, which: str
+) -> None:
+    monkeypatch.setattr(gpu_module, "load_nvml", lambda: FakeNvml(start=[0], step=[1000]))
+    source = nvml_counter(env)(scope)
+    assert source is not None
+    source.begin()
+    energy = source.energy(make_usage())
+    assert energy.method == method
+    assert which in energy.detail

@@ -363,7 +363,7 @@ class FakeGpu(EnergySource):
 
 
 def test_a_gpu_is_added_to_the_measurement(tmp_path: Path) -> None:
-    parts = make_parts(gpu_counter=lambda: FakeGpu(0.25))
+    parts = make_parts(gpu_counter=lambda scope: FakeGpu(0.25))
     settings, prepared = prepared_for(tmp_path, "intensity: 100\n", parts=parts)
     m = run_command([PY, "-c", "pass"], settings, prepared).verdict.measurement
     assert m is not None
@@ -372,8 +372,29 @@ def test_a_gpu_is_added_to_the_measurement(tmp_path: Path) -> None:
     assert gpu is not None and gpu.kwh == 0.25
 
 
+@pytest.mark.parametrize(
+    "energy, scope", [("", Scope.PROCESS), ("energy:\n  scope: machine\n", Scope.MACHINE)]
+)
+def test_the_gpu_counter_is_built_for_the_runs_scope(
+    tmp_path: Path, energy: str, scope: Scope
+) -> None:
+    asked: list[Scope] = []
+
+    def counter(scope: Scope) -> FakeGpu:
+        asked.append(scope)
+        return FakeGpu(0.0)
+
+    (tmp_path / "greengate.yml").write_text(
+        f"version: 1\ndefaults:\n  intensity: 100\n{energy}budgets:\n  - max_emissions: 1 kg\n"
+    )
+    parts = make_parts(gpu_counter=counter)
+    settings = GateSettings(policy=str(tmp_path / "greengate.yml"))
+    run_command([PY, "-c", "pass"], settings, prepare(settings, {}, parts, cwd=str(tmp_path)))
+    assert asked == [scope]
+
+
 def test_an_unavailable_gpu_is_a_note_not_a_failure(tmp_path: Path) -> None:
-    parts = make_parts(gpu_counter=lambda: FakeGpu(None))
+    parts = make_parts(gpu_counter=lambda scope: FakeGpu(None))
     settings, prepared = prepared_for(tmp_path, "intensity: 100\n", parts=parts)
     result = run_command([PY, "-c", "pass"], settings, prepared)
     assert result.verdict.status is Status.PASS

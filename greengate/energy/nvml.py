@@ -1,0 +1,44 @@
+"""NVML itself: whether a driver is there, loading the library, whose pids it reports."""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+# The initial pid namespace's inode number (PROC_PID_INIT_INO, include/linux/proc_ns.h).
+_INIT_PID_NAMESPACE = "pid:[4026531836]"
+
+
+def nvidia_driver_present() -> bool:
+    """Cheap check before loading NVML at all (no driver, no GPU component)."""
+    return (
+        os.path.exists("/proc/driver/nvidia/version")
+        or os.environ.get("GREENGATE_FORCE_NVML") == "1"
+    )
+
+
+def load_nvml() -> ModuleType | None:
+    """pynvml (nvidia-ml-py, a codecarbon dependency) initialised, or None."""
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # no library, no driver, no device: all mean "no NVML"
+        return None
+    module: ModuleType = pynvml
+    return module
+
+
+def in_child_pid_namespace() -> bool:
+    """Whether this process sees pids of a child namespace (a container), not the host's."""
+    try:
+        return os.readlink("/proc/self/ns/pid") != _INIT_PID_NAMESPACE
+    except OSError:  # no /proc (macOS) or no namespaces: pids are the host's
+        return False
+
+
+def not_supported(error: BaseException) -> bool:
+    """Whether an NVML error is NotSupported (the GPU lacks the function), not a failure."""
+    # pynvml builds its error classes at import time (NVMLError_NotSupported, code 3);
+    # matching the name keeps this module free of a pynvml import.
+    return type(error).__name__ == "NVMLError_NotSupported"
