@@ -37,6 +37,7 @@ from typing import Any
 from common import GREENGATE, ROOT, cleanup, workdir
 
 POWER_PERIOD_S = 0.1
+POWER_SAMPLES = "GREENGATE_NVML_POWER_SAMPLES"  # forces greengate's power-reading path
 TARGETS = {"counter": 0.05, "power": 0.10, "overhead": 0.01}
 
 
@@ -59,7 +60,7 @@ class Reference(threading.Thread):
         super().__init__(daemon=True)
         self._nvml, self._period = nvml, period
         self._handle = nvml.nvmlDeviceGetHandleByIndex(index)
-        self._stop = threading.Event()
+        self._done = threading.Event()
         self.samples: list[tuple[float, float]] = []
         self.counter_j = 0.0
         self.window = (0.0, 0.0)
@@ -71,7 +72,7 @@ class Reference(threading.Thread):
         while True:
             watts = self._nvml.nvmlDeviceGetPowerUsage(self._handle) / 1000
             self.samples.append((time.time(), watts))
-            if self._stop.wait(self._period):
+            if self._done.wait(self._period):
                 return
 
     def __enter__(self) -> Reference:
@@ -83,7 +84,7 @@ class Reference(threading.Thread):
     def __exit__(self, *exc: object) -> None:
         self.counter_j += self._counter()
         self.window = (self.window[0], time.time())
-        self._stop.set()
+        self._done.set()
         self.join()
 
 
@@ -127,31 +128,35 @@ class Run:
         return self.wall_s - (end - start)
 
 
-def measure(name: str, command: list[str], reference: Reference, env: dict[str, str]) -> Run:
-    """Run ``command`` under greengate with the reference reading the GPU around it."""
-    d = workdir()
+def greengate_argv() -> list[str]:
+    """The installed ``greengate``, else this checkout's package run by this interpreter."""
+    return [GREENGATE] if Path(GREENGATE).exists() else [sys.executable, "-m", "greengate"]
+
+
+def measure(
+    name: str, command: list[str], reference: Reference, env: dict[str, str], d: Path
+) -> Run:
+    """Run ``command`` under greengate in ``d`` with the reference reading the GPU around it."""
     verdict = d / "verdict.json"
-    argv = [GREENGATE, "run", "--quiet", "--intensity", "100", "--verdict", str(verdict)]
+    argv = [*greengate_argv(), "run", "--quiet", "--intensity", "100", "--verdict", str(verdict)]
     argv += ["--policy", str(d / "greengate.yml"), "--", *command]
-    try:
-        with reference:
-            start = time.perf_counter()
-            proc = subprocess.Popen(argv, cwd=d, env=env, stdout=subprocess.PIPE, text=True)
-            assert proc.stdout is not None
-            out = proc.stdout.read()  # the workload's phase lines, passed through by greengate
-            _, status, usage = os.wait4(proc.pid, 0)  # rusage: greengate and all it reaped
-            wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        data = json.loads(verdict.read_text())
-        phases = [json.loads(line) for line in out.splitlines() if line.startswith('{"phase"')]
-        cpu = usage.ru_utime + usage.ru_stime
-        run = Run(name, proc.returncode, wall, cpu, data, reference.counter_j, 0.0, 0.0, 0)
-        run.power_j = integrate(reference.samples, *reference.window)
-        run.power_command_j = integrate(reference.samples, *run.command_window())
-        run.samples, run.phases = len(reference.samples), phases
-        return run
-    finally:
-        cleanup(d)
+    env = {**env, "GREENGATE_CACHE_DIR": str(d / "cache"), "PYTHONPATH": str(ROOT)}
+    with reference:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=d, env=env, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        out = proc.stdout.read()  # the workload's phase lines, passed through by greengate
+        _, status, usage = os.wait4(proc.pid, 0)  # rusage: greengate and all it reaped
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    data = json.loads(verdict.read_text())
+    phases = [json.loads(line) for line in out.splitlines() if line.startswith('{"phase"')]
+    cpu = usage.ru_utime + usage.ru_stime
+    run = Run(name, proc.returncode, wall, cpu, data, reference.counter_j, 0.0, 0.0, 0)
+    run.power_j = integrate(reference.samples, *reference.window)
+    run.power_command_j = integrate(reference.samples, *run.command_window())
+    run.samples, run.phases = len(reference.samples), phases
+    return run
 
 
 def ratio(a: float, b: float) -> float | None:
@@ -248,16 +253,15 @@ def main() -> int:
         f"import time\nt = time.time()\nwhile time.time() - t < {args.cpu}: pass",
     ]
     reference = lambda: Reference(pynvml, args.gpu)  # noqa: E731
+    d = workdir()
+    # A warm machine, as any second run: hardware detection cached, the policy parsed.
+    measure("prime", [sys.executable, "-c", "pass"], reference(), env, d)
     runs = [
-        measure("counter path", workload, reference(), env),
-        measure(
-            "power path (forced)",
-            workload,
-            reference(),
-            {**env, "GREENGATE_NVML_POWER_SAMPLES": "1"},
-        ),
-        measure("CPU-only command", cpu_only, reference(), env),
+        measure("counter path", workload, reference(), env, d),
+        measure("power path (forced)", workload, reference(), {**env, POWER_SAMPLES: "1"}, d),
+        measure("CPU-only command", cpu_only, reference(), env, d),
     ]
+    cleanup(d)
     info = device(pynvml, args.gpu)
     print("device: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     for r in runs:
