@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
 # A number then an optional unit. Thousands separators and decimal commas are not numbers.
 _QUANTITY = re.compile(
@@ -131,25 +132,124 @@ def parse_intensity(value: object) -> float:
     return _positive(number * factor, value, INTENSITY_EXPECTED, limit=False)
 
 
-def _scaled(value: float, units: tuple[tuple[str, float], ...]) -> str:
-    """``value`` in the largest unit it reaches at least 1 of (the first unit otherwise)."""
-    name, size = units[0]
-    for candidate, candidate_size in units:
-        if abs(value) >= candidate_size:
-            name, size = candidate, candidate_size
-    return f"{value / size:.6g} {name}"
+# The one formatter for figures people read (issue 11): a unit picked by size, three
+# significant digits, never an exponent. Machine outputs (verdict JSON, CSV, step outputs)
+# keep exact numbers and do not come through here.
+SIGNIFICANT_DIGITS = 3
+# A figure someone wrote (a policy's limit, PUE or coefficient) restated to its author: up to
+# six digits, so ``greengate validate`` never shows 1.135 as 1.14 and hides what was read.
+WRITTEN_DIGITS = 6
 
 
-def format_emissions(kg: float) -> str:
-    """Show an amount in kg CO2e in a readable unit, e.g. ``250 g CO2e``."""
-    return _scaled(kg, (("g", 1e-3), ("kg", 1.0), ("t", 1e3))) + " CO2e"
+@dataclass(frozen=True)
+class _Scale:
+    """A quantity's units as (name, size in the base unit), smallest first, and zero's unit."""
+
+    units: tuple[tuple[str, float], ...]
+    zero: int  # the index of the unit a zero is shown in: "0 g CO2e", not "0 µg CO2e"
 
 
-def format_energy(kwh: float) -> str:
-    """Show an amount in kWh in a readable unit, e.g. ``900 Wh``."""
-    return _scaled(kwh, (("mWh", 1e-6), ("Wh", 1e-3), ("kWh", 1.0), ("MWh", 1e3)))
+_EMISSIONS = _Scale((("µg", 1e-9), ("mg", 1e-6), ("g", 1e-3), ("kg", 1.0), ("t", 1e3)), 2)
+_ENERGY = _Scale((("mWh", 1e-6), ("Wh", 1e-3), ("kWh", 1.0), ("MWh", 1e3), ("GWh", 1e6)), 1)
+_POWER = _Scale((("mW", 1e-3), ("W", 1.0), ("kW", 1e3)), 1)
+_MEMORY = _Scale(tuple((n, 1024.0**i) for i, n in enumerate(("B", "KiB", "MiB", "GiB", "TiB"))), 0)
 
 
-def format_intensity(g_per_kwh: float) -> str:
-    """Show a grid intensity, e.g. ``350 g/kWh``."""
-    return f"{g_per_kwh:.6g} g/kWh"
+def significant(x: float, digits: int = SIGNIFICANT_DIGITS) -> str:
+    """``x`` to ``digits`` significant digits, never an exponent: ``0.0000478``, ``12300``."""
+    if not math.isfinite(x):
+        return "n/a"
+    if x == 0:
+        return "0"  # also -0.0: a sign on nothing reads as a figure below zero
+    # The digits from scientific notation, the point placed by hand: "g" would write
+    # 4.78e-05, and "f" on a huge float prints binary noise past the digits.
+    mantissa, exponent = f"{abs(x):.{digits - 1}e}".split("e")
+    figures = mantissa.replace(".", "")
+    point = int(exponent) + 1  # digits before the decimal point
+    if point <= 0:
+        text = "0." + "0" * -point + figures
+    elif point >= len(figures):
+        text = figures + "0" * (point - len(figures))
+    else:
+        text = figures[:point] + "." + figures[point:]
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "-" + text if x < 0 else text
+
+
+def _unit_for(value: float, scale: _Scale, digits: int) -> tuple[str, float]:
+    """The largest unit ``value`` reaches at least 1 of (the smallest otherwise)."""
+    if value == 0:
+        return scale.units[scale.zero]
+    # Rounded first, so 999.7 g reads 1 kg, not 1000 g.
+    rounded = abs(float(f"{value:.{digits}g}"))
+    chosen = scale.units[0]
+    for unit in scale.units:
+        if rounded >= unit[1]:
+            chosen = unit
+    return chosen
+
+
+def _scaled(value: float, scale: _Scale, like: float | None, digits: int) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    reference = value if like is None or not math.isfinite(like) else like
+    name, size = _unit_for(reference, scale, digits)
+    return f"{significant(value / size, digits)} {name}"
+
+
+def format_emissions(
+    kg: float, *, like: float | None = None, digits: int = SIGNIFICANT_DIGITS
+) -> str:
+    """Emissions given in kg CO2e, e.g. ``48 µg CO2e``, ``250 g CO2e``, ``1.5 t CO2e``.
+
+    ``like``: show it in the unit that figure would get (a band in its centre's unit).
+    """
+    return _scaled(kg, _EMISSIONS, like, digits) + " CO2e"
+
+
+def format_energy(
+    kwh: float, *, like: float | None = None, digits: int = SIGNIFICANT_DIGITS
+) -> str:
+    """Energy given in kWh, e.g. ``0.85 mWh``, ``900 Wh``, ``2 MWh``.
+
+    ``like``: show it in the unit that figure would get (components in their total's unit).
+    """
+    return _scaled(kwh, _ENERGY, like, digits)
+
+
+def format_power(watts: float) -> str:
+    """Power given in W, e.g. ``850 mW``, ``46.5 W``, ``1.2 kW``."""
+    return _scaled(watts, _POWER, None, SIGNIFICANT_DIGITS)
+
+
+def format_intensity(g_per_kwh: float, *, digits: int = SIGNIFICANT_DIGITS) -> str:
+    """A grid intensity given in g CO2e/kWh, e.g. ``56 g CO2e/kWh``."""
+    return f"{significant(g_per_kwh, digits)} g CO2e/kWh"
+
+
+def format_memory(n_bytes: float) -> str:
+    """A byte count in binary units, e.g. ``1.2 GiB``, ``350 MiB``."""
+    return _scaled(n_bytes, _MEMORY, None, SIGNIFICANT_DIGITS)
+
+
+def format_duration(seconds: float) -> str:
+    """A duration: ``42 ms``, ``4.2 s``, ``3 min 07 s`` or ``2 h 05 min``."""
+    if not math.isfinite(seconds):
+        return "n/a"
+    if abs(seconds) < 1 and seconds != 0:
+        milliseconds = float(significant(seconds * 1000))
+        if abs(milliseconds) < 1000:
+            return f"{significant(milliseconds)} ms"
+    if abs(float(significant(seconds))) < 60:
+        return f"{significant(seconds)} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def format_count(count: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun in the right number: ``1 process``, ``2 processes``, ``0 runs``."""
+    word = noun if count == 1 else (plural if plural is not None else noun + "s")
+    return f"{count} {word}"

@@ -8,12 +8,17 @@ import pytest
 
 from greengate.units import (
     UnitError,
+    format_count,
+    format_duration,
     format_emissions,
     format_energy,
     format_intensity,
+    format_memory,
+    format_power,
     parse_emissions,
     parse_energy,
     parse_intensity,
+    significant,
 )
 
 
@@ -163,7 +168,19 @@ def test_unit_error_is_a_value_error() -> None:
 
 @pytest.mark.parametrize(
     ("kg", "text"),
-    [(0.25, "250 g CO2e"), (1.5, "1.5 kg CO2e"), (1500.0, "1.5 t CO2e"), (5e-6, "0.005 g CO2e")],
+    [
+        (0.25, "250 g CO2e"),
+        (1.5, "1.5 kg CO2e"),
+        (1500.0, "1.5 t CO2e"),
+        (5e-6, "5 mg CO2e"),
+        (4.78e-8, "47.8 µg CO2e"),  # was 4.78e-05 g CO2e
+        (0.0016234, "1.62 g CO2e"),
+        (0.9997, "1 kg CO2e"),  # rounded before the unit is picked: not 1000 g
+        (12_345_678.0, "12300 t CO2e"),  # the largest unit, still no exponent
+        (1e-12, "0.001 µg CO2e"),  # below the smallest unit, still no exponent
+        (0.0, "0 g CO2e"),
+        (-0.0, "0 g CO2e"),
+    ],
 )
 def test_emissions_are_shown_in_a_readable_unit(kg: float, text: str) -> None:
     assert format_emissions(kg) == text
@@ -171,10 +188,94 @@ def test_emissions_are_shown_in_a_readable_unit(kg: float, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("kwh", "text"),
-    [(1.0, "1 kWh"), (0.9, "900 Wh"), (5e-5, "50 mWh"), (2000.0, "2 MWh"), (1e-8, "0.01 mWh")],
+    [
+        (1.0, "1 kWh"),
+        (0.9, "900 Wh"),
+        (5e-5, "50 mWh"),
+        (8.5e-7, "0.85 mWh"),
+        (2000.0, "2 MWh"),
+        (1e-8, "0.01 mWh"),
+        (0.0019834, "1.98 Wh"),
+        (0.0, "0 Wh"),
+        (3e6, "3 GWh"),
+    ],
 )
 def test_energy_is_shown_in_a_readable_unit(kwh: float, text: str) -> None:
     assert format_energy(kwh) == text
+
+
+def test_a_figure_can_take_the_unit_of_another() -> None:
+    # Components in their total's unit, so "1.98 Wh (cpu 1.6 Wh, memory 0.2 Wh)" adds up.
+    assert format_energy(0.0002, like=0.00198) == "0.2 Wh"
+    assert format_emissions(0.0004, like=0.0162) == "0.4 g CO2e"
+    assert format_energy(float("nan"), like=1.0) == "n/a"
+
+
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [
+        (4.78e-5, "0.0000478"),
+        (1.0, "1"),
+        (0.1, "0.1"),
+        (1.23456, "1.23"),
+        (99.96, "100"),
+        (123456.7, "123000"),
+        (1.23e30, "1230000000000000000000000000000"),
+        (-3.14159, "-3.14"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (math.inf, "n/a"),
+        (math.nan, "n/a"),
+    ],
+)
+def test_numbers_have_three_significant_digits_and_no_exponent(x: float, text: str) -> None:
+    assert significant(x) == text
+
+
+def test_the_number_of_digits_can_be_chosen() -> None:
+    assert significant(1.23456, 5) == "1.2346"
+    assert significant(1.23456, 1) == "1"
+
+
+@pytest.mark.parametrize(
+    ("watts", "text"), [(0.85, "850 mW"), (46.5, "46.5 W"), (1200.0, "1.2 kW"), (0.0, "0 W")]
+)
+def test_power_is_shown_in_a_readable_unit(watts: float, text: str) -> None:
+    assert format_power(watts) == text
+
+
+@pytest.mark.parametrize(
+    ("n_bytes", "text"),
+    [(512.0, "512 B"), (1.2 * 2**30, "1.2 GiB"), (350 * 2**20, "350 MiB"), (2**40, "1 TiB")],
+)
+def test_memory_is_shown_in_binary_units(n_bytes: float, text: str) -> None:
+    assert format_memory(n_bytes) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.042, "42 ms"),
+        (0.0004, "0.4 ms"),
+        (0.9999, "1 s"),
+        (4.234, "4.23 s"),
+        (59.96, "1 min 00 s"),
+        (95.4, "1 min 35 s"),
+        (3725.0, "1 h 02 min"),
+        (0.0, "0 s"),
+        (math.nan, "n/a"),
+    ],
+)
+def test_durations_read_as_people_say_them(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("count", "text"), [(0, "0 processes"), (1, "1 process"), (2, "2 processes")]
+)
+def test_counts_take_the_noun_in_the_right_number(count: int, text: str) -> None:
+    assert format_count(count, "process", "processes") == text
+    assert format_count(count, "run") == text.replace("processes", "runs").replace("process", "run")
 
 
 @pytest.mark.parametrize("text", ["250 g", "0.3 t", "12 kg", "1 kg CO2e"])
@@ -183,5 +284,12 @@ def test_shown_emissions_read_back_to_the_same_amount(text: str) -> None:
     assert parse_emissions(format_emissions(kg)) == pytest.approx(kg)
 
 
-def test_intensity_is_shown_in_g_per_kwh() -> None:
-    assert format_intensity(350.0) == "350 g/kWh"
+@pytest.mark.parametrize("text", ["0.85 mWh", "900 Wh", "5 kWh", "2 MWh"])
+def test_shown_energy_reads_back_to_the_same_amount(text: str) -> None:
+    assert format_energy(parse_energy(text)) == text
+
+
+def test_intensity_is_shown_in_g_co2e_per_kwh() -> None:
+    assert format_intensity(350.0) == "350 g CO2e/kWh"
+    assert format_intensity(56.04) == "56 g CO2e/kWh"
+    assert parse_intensity(format_intensity(367.2)) == pytest.approx(367.0)

@@ -11,6 +11,7 @@ from greengate.errors import PolicyError, UsageError
 from greengate.intensity.offline import OfflineIntensity
 from greengate.policy.describe import describe_match, describe_policy
 from greengate.policy.loader import load_policy
+from greengate.units import format_intensity
 
 
 @click.command("validate")
@@ -42,6 +43,6 @@ def command(
             for line in describe_policy(loaded):
                 click.echo(line)
             year = f", {grid.year}" if grid.year else ""
-            click.echo(f"grid intensity: {grid.g_per_kwh:.4g} g CO2e/kWh ({grid.source}{year})")
+            click.echo(f"grid intensity: {format_intensity(grid.g_per_kwh)} ({grid.source}{year})")
             if job is not None or branch is not None:
                 click.echo(describe_match(loaded, job, branch))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from greengate.energy.hardware import DEFAULT_WATTS_PER_THREAD, Hardware
 from greengate.energy.profiles import PowerCurve, RunnerProfile
 from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier
+from greengate.units import format_power, significant
 
 GB = 1024**3
 # Cloud Carbon Footprint's memory coefficient (REFERENCE.md section 4): the power of memory,
@@ -100,7 +101,7 @@ def tdp_model(hardware: Hardware) -> CpuModel:
             Tier.DEFAULT,
             DEFAULT_BAND,
             "cpu-seconds-x-thread-power",
-            f"codecarbon's default {DEFAULT_WATTS_PER_THREAD:g} W per thread "
+            f"codecarbon's default {format_power(DEFAULT_WATTS_PER_THREAD)} per thread "
             f"({hardware.cpu_model!r} is not in its TDP table)",
         )
     return CpuModel(
@@ -109,7 +110,7 @@ def tdp_model(hardware: Hardware) -> CpuModel:
         Tier.TDP,
         TDP_BAND,
         "cpu-seconds-x-thread-power",
-        f"codecarbon TDP table: {hardware.tdp_match!r} {hardware.tdp_watts:g} W over "
+        f"codecarbon TDP table: {hardware.tdp_match!r} {format_power(hardware.tdp_watts)} over "
         f"{hardware.socket_threads} threads per socket, for the {hardware.threads} threads here",
     )
 
@@ -139,8 +140,8 @@ def memory_energy(
         Component.MEMORY,
         kwh,
         "rss-x-watts-per-gb" if scope is Scope.PROCESS else "ram-x-watts-per-gb",
-        f"{gb:.3f} {what} x {WATTS_PER_GB_MEMORY} W/GB (Cloud Carbon Footprint) "
-        f"x {wall_seconds:.2f} s",
+        f"{significant(gb)} {what} x {WATTS_PER_GB_MEMORY} W/GB (Cloud Carbon Footprint) "
+        f"x {significant(wall_seconds)} s",
         tier=Tier.COEFFICIENT,
         low_kwh=kwh * MEMORY_BAND[0],
         high_kwh=kwh * MEMORY_BAND[1],

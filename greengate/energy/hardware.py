@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from greengate.files.cache import cache_dir as cache_dir
+from greengate.units import format_duration, format_power
 
 CACHE_FORMAT = 1
 # codecarbon's constant for a CPU model missing from its TDP table (core/cpu.py).
@@ -49,11 +50,11 @@ class Hardware:
     def power_source(self) -> str:
         if self.tdp_watts is None:
             return (
-                f"codecarbon default {DEFAULT_WATTS_PER_THREAD:g} W per thread "
+                f"codecarbon default {format_power(DEFAULT_WATTS_PER_THREAD)} per thread "
                 f"({self.cpu_model!r} is not in its TDP table)"
             )
         return (
-            f"codecarbon TDP table: {self.tdp_match!r} {self.tdp_watts:g} W "
+            f"codecarbon TDP table: {self.tdp_match!r} {format_power(self.tdp_watts)} "
             f"over {self.socket_threads} threads per socket"
         )
 
@@ -194,6 +195,7 @@ class HardwareDetector:
                 return self._cached
             if time.monotonic() - self._started > self._timeout:
                 raise HardwareDetectionError(
-                    f"codecarbon's hardware detection did not finish in {self._timeout:g} s"
+                    "codecarbon's hardware detection did not finish in "
+                    f"{format_duration(self._timeout)}"
                 )
             time.sleep(0.02)

@@ -19,6 +19,7 @@ from pathlib import Path
 from greengate.energy.interface import CounterError, CpuCounter, EnergySource
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
 from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier, TreeUsage
+from greengate.units import significant
 
 POWERCAP = Path("/sys/class/powercap")
 
@@ -227,7 +228,7 @@ class RaplCpu(EnergySource):
             machine_end = read_machine_cpu(self._stat_path)
             names = ", ".join(self._packages[i].name for i in counted)
             machine_start = self._machine_start
-        what = f"RAPL package counter(s) ({names}): {joules:.1f} J over the run"
+        what = f"RAPL package counter(s) ({names}): {significant(joules)} J over the run"
         if mirrored:
             what += f"; {len(mirrored)} counter(s) mirroring another left out"
         coefficients: tuple[tuple[str, float], ...] = (("package_joules", joules),)
@@ -277,5 +278,5 @@ def _tree_share(
     share = min(max(tree_seconds / busy, 0.0), 1.0)
     return share, (
         f"times the command's share, {share:.1%} of the machine's busy CPU time "
-        f"({tree_seconds:.1f} of {busy:.1f} CPU-seconds)"
+        f"({significant(tree_seconds)} of {significant(busy)} CPU-seconds)"
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from greengate import __version__
 from greengate.context import RunContext
+from greengate.gate.limit_sentence import limit_sentence
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode, Policy
-from greengate.units import format_emissions, format_energy
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
 
 _ORDER = [Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
@@ -32,26 +32,6 @@ def _check(
         status = Status.PASS
     low, high = band if band is not None else (None, None)
     return LimitCheck(quantity, measured, limit, warn_at, status, low, high)
-
-
-def _amount(quantity: Quantity, value: float) -> str:
-    shown = float(f"{value:.3g}")  # three significant digits: a measurement, not a ledger
-    return format_emissions(shown) if quantity is Quantity.EMISSIONS else format_energy(shown)
-
-
-def _describe(check: LimitCheck) -> str:
-    verb = {Status.FAIL: "over", Status.WARN: "near", Status.PASS: "within"}[check.status]
-    text = (
-        f"{check.quantity.value} {_amount(check.quantity, check.measured)} is {verb} the limit "
-        f"of {_amount(check.quantity, check.limit)} ({check.ratio:.0%})"
-    )
-    if check.straddles and check.low is not None and check.high is not None:
-        text += (
-            f"; its uncertainty band {_amount(check.quantity, check.low)} to "
-            f"{_amount(check.quantity, check.high)} straddles the limit, so the gate decided on "
-            "the central figure"
-        )
-    return text
 
 
 def judge(
@@ -116,7 +96,7 @@ def judge(
 
     raw = worst([c.status for c in checks])
     ordered = sorted(checks, key=lambda c: _ORDER.index(c.status), reverse=True)
-    reasons = [f"{_describe(c)} of rule {rule.label!r}" for c in ordered]
+    reasons = [limit_sentence(c, rule.label) for c in ordered]
     if mode is Mode.OFF:
         return verdict(Status.PASS, tuple(checks), [*reasons, "mode is off: measured, not judged"])
     if mode is Mode.WARN and raw is Status.FAIL:

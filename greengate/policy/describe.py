@@ -5,7 +5,13 @@ from __future__ import annotations
 from greengate.measurement import Scope
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, CustomProfile, EnergySettings, GridSetting, Mode, Policy
-from greengate.units import format_emissions, format_energy, format_intensity
+from greengate.units import (
+    WRITTEN_DIGITS,
+    format_emissions,
+    format_energy,
+    format_intensity,
+    significant,
+)
 
 _MODES = {
     Mode.ENFORCE: "an overrun fails the job",
@@ -14,14 +20,19 @@ _MODES = {
 }
 
 
+def _written(x: float) -> str:
+    # A figure of the policy shown as its author wrote it (up to six digits).
+    return significant(x, WRITTEN_DIGITS)
+
+
 def _percent(fraction: float) -> str:
-    return f"{fraction * 100:.4g} %"
+    return f"{_written(fraction * 100)} %"
 
 
 def describe_grid(grid: GridSetting) -> str:
     """Where the grid intensity comes from under this setting."""
     if grid.g_per_kwh is not None:
-        text = f"fixed intensity {format_intensity(grid.g_per_kwh)}"
+        text = f"fixed intensity {format_intensity(grid.g_per_kwh, digits=WRITTEN_DIGITS)}"
         return text + (f" (wins over country {grid.country})" if grid.country else "")
     if grid.country is not None:
         place = grid.country + (f", region {grid.region}" if grid.region else "")
@@ -43,15 +54,18 @@ def describe_profile(profile: str | CustomProfile | None) -> str:
         return f"{profile} (built-in; greengate profiles shows its figures)"
     vcpus = f"{profile.vcpus} vCPUs" if profile.vcpus is not None else "this machine's vCPUs"
     text = (
-        f"{profile.name}, coefficients from the policy: {profile.idle_watts_per_vcpu:g} W idle "
-        f"to {profile.max_watts_per_vcpu:g} W busy per vCPU, {vcpus}"
+        # In watts as the policy's *_watts_per_vcpu keys give them, not rescaled to mW.
+        f"{profile.name}, coefficients from the policy: "
+        f"{_written(profile.idle_watts_per_vcpu)} W idle "
+        f"to {_written(profile.max_watts_per_vcpu)} W busy per vCPU, {vcpus}"
     )
     if profile.embodied_kg_per_vcpu is not None:
         text += (
-            f", embodied {profile.embodied_kg_per_vcpu:g} kg CO2e per vCPU over "
-            f"{profile.lifetime_years:g} years"
+            f", embodied {format_emissions(profile.embodied_kg_per_vcpu, digits=WRITTEN_DIGITS)} "
+            "per vCPU over "
+            f"{_written(profile.lifetime_years)} years"
         )
-    return text + (f", PUE {profile.pue:g}" if profile.pue is not None else "")
+    return text + (f", PUE {_written(profile.pue)}" if profile.pue is not None else "")
 
 
 def describe_energy(energy: EnergySettings) -> list[str]:
@@ -89,9 +103,9 @@ def describe_budget(budget: Budget) -> str:
     branches = "branch " + "|".join(budget.branches) if budget.branches else "any branch"
     limits = []
     if budget.max_emissions_kg is not None:
-        limits.append(format_emissions(budget.max_emissions_kg))
+        limits.append(format_emissions(budget.max_emissions_kg, digits=WRITTEN_DIGITS))
     if budget.max_energy_kwh is not None:
-        limits.append(format_energy(budget.max_energy_kwh))
+        limits.append(format_energy(budget.max_energy_kwh, digits=WRITTEN_DIGITS))
     text = f"{budget.index + 1}. {name} (line {budget.line}): {jobs}, {branches} -> max "
     text += ", ".join(limits)
     if budget.warn_at is not None:
@@ -107,7 +121,7 @@ def describe_policy(policy: Policy) -> list[str]:
     return [
         f"policy {policy.path} (version {policy.version}) is valid",
         f"grid: {describe_grid(defaults.grid)}",
-        f"PUE: {defaults.pue:g} (measured energy is multiplied by it)"
+        f"PUE: {_written(defaults.pue)} (measured energy is multiplied by it)"
         if defaults.pue is not None
         else "PUE: the runner profile's provider (1.0 for an unknown machine)",
         *describe_energy(policy.energy),

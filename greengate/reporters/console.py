@@ -12,6 +12,7 @@ from greengate.reporters import figures
 from greengate.reporters.history_text import history_lines
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.policy_change_text import change_lines
+from greengate.units import format_emissions, format_energy, format_intensity, significant
 from greengate.verdict import CommandOutcome, LimitCheck, Status, Verdict
 
 _BADGE = {
@@ -97,12 +98,10 @@ def _rows(v: Verdict, ascii_only: bool) -> list[tuple[str, Text]]:
 
 def _measurement_rows(m: Measurement) -> list[tuple[str, Text]]:
     # Components in the total's unit, so "1.98 Wh (cpu 1.60 Wh, memory 0.200 Wh)" adds up.
-    parts = [
-        f"{c.component.value} {figures.energy(c.kwh, like=m.energy_kwh)}" for c in m.components
-    ]
+    parts = [f"{c.component.value} {format_energy(c.kwh, like=m.energy_kwh)}" for c in m.components]
     if m.pue != 1.0:
-        parts.append(f"PUE {m.pue:.2f}")
-    energy = Text(figures.energy(m.energy_kwh), "bold")
+        parts.append(f"PUE {significant(m.pue)}")
+    energy = Text(format_energy(m.energy_kwh), "bold")
     if parts:
         energy.append(f"  ({', '.join(parts)})")
     band = figures.energy_band(m)
@@ -110,8 +109,8 @@ def _measurement_rows(m: Measurement) -> list[tuple[str, Text]]:
         energy.append(f"; range {band}")
     grid = m.intensity
     where = ", ".join(str(p) for p in (grid.source, grid.zone, grid.year) if p)
-    emissions = Text(figures.emissions(m.emissions_kg), "bold")
-    emissions.append(f"  at {figures.intensity(grid.g_per_kwh)} ({where})")
+    emissions = Text(format_emissions(m.emissions_kg), "bold")
+    emissions.append(f"  at {format_intensity(grid.g_per_kwh)} ({where})")
     rows = [("energy", energy), ("emissions", emissions)]
     method, sci = figures.method(m), figures.sci(m)
     if method:

@@ -1,96 +1,35 @@
-"""Figures as a person reads them: units picked by size, about three significant digits.
-
-Shared by the human-facing reporters so the console and a CI summary say the same thing.
+"""A verdict's figures in words, shared by the human-facing reporters so the console and a
+CI summary say the same thing. Each number goes through the one formatter in greengate.units.
 """
 
 from __future__ import annotations
 
 import math
 
+from greengate.gate.limit_sentence import amount as amount
+from greengate.gate.limit_sentence import limit_sentence as sentence
+from greengate.gate.limit_sentence import percent as percent
 from greengate.measurement import Measurement, TreeUsage
-from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
+from greengate.units import (
+    format_count,
+    format_duration,
+    format_emissions,
+    format_energy,
+    format_memory,
+    significant,
+)
+from greengate.verdict import CommandOutcome, LimitCheck, Status, Verdict
 
 #: what each status looks like in Markdown and other places that render emoji
 STATUS_EMOJI = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "🛑"}
 
 
-def number(x: float) -> str:
-    """About three significant digits, never in exponent notation."""
-    if x == 0 or not math.isfinite(x):
-        return "0" if x == 0 else str(x)
-    if abs(x) >= 100:
-        return f"{x:.0f}"
-    if abs(x) >= 10:
-        return f"{x:.1f}"
-    if abs(x) >= 1:
-        return f"{x:.2f}"
-    # "#" keeps trailing zeros, so 0.1 reads 0.100 like its neighbours' three digits.
-    return f"{x:#.3g}" if abs(x) >= 1e-4 else f"{x:.2e}"
-
-
-def energy_unit(kwh: float) -> tuple[str, float]:
-    """The unit that reads best for ``kwh`` and the factor from kWh to it."""
-    if kwh >= 1:
-        return "kWh", 1.0
-    if kwh >= 1e-3 or kwh == 0:
-        return "Wh", 1e3
-    return "mWh", 1e6
-
-
-def energy(kwh: float, *, like: float | None = None) -> str:
-    """Energy in kWh, Wh or mWh, whichever reads best for ``like`` (default: ``kwh``)."""
-    unit, scale = energy_unit(kwh if like is None else like)
-    return f"{number(kwh * scale)} {unit}"
-
-
-def emissions(kg: float) -> str:
-    """Emissions in g or kg CO2e."""
-    return f"{number(kg)} kg CO2e" if kg >= 1 else f"{number(kg * 1e3)} g CO2e"
-
-
-def amount(quantity: Quantity, value: float) -> str:
-    """A limit's measured or allowed figure in its quantity's unit."""
-    return emissions(value) if quantity is Quantity.EMISSIONS else energy(value)
-
-
-def intensity(g_per_kwh: float) -> str:
-    """Grid carbon intensity."""
-    return f"{number(g_per_kwh)} g CO2e/kWh"
-
-
-def duration(seconds: float) -> str:
-    """A duration as ``4.2 s``, ``3 min 07 s`` or ``2 h 05 min``."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    if whole < 3600:
-        return f"{whole // 60} min {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
-
-
-def memory(n_bytes: float) -> str:
-    """A byte count in MiB or GiB."""
-    gib = n_bytes / 2**30
-    return f"{number(gib)} GiB" if gib >= 1 else f"{number(n_bytes / 2**20)} MiB"
-
-
-def percent(check: LimitCheck) -> str:
-    """How much of the limit was used, e.g. ``88%``."""
-    return f"{check.ratio:.0%}" if math.isfinite(check.ratio) else "n/a"
-
-
 def limit_sentence(v: Verdict, check: LimitCheck) -> str:
-    """One limit in words: ``energy 1.2 kWh is over the limit of 1 kWh (120%) of rule 'ci'``,
-    with ``; mode warn: not enforced`` when an overrun does not fail the gate."""
-    verb = {Status.FAIL: "over", Status.WARN: "near", Status.PASS: "within"}[check.status]
+    """One limit of the verdict in words (greengate.gate.limit_sentence), with
+    ``; mode warn: not enforced`` when an overrun does not fail the gate."""
+    enforced = not (check.status is Status.FAIL and v.status is not Status.FAIL)
     label = v.rule.label if v.rule else "?"
-    text = (
-        f"{check.quantity.value} {amount(check.quantity, check.measured)} is {verb} "
-        f"the limit of {amount(check.quantity, check.limit)} ({percent(check)}) of rule {label!r}"
-    )
-    if check.status is Status.FAIL and v.status is not Status.FAIL:
-        text += f"; mode {v.mode.value}: not enforced"
-    return text
+    return sentence(check, label, enforced=enforced, mode=v.mode)
 
 
 def bar(ratio: float, width: int, full: str = "█", empty: str = "░") -> str:
@@ -106,16 +45,17 @@ def outcome(c: CommandOutcome) -> str:
         text += f" (signal {c.signal})"
     if c.interrupted:
         text += ", interrupted"
-    return f"{text} after {duration(c.duration_seconds)}"
+    return f"{text} after {format_duration(c.duration_seconds)}"
 
 
 def usage(u: TreeUsage, *, wall: bool = True) -> str:
     """CPU time, processes and memory of the tree, e.g. ``124 CPU-s in 1 min 35 s, ...``."""
-    in_wall = f" in {duration(u.wall_seconds)}" if wall else ""
+    in_wall = f" in {format_duration(u.wall_seconds)}" if wall else ""
     lingering = f" ({u.lingering} lingering)" if u.lingering else ""
+    processes = format_count(u.processes, "process", "processes")
     return (
-        f"{number(u.cpu_seconds)} CPU-s{in_wall}, {u.processes} processes{lingering}, "
-        f"peak {memory(u.peak_rss_bytes)}"
+        f"{significant(u.cpu_seconds)} CPU-s{in_wall}, {processes}{lingering}, "
+        f"peak {format_memory(u.peak_rss_bytes)}"
     )
 
 
@@ -136,7 +76,8 @@ def energy_band(m: Measurement) -> str | None:
     low, high = m.energy_low_kwh, m.energy_high_kwh
     if math.isclose(low, high, rel_tol=1e-9):
         return None
-    return f"{energy(low, like=m.energy_kwh)} to {energy(high, like=m.energy_kwh)}"
+    like = m.energy_kwh
+    return f"{format_energy(low, like=like)} to {format_energy(high, like=like)}"
 
 
 def emissions_band(m: Measurement) -> str | None:
@@ -144,7 +85,8 @@ def emissions_band(m: Measurement) -> str | None:
     low, high = m.emissions_low_kg, m.emissions_high_kg
     if math.isclose(low, high, rel_tol=1e-9):
         return None
-    return f"{emissions(low)} to {emissions(high)}"
+    like = m.emissions_kg
+    return f"{format_emissions(low, like=like)} to {format_emissions(high, like=like)}"
 
 
 def method(m: Measurement) -> str | None:
@@ -161,7 +103,7 @@ def sci(m: Measurement) -> str | None:
     parts: list[str] = []
     if m.embodied is not None:
         counted = "counted in budgets" if m.include_embodied else "not counted in budgets"
-        parts.append(f"embodied {emissions(m.embodied.kg)} ({counted})")
+        parts.append(f"embodied {format_emissions(m.embodied.kg)} ({counted})")
     per_unit, unit = m.sci_per_unit_g, m.functional_unit
     if per_unit is not None and unit is not None:
         name = (
@@ -169,9 +111,9 @@ def sci(m: Measurement) -> str | None:
             if unit.name.endswith("s") and not unit.name.endswith("ss")
             else unit.name
         )
-        parts.append(f"SCI {emissions(per_unit / 1000.0)} per {name}")
+        parts.append(f"SCI {format_emissions(per_unit / 1000.0)} per {name}")
     elif m.scope is not None:
-        parts.append(f"SCI {emissions(m.sci_g / 1000.0)} per run")
+        parts.append(f"SCI {format_emissions(m.sci_g / 1000.0)} per run")
     return "; ".join(parts) if parts else None
 
 

@@ -11,7 +11,6 @@ import time
 from collections.abc import Mapping
 from typing import ClassVar
 
-from greengate.reporters import figures
 from greengate.reporters.gitlab_artifacts import (
     CODE_QUALITY_FILE,
     DOTENV_FILE,
@@ -24,6 +23,7 @@ from greengate.reporters.interface import Reporter
 from greengate.reporters.junit import DEFAULT_PATH as JUNIT_FILE
 from greengate.reporters.junit_xml import junit_xml
 from greengate.reporters.report_file import write_report_file
+from greengate.units import format_emissions, format_energy
 from greengate.verdict import Status, Verdict
 
 SECTION = "greengate"
@@ -66,7 +66,7 @@ class GitLabReporter(Reporter):
         if v.measurement is not None:
             m = v.measurement
             lines.append(
-                f"  measured {figures.energy(m.energy_kwh)}, {figures.emissions(m.emissions_kg)}"
+                f"  measured {format_energy(m.energy_kwh)}, {format_emissions(m.emissions_kg)}"
             )
         lines += [f"  wrote {path}" for path in written]
         lines.append(f"{_CLEAR}section_end:{end}:{SECTION}\r{_CLEAR}")

@@ -54,17 +54,7 @@ def _severity(v: Verdict, check: LimitCheck) -> str:
 
 
 def _describe(v: Verdict, check: LimitCheck) -> str:
-    verb = "is over" if check.status is Status.FAIL else "is near"
-    label = v.rule.label if v.rule else "?"
-    text = (
-        f"Job {v.context.job or '?'}: {check.quantity.value} "
-        f"{figures.amount(check.quantity, check.measured)} {verb} the budget of "
-        f"{figures.amount(check.quantity, check.limit)} ({figures.percent(check)}) "
-        f"set by rule {label!r}"
-    )
-    if check.status is Status.FAIL and v.status is not Status.FAIL:
-        text += f" (mode {v.mode.value}: not enforced)"
-    return text
+    return f"Job {v.context.job or '?'}: {figures.limit_sentence(v, check)}"
 
 
 def _issue(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from greengate.ledger.records import History, RegressionResult, WindowResult
 from greengate.reporters import figures
+from greengate.units import format_emissions
 from greengate.verdict import Quantity
 
 
@@ -45,7 +46,7 @@ def regression_text(r: RegressionResult) -> str:
 
 def rerun_text(this_run_kg: float | None) -> str:
     """Why a rerun matters: its emissions are waste."""
-    waste = f"its {figures.emissions(this_run_kg)}" if this_run_kg is not None else "its emissions"
+    waste = f"its {format_emissions(this_run_kg)}" if this_run_kg is not None else "its emissions"
     return f"this job already ran at this commit; {waste} count as rerun waste"
 
 

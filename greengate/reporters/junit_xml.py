@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 from greengate.reporters import figures
 from greengate.reporters.variables import plain_number
+from greengate.units import format_emissions, format_energy, format_intensity
 from greengate.verdict import Status, Verdict
 
 SUITE = "greengate"
@@ -88,8 +89,8 @@ def _details(v: Verdict) -> str:
     if v.measurement:
         m = v.measurement
         lines.append(
-            f"measured: {figures.energy(m.energy_kwh)}, {figures.emissions(m.emissions_kg)} "
-            f"at {figures.intensity(m.intensity.g_per_kwh)} ({m.intensity.source})"
+            f"measured: {format_energy(m.energy_kwh)}, {format_emissions(m.emissions_kg)} "
+            f"at {format_intensity(m.intensity.g_per_kwh)} ({m.intensity.source})"
         )
         lines += [f"note: {n}" for n in m.notes]
     return "\n".join(lines)

@@ -19,6 +19,14 @@ from greengate.reporters.history_text import (
 from greengate.reporters.interface import Reporter
 from greengate.reporters.policy_change_text import limit_text
 from greengate.reporters.report_file import write_report_file
+from greengate.units import (
+    format_duration,
+    format_emissions,
+    format_energy,
+    format_intensity,
+    format_power,
+    significant,
+)
 from greengate.verdict import PolicyChange, Status, Verdict
 
 DEFAULT_PATH = "greengate-summary.md"
@@ -139,10 +147,10 @@ def _detail_rows(v: Verdict) -> list[str]:
     rows: list[tuple[str, str]] = []
     m = v.measurement
     if m is not None:
-        energy = figures.energy(m.energy_kwh)
+        energy = format_energy(m.energy_kwh)
         if m.pue != 1.0:
-            it = figures.energy(m.it_energy_kwh, like=m.energy_kwh)
-            energy += f" ({it} IT x PUE {m.pue:.2f})"
+            it = format_energy(m.it_energy_kwh, like=m.energy_kwh)
+            energy += f" ({it} IT x PUE {significant(m.pue)})"
         band = figures.energy_band(m)
         if band:
             energy += f", range {band}"
@@ -153,7 +161,7 @@ def _detail_rows(v: Verdict) -> list[str]:
             rows.append(
                 (
                     _COMPONENT[c.component],
-                    f"{figures.energy(c.kwh, like=m.energy_kwh)}{tier}: {text(c.detail)}{fallback}",
+                    f"{format_energy(c.kwh, like=m.energy_kwh)}{tier}: {text(c.detail)}{fallback}",
                 )
             )
         method = figures.method(m)
@@ -164,13 +172,13 @@ def _detail_rows(v: Verdict) -> list[str]:
             rows.append(
                 (
                     "Power",
-                    f"`{figures.sparkline(m.timeline.watts)}` peak {figures.number(peak)} W, "
-                    f"{figures.number(m.timeline.interval_s)} s per step",
+                    f"`{figures.sparkline(m.timeline.watts)}` peak {format_power(peak)}, "
+                    f"{format_duration(m.timeline.interval_s)} per step",
                 )
             )
         g = m.intensity
         where = ", ".join(str(p) for p in (g.source, g.zone, g.year) if p)
-        emissions = figures.emissions(m.emissions_kg)
+        emissions = format_emissions(m.emissions_kg)
         emissions_band = figures.emissions_band(m)
         if emissions_band:
             emissions += f", range {emissions_band}"
@@ -178,7 +186,7 @@ def _detail_rows(v: Verdict) -> list[str]:
         sci = figures.sci(m)
         if sci:
             rows.append(("Carbon", text(sci)))
-        rows.append(("Grid intensity", f"{figures.intensity(g.g_per_kwh)} ({text(where)})"))
+        rows.append(("Grid intensity", f"{format_intensity(g.g_per_kwh)} ({text(where)})"))
         if m.usage is not None:
             rows.append(("Resources", figures.usage(m.usage)))
         else:

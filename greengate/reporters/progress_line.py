@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from greengate.gate.progress import Progress
+from greengate.units import format_duration, format_energy, significant
 
 
 class ProgressLine:
@@ -60,8 +61,8 @@ class ProgressLine:
 def format_progress(p: Progress) -> str:
     """The status line's text for one snapshot."""
     return (
-        f"greengate: {p.elapsed_seconds:.1f} s, {p.cpu_seconds:.2f} CPU-s, "
-        f"{p.energy_kwh * 1000:.2f} Wh so far"
+        f"greengate: {format_duration(p.elapsed_seconds)}, {significant(p.cpu_seconds)} CPU-s, "
+        f"{format_energy(p.energy_kwh)} so far"
     )
 
 

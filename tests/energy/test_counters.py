@@ -120,7 +120,7 @@ def test_machine_scope_counts_both_packages_and_nothing_else(powercap: Path) -> 
     )
     assert energy.coefficients == (("package_joules", pytest.approx(3600.0)),)
     assert energy.detail == (
-        "RAPL package counter(s) (package-0, package-1): 3600.0 J over the run, "
+        "RAPL package counter(s) (package-0, package-1): 3600 J over the run, "
         "the whole package(s) (machine scope)"
     )
 
@@ -219,8 +219,8 @@ def test_process_scope_charges_the_trees_share_of_the_machines_busy_cpu(
         ("tree_share", pytest.approx(share)),
     )
     assert energy.detail.endswith(
-        "1000.0 J over the run, times the command's share, 25.1% of the machine's busy CPU "
-        "time (123.8 of 494.0 CPU-seconds)"
+        "1000 J over the run, times the command's share, 25.1% of the machine's busy CPU "
+        "time (124 of 494 CPU-seconds)"
     )
 
 
@@ -259,7 +259,7 @@ def test_a_counter_mirroring_another_is_counted_once(tmp_path: Path) -> None:
     set_uj(root, "intel-rapl:1", 50_000_000 + 100_000_000)
     energy = source.energy(make_usage())
     assert energy.coefficients[0] == ("package_joules", pytest.approx(100.0))
-    assert "(package-0): 100.0 J over the run; 1 counter(s) mirroring another left out" in (
+    assert "(package-0): 100 J over the run; 1 counter(s) mirroring another left out" in (
         energy.detail
     )
 
@@ -282,4 +282,4 @@ def test_an_unnamed_top_level_zone_counts_as_a_package(tmp_path: Path) -> None:
     source.begin()
     set_uj(root, "intel-rapl:0", 2_000_000)
     energy = source.energy(make_usage())
-    assert "(intel-rapl:0): 2.0 J" in energy.detail
+    assert "(intel-rapl:0): 2 J" in energy.detail

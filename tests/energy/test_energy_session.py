@@ -228,16 +228,16 @@ def test_the_summaries_show_band_method_carbon_and_the_power_sparkline() -> None
     rule = make_rule(max_energy_kwh=0.0125, max_emissions_kg=None)
     v = judge(policy=None, rule=rule, context=make_verdict().context, measurement=m, command=None)
     md = verdict_markdown(v)
-    assert "| Power | `▂▅█▃` peak 8.00 W, 2.00 s per step |" in md, md
+    assert "| Power | `▂▅█▃` peak 8 W, 2 s per step |" in md, md
     assert "| Method | machine scope, profile github-linux-4vcpu; cpu by runner profile" in md
-    assert "range 9.00 Wh to 16.5 Wh" in md
+    assert "range 9 Wh to 16.5 Wh" in md
     assert "per test" in md
     assert "(band straddles the limit)" in md
 
     err = io.StringIO()
     ConsoleReporter(ReportTarget(io.StringIO(), err, {"NO_COLOR": "1"}), width=100).report(v)
     out = err.getvalue()
-    assert "range 9.00 Wh to 16.5 Wh" in out
+    assert "range 9 Wh to 16.5 Wh" in out
     assert "uncertainty band straddles the limit" in out
     assert "method    machine scope, profile github-linux-4vcpu" in out
 

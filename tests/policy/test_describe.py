@@ -52,7 +52,7 @@ def test_the_policy_is_described_line_by_line() -> None:
 
 def test_grid_settings_say_which_source_wins() -> None:
     assert describe_grid(GridSetting("DEU", None, 350.0)) == (
-        "fixed intensity 350 g/kWh (wins over country DEU)"
+        "fixed intensity 350 g CO2e/kWh (wins over country DEU)"
     )
     assert describe_grid(GridSetting("USA", "california")) == (
         "country USA, region california (codecarbon's yearly average)"

@@ -71,7 +71,7 @@ def test_ascii_only_stream_gets_ascii_bars() -> None:
     stream = io.TextIOWrapper(raw, encoding="ascii", errors="backslashreplace")
     ConsoleReporter(ReportTarget(io.StringIO(), stream, {}), width=100).report(passing_verdict())
     stream.flush()
-    assert "emissions ##------------------  11% of 1.00 g CO2e" in raw.getvalue().decode("ascii")
+    assert "emissions ##------------------  11% of 1 g CO2e" in raw.getvalue().decode("ascii")
 
 
 # --- progress line -------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def _progress(seconds: float, cpu: float = 4.56, kwh: float = 0.00012) -> Progre
 
 
 def test_progress_text() -> None:
-    assert format_progress(_progress(12.34)) == "greengate: 12.3 s, 4.56 CPU-s, 0.12 Wh so far"
+    assert format_progress(_progress(12.34)) == "greengate: 12.3 s, 4.56 CPU-s, 120 mWh so far"
 
 
 def test_progress_line_rewrites_at_most_once_a_second_and_clears() -> None:
@@ -107,8 +107,8 @@ def test_progress_line_rewrites_at_most_once_a_second_and_clears() -> None:
     clock.now += 0.6
     line.update(_progress(1.0, cpu=0.5, kwh=0.0))
     line.close()
-    first = "greengate: 120.5 s, 100.25 CPU-s, 12.30 Wh so far"
-    second = "greengate: 1.0 s, 0.50 CPU-s, 0.00 Wh so far"
+    first = "greengate: 2 min 00 s, 100 CPU-s, 12.3 Wh so far"
+    second = "greengate: 1 s, 0.5 CPU-s, 0 Wh so far"
     assert stream.getvalue() == (
         f"\r{first}"
         f"\r{second.ljust(len(first))}"  # padded over the longer line before it
