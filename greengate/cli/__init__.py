@@ -32,7 +32,7 @@ class LazyGroup(click.Group):
 
 SUBCOMMANDS = {
     name: f"greengate.cli.{name}"
-    for name in ("run", "check", "validate", "init", "ledger", "report", "profiles")
+    for name in ("run", "check", "validate", "init", "ledger", "report", "badge", "profiles")
 }
 
 

@@ -54,11 +54,37 @@ def render(summary: Summary, title: str, console: Console) -> None:
 @ledger_option
 @click.option("--period", help="2026, 2026-Q3 or 2026-07 (UTC); default: everything.")
 @click.option("--branch", help="Only runs on this branch.")
+@click.option("--job", help="Only runs of this job.")
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True)
-def command(location: str | None, period: str | None, branch: str | None, top: int) -> None:
-    """Summarise a period of the budget history on the console."""
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False),
+    help="Write the trend report as one self-contained HTML file (docs/report.md).",
+)
+@click.option(
+    "--policy",
+    envvar="GREENGATE_POLICY",
+    help="Policy whose windows and regression rule the HTML report draws "
+    "(default: greengate.yml when it exists).",
+)
+def command(
+    location: str | None,
+    period: str | None,
+    branch: str | None,
+    job: str | None,
+    top: int,
+    html_path: str | None,
+    policy: str | None,
+) -> None:
+    """Summarise a period of the budget history on the console, or as an HTML report."""
     with handle_errors(debug=False):
-        where = period_filter(period)
+        where = replace(period_filter(period), branch=branch, job=job)
+        if html_path is not None:
+            from greengate.cli.report_html import write_html_report
+
+            click.echo(write_html_report(location, where, period, policy, html_path, max(top, 10)))
+            return
         with open_from(location) as ledger:
-            records = ledger.records(replace(where, branch=branch))
+            records = ledger.records(where)
     render(summarise(records, top), f"greengate report: {period or 'all time'}", Console())

@@ -73,6 +73,7 @@ class PostgresLedger(SqlLedger):
     """A ledger in a PostgreSQL database; appends to a branch's windows are serialised."""
 
     MARK = "%s"
+    DAY_NUMBER = "(FLOOR(EXTRACT(EPOCH FROM recorded_at) / 86400)::BIGINT)"
 
     def __init__(self, url: str) -> None:
         self.location = _redacted(url)

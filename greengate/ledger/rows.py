@@ -113,6 +113,13 @@ def _conditions(
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 
+def where_sql(
+    where: RecordFilter, mark: str, time: Callable[[datetime], Any]
+) -> tuple[str, tuple[Any, ...]]:
+    """The `` WHERE ...`` clause of a filter ('' for none) and its parameters."""
+    return _conditions(where, mark, time)
+
+
 def select_sql(
     where: RecordFilter, mark: str, time: Callable[[datetime], Any]
 ) -> tuple[str, tuple[Any, ...]]:

@@ -72,6 +72,25 @@ class SqlLedger(Ledger):
     def _insert_run(self, db: Any, sql: str, row: tuple[Any, ...]) -> int | None:
         """Run ``sql``, an INSERT of one row of ``runs``, with ``row``; returns its id."""
 
+    #: SQL for the whole days since 1970-01-01 UTC of ``recorded_at``, an integer
+    DAY_NUMBER: ClassVar[str]
+
+    def aggregate(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Rows of one read-only query written with MARK and DAY_NUMBER (greengate.report)."""
+        return self._read(sql, params)
+
+    def db_time(self, moment: datetime) -> Any:
+        """A time as a query parameter compared with ``recorded_at``."""
+        return self._to_db_time(moment)
+
+    def from_db_time(self, value: Any) -> datetime:
+        """A ``recorded_at`` read by ``aggregate`` as an aware datetime."""
+        return self._from_db_time(value)
+
+    def db_day(self, moment: datetime) -> Any:
+        """A day as a query parameter compared with ``day_totals.day``."""
+        return self._to_db_day(moment)
+
     def _spend(self, db: Any, window: WindowQuery) -> WindowSpend:
         """What the window's branch has spent since the window began (index day_totals)."""
         m = self.MARK

@@ -94,6 +94,11 @@ class SQLiteLedger(SqlLedger):
     """A ledger in one SQLite file; safe for parallel processes on one machine."""
 
     MARK = "?"
+    # Floor division (SQLite's / truncates towards zero) of microseconds by a day's.
+    DAY_NUMBER = (
+        "((recorded_at - (((recorded_at % 86400000000) + 86400000000) % 86400000000)) "
+        "/ 86400000000)"
+    )
 
     def __init__(self, location: str) -> None:
         self.location = _path(location)

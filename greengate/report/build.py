@@ -1,0 +1,239 @@
+"""Assemble a Report from the ledger's aggregates and the policy's windows and regression rule."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from fnmatch import fnmatchcase
+
+from greengate.ledger.records import BaselineQuery, RecordFilter
+from greengate.ledger.regression import compare
+from greengate.ledger.sql import SqlLedger
+from greengate.ledger.windows import period_start
+from greengate.policy.model import Period, Policy, Regression, Window
+from greengate.report import queries
+from greengate.report.model import (
+    Baseline,
+    BurnDown,
+    ComparedRun,
+    Report,
+    Series,
+    Timeline,
+    Totals,
+)
+
+MAX_SERIES = 6  # lines per timeline chart; the rest are summed as "other" (palette of 7)
+DAILY_UP_TO_DAYS = 92  # a longer span is drawn per week
+BURNDOWN_BRANCHES = 3  # per window: the branches that spent most
+BASELINE_JOBS = 4
+COMPARED_RUNS = 40  # per baseline chart: the newest runs set against the band
+
+
+def choose_step(first: datetime, last: datetime) -> str:
+    """Days for a span up to about a quarter, else weeks."""
+    return "day" if (last.date() - first.date()).days < DAILY_UP_TO_DAYS else "week"
+
+
+def build_timeline(ledger: SqlLedger, where: RecordFilter, totals: Totals) -> Timeline:
+    """Sums per branch and per job over days or weeks, from the first run to the last."""
+    if totals.first is None or totals.last is None:
+        return Timeline("day", (), (), ())
+    step = choose_step(totals.first, totals.last)
+    first = queries.bucket_of(totals.first.date(), step)
+    count = queries.bucket_of(totals.last.date(), step) - first + 1
+    buckets = tuple(queries.bucket_start(first + i, step) for i in range(count))
+    by = {
+        column: _series(queries.sums_by(ledger, where, column, step), first, count)
+        for column in ("branch", "job")
+    }
+    return Timeline(step, buckets, by["branch"], by["job"])
+
+
+def _series(rows: list[queries.GroupSum], first: int, count: int) -> tuple[Series, ...]:
+    """The MAX_SERIES largest groups by emissions, then one summing all the others."""
+    several = len({r.repository for r in rows}) > 1
+    groups: dict[str, list[list[float]]] = defaultdict(lambda: [[0.0] * count for _ in range(3)])
+    for r in rows:
+        name = f"{r.repository}: {r.name}" if several else r.name
+        sums = groups[name]
+        i = r.bucket - first
+        sums[0][i] += r.runs
+        sums[1][i] += r.energy_kwh
+        sums[2][i] += r.emissions_kg
+    ranked = sorted(groups.items(), key=lambda kv: (-sum(kv[1][2]), kv[0]))
+    kept, rest = ranked[:MAX_SERIES], ranked[MAX_SERIES:]
+    if len(rest) == 1:
+        kept, rest = ranked, []
+    if rest:
+        other = [[sum(s[k][i] for _, s in rest) for i in range(count)] for k in range(3)]
+        kept.append((f"{len(rest)} others", other))
+    return tuple(
+        Series(name, tuple(int(n) for n in s[0]), tuple(s[1]), tuple(s[2])) for name, s in kept
+    )
+
+
+def period_end(window: Window, since: date, today: date) -> date:
+    """The day after the window's last day (a rolling window ends today)."""
+    if window.period is Period.DAY or window.period is Period.ROLLING:
+        return today + timedelta(days=1)
+    if window.period is Period.WEEK:
+        return since + timedelta(days=7)
+    months = 1 if window.period is Period.MONTH else 3
+    month = since.month - 1 + months
+    return date(since.year + month // 12, month % 12 + 1, 1)
+
+
+def build_burndowns(
+    ledger: SqlLedger, policy: Policy, where: RecordFilter, now: datetime
+) -> tuple[list[BurnDown], list[str]]:
+    """Each window's spend so far against each of its limits, for its biggest spenders."""
+    found: list[BurnDown] = []
+    notes: list[str] = []
+    today = now.date()
+    for window in policy.windows:
+        since = period_start(window, now)
+        days = []
+        day = since.date()
+        end = period_end(window, day, today)
+        while day < end:
+            days.append(day)
+            day += timedelta(days=1)
+        spends: dict[tuple[str, str], dict[date, tuple[float, float, int]]] = defaultdict(dict)
+        for repository, branch, on, kg, kwh, count in queries.day_spends(
+            ledger, since, where.repository
+        ):
+            if any(fnmatchcase(branch, g) for g in window.branches) and (
+                where.branch is None or branch == where.branch
+            ):
+                spends[(repository, branch)][on] = (kg, kwh, count)
+        if not spends:
+            notes.append(f"window {window.label!r}: no run has been charged to it yet")
+            continue
+        warn_at = window.warn_at if window.warn_at is not None else policy.defaults.warn_at
+        ranked = sorted(spends.items(), key=lambda kv: -sum(v[0] for v in kv[1].values()))
+        if len(ranked) > BURNDOWN_BRANCHES:
+            notes.append(
+                f"window {window.label!r}: {len(ranked) - BURNDOWN_BRANCHES} more branches "
+                f"are charged to it; the {BURNDOWN_BRANCHES} that spent most are shown"
+            )
+        past = [d for d in days if d <= today]
+        for (repository, branch), by_day in ranked[:BURNDOWN_BRANCHES]:
+            limits = (
+                ("emissions", window.max_emissions_kg, 0),
+                ("energy", window.max_energy_kwh, 1),
+            )
+            for quantity, limit, index in limits:
+                if limit is None:
+                    continue
+                total, spent = 0.0, []
+                for d in past:
+                    total += by_day.get(d, (0.0, 0.0, 0))[index]
+                    spent.append(total)
+                runs = tuple(by_day.get(d, (0.0, 0.0, 0))[2] for d in past)
+                found.append(
+                    BurnDown(
+                        window.label,
+                        repository,
+                        branch,
+                        quantity,
+                        limit,
+                        warn_at,
+                        tuple(days),
+                        today,
+                        tuple(spent),
+                        runs,
+                    )
+                )
+    return found, notes
+
+
+def build_baselines(
+    ledger: SqlLedger, rule: Regression, where: RecordFilter
+) -> tuple[list[Baseline], list[str]]:
+    """Today's baseline band for the base branch's busiest jobs, and the runs against it."""
+    base = rule.base_branch
+    if base is None:
+        return [], [
+            "regression: the policy names no base_branch, so the report cannot tell which "
+            "branch the baseline comes from (in CI it is the pull request's target)"
+        ]
+    candidates = queries.job_figures(
+        ledger, RecordFilter(branch=base, job=where.job, since=where.since, until=where.until), 50
+    )
+    jobs = [j for j in candidates if not rule.jobs or any(fnmatchcase(j.job, g) for g in rule.jobs)]
+    found = []
+    for job in jobs[:BASELINE_JOBS]:
+        own = queries.baseline_runs(ledger, job.repository, job.job, base, rule.runs)
+        query = BaselineQuery(job.repository, job.job, base, rule.runs)
+        energies = tuple(r.energy_kwh for r in reversed(own))
+        band = compare(rule, query, energies, 0.0)
+        against = [
+            ComparedRun(at, branch, kwh, False, compare(rule, query, energies, kwh).status)
+            for at, branch, kwh in queries.compared_runs(
+                ledger, where, job.repository, job.job, base, COMPARED_RUNS
+            )
+        ]
+        points = tuple(sorted((*own, *against), key=lambda p: p.recorded_at))
+        found.append(
+            Baseline(
+                job.repository,
+                job.job,
+                base,
+                band.runs,
+                band.needed,
+                band.median_kwh,
+                band.allowed_kwh,
+                points,
+            )
+        )
+    if not jobs:
+        return [], [f"regression: no runs on the base branch {base!r} in this selection"]
+    return found, []
+
+
+def scope_text(where: RecordFilter, period: str | None) -> str:
+    """The selection in words."""
+    parts = [f"period {period}" if period else "all time"]
+    parts += [
+        f"{name} {value}" for name, value in (("branch", where.branch), ("job", where.job)) if value
+    ]
+    return ", ".join(parts)
+
+
+def build_report(
+    ledger: SqlLedger,
+    where: RecordFilter,
+    policy: Policy | None,
+    now: datetime,
+    *,
+    period: str | None = None,
+    top: int = 10,
+    policy_note: str | None = None,
+) -> Report:
+    """Every aggregate the HTML report draws, from a handful of queries."""
+    totals = queries.totals(ledger, where)
+    notes: list[str] = [policy_note] if policy_note else []
+    top_jobs = queries.job_figures(ledger, where, top)
+    spreads = queries.spreads(ledger, where, [(j.repository, j.job) for j in top_jobs])
+    burndowns: Sequence[BurnDown] = ()
+    baselines: Sequence[Baseline] = ()
+    if policy is not None:
+        burndowns, more = build_burndowns(ledger, policy, where, now)
+        notes += more
+        if policy.regression is not None:
+            baselines, more = build_baselines(ledger, policy.regression, where)
+            notes += more
+    return Report(
+        title="greengate report",
+        generated_at=now,
+        scope=scope_text(where, period),
+        ledger=ledger.location,
+        totals=totals,
+        timeline=build_timeline(ledger, where, totals),
+        top_jobs=tuple(top_jobs),
+        spreads=tuple(spreads),
+        burndowns=tuple(burndowns),
+        baselines=tuple(baselines),
+        notes=tuple(notes),
+    )
