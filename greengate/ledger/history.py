@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from greengate.ledger.interface import DEFAULT_LOCATION, DISABLED, Ledger, LedgerError, open_ledger
 from greengate.ledger.records import (
+    BaselineQuery,
     History,
     LedgerRecord,
     RegressionResult,
@@ -26,6 +27,7 @@ from greengate.units import format_emissions, format_energy
 from greengate.verdict import Status, Verdict
 
 _ORDER = ("pass", "warn", "fail", "error")
+TREND_DAYS = 30  # the step summary's trend: this job on this branch per day, a month back
 
 
 def ledger_location(
@@ -146,6 +148,10 @@ def _record_run(
 
         appended = ledger.append(_record(verdict, now, verdict.status.value), asked, settle)
         location_shown = ledger.location
+        trend = ledger.trend(
+            BaselineQuery(context.repository, context.job, context.branch or "", 0),
+            now - timedelta(days=TREND_DAYS),
+        )
     reasons = [_window_reason(w) for w in checked]
     if regression is not None:
         reasons.append(f"energy {regression.describe()}")
@@ -157,6 +163,7 @@ def _record_run(
         rerun=appended.record.rerun,
         windows=tuple(checked),
         regression=regression,
+        trend=trend,
     )
     status = Status(appended.record.status)
     # Reasons are most important first: history's go first when they changed the status.

@@ -16,6 +16,7 @@ from greengate.ledger.records import (
     LedgerRecord,
     RecordFilter,
     Total,
+    TrendDay,
     WindowQuery,
     WindowSpend,
 )
@@ -49,6 +50,10 @@ class Ledger(ABC):
     @abstractmethod
     def baseline(self, query: BaselineQuery) -> tuple[float, ...]:
         """Energy (kWh) of the last passing, non-rerun runs of a job on a branch, newest first."""
+
+    @abstractmethod
+    def trend(self, query: BaselineQuery, since: datetime) -> tuple[TrendDay, ...]:
+        """A job's runs on a branch per UTC day since ``since``, oldest first (days with runs)."""
 
     @abstractmethod
     def records(self, where: RecordFilter | None = None) -> list[LedgerRecord]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,16 @@ class RegressionResult:
 
 
 @dataclass(frozen=True)
+class TrendDay:
+    """One day of a job's runs on a branch: a point of the step summary's small trend."""
+
+    day: date
+    runs: int
+    emissions_kg: float
+    energy_kwh: float
+
+
+@dataclass(frozen=True)
 class History:
     """What the ledger added to a verdict: windows, regression, rerun, or why it could not."""
 
@@ -159,3 +169,5 @@ class History:
     windows: tuple[WindowResult, ...] = ()
     regression: RegressionResult | None = None
     problem: str | None = None  # the ledger could not be used: the verdict stands without it
+    # This job on this branch per day, this run included (docs/report.md); not in the file.
+    trend: tuple[TrendDay, ...] = ()

@@ -12,7 +12,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, ClassVar
 
 from greengate.ledger.interface import Ledger, LedgerError, Settle
@@ -22,6 +22,7 @@ from greengate.ledger.records import (
     LedgerRecord,
     RecordFilter,
     Total,
+    TrendDay,
     WindowQuery,
     WindowSpend,
 )
@@ -190,6 +191,21 @@ class SqlLedger(Ledger):
             (key(query.repository), key(query.job), query.branch, query.runs),
         )
         return tuple(float(r[0]) for r in rows)
+
+    def trend(self, query: BaselineQuery, since: datetime) -> tuple[TrendDay, ...]:
+        """Sums per day (index runs_baseline); ``query.runs`` is not used."""
+        m = self.MARK
+        rows = self._read(
+            f"SELECT {self.DAY_NUMBER} AS d, COUNT(*), SUM(emissions_kg), SUM(energy_kwh) "
+            f"FROM runs WHERE repository = {m} AND job = {m} AND branch = {m} "
+            f"AND recorded_at >= {m} GROUP BY d ORDER BY d",
+            (key(query.repository), key(query.job), query.branch, self._to_db_time(since)),
+        )
+        epoch = date(1970, 1, 1)
+        return tuple(
+            TrendDay(epoch + timedelta(days=int(d)), int(n), float(kg), float(kwh))
+            for d, n, kg, kwh in rows
+        )
 
     def records(self, where: RecordFilter | None = None) -> list[LedgerRecord]:
         """Matching records, oldest first."""

@@ -17,6 +17,7 @@ from greengate.report.model import (
     Baseline,
     BurnDown,
     ComparedRun,
+    JobFigures,
     Report,
     Series,
     Timeline,
@@ -28,6 +29,7 @@ DAILY_UP_TO_DAYS = 92  # a longer span is drawn per week
 BURNDOWN_BRANCHES = 3  # per window: the branches that spent most
 BASELINE_JOBS = 4
 COMPARED_RUNS = 40  # per baseline chart: the newest runs set against the band
+SPREAD_RUNS = 200  # per job: the spread of its newest runs (noise now, not a year ago)
 
 
 def choose_step(first: datetime, last: datetime) -> str:
@@ -35,27 +37,55 @@ def choose_step(first: datetime, last: datetime) -> str:
     return "day" if (last.date() - first.date()).days < DAILY_UP_TO_DAYS else "week"
 
 
-def build_timeline(ledger: SqlLedger, where: RecordFilter, totals: Totals) -> Timeline:
+def build_timeline(
+    rows: list[queries.GroupSum], step: str, first_day: date, last_day: date
+) -> Timeline:
     """Sums per branch and per job over days or weeks, from the first run to the last."""
-    if totals.first is None or totals.last is None:
-        return Timeline("day", (), (), ())
-    step = choose_step(totals.first, totals.last)
-    first = queries.bucket_of(totals.first.date(), step)
-    count = queries.bucket_of(totals.last.date(), step) - first + 1
+    first = queries.bucket_of(first_day, step)
+    count = queries.bucket_of(last_day, step) - first + 1
     buckets = tuple(queries.bucket_start(first + i, step) for i in range(count))
-    by = {
-        column: _series(queries.sums_by(ledger, where, column, step), first, count)
-        for column in ("branch", "job")
-    }
-    return Timeline(step, buckets, by["branch"], by["job"])
-
-
-def _series(rows: list[queries.GroupSum], first: int, count: int) -> tuple[Series, ...]:
-    """The MAX_SERIES largest groups by emissions, then one summing all the others."""
     several = len({r.repository for r in rows}) > 1
-    groups: dict[str, list[list[float]]] = defaultdict(lambda: [[0.0] * count for _ in range(3)])
+    by_branch = _series([(_named(r, r.branch, several), r) for r in rows], first, count)
+    by_job = _series([(_named(r, r.job, several), r) for r in rows], first, count)
+    return Timeline(step, buckets, by_branch, by_job)
+
+
+def _named(row: queries.GroupSum, name: str, several: bool) -> str:
+    return f"{row.repository}: {name}" if several else name
+
+
+def top_jobs(rows: list[queries.GroupSum], top: int) -> list[JobFigures]:
+    """The ``top`` jobs by emissions, with their rerun waste."""
+    jobs: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0, 0.0])
     for r in rows:
-        name = f"{r.repository}: {r.name}" if several else r.name
+        s = jobs[(r.repository, r.job)]
+        s[0] += r.runs
+        s[1] += r.energy_kwh
+        s[2] += r.emissions_kg
+        s[3] += r.reruns
+        s[4] += r.rerun_emissions_kg
+    ranked = sorted(jobs.items(), key=lambda kv: (-kv[1][2], kv[0]))[:top]
+    return [
+        JobFigures(repo, job, int(s[0]), s[1], s[2], int(s[3]), s[4]) for (repo, job), s in ranked
+    ]
+
+
+def _totals(rows: list[queries.GroupSum], span: tuple[datetime, datetime] | None) -> Totals:
+    return Totals(
+        sum(r.runs for r in rows),
+        sum(r.energy_kwh for r in rows),
+        sum(r.emissions_kg for r in rows),
+        sum(r.reruns for r in rows),
+        sum(r.rerun_emissions_kg for r in rows),
+        span[0] if span else None,
+        span[1] if span else None,
+    )
+
+
+def _series(rows: list[tuple[str, queries.GroupSum]], first: int, count: int) -> tuple[Series, ...]:
+    """The MAX_SERIES largest groups by emissions, then one summing all the others."""
+    groups: dict[str, list[list[float]]] = defaultdict(lambda: [[0.0] * count for _ in range(3)])
+    for name, r in rows:
         sums = groups[name]
         i = r.bucket - first
         sums[0][i] += r.runs
@@ -149,7 +179,7 @@ def build_burndowns(
 
 
 def build_baselines(
-    ledger: SqlLedger, rule: Regression, where: RecordFilter
+    ledger: SqlLedger, rule: Regression, where: RecordFilter, rows: list[queries.GroupSum]
 ) -> tuple[list[Baseline], list[str]]:
     """Today's baseline band for the base branch's busiest jobs, and the runs against it."""
     base = rule.base_branch
@@ -158,9 +188,7 @@ def build_baselines(
             "regression: the policy names no base_branch, so the report cannot tell which "
             "branch the baseline comes from (in CI it is the pull request's target)"
         ]
-    candidates = queries.job_figures(
-        ledger, RecordFilter(branch=base, job=where.job, since=where.since, until=where.until), 50
-    )
+    candidates = top_jobs([r for r in rows if r.branch == base], len(rows))
     jobs = [j for j in candidates if not rule.jobs or any(fnmatchcase(j.job, g) for g in rule.jobs)]
     found = []
     for job in jobs[:BASELINE_JOBS]:
@@ -212,17 +240,24 @@ def build_report(
     policy_note: str | None = None,
 ) -> Report:
     """Every aggregate the HTML report draws, from a handful of queries."""
-    totals = queries.totals(ledger, where)
+    span = queries.span(ledger, where)
+    step = choose_step(*span) if span else "day"
+    rows = queries.sums(ledger, where, step) if span else []
+    totals = _totals(rows, span)
     notes: list[str] = [policy_note] if policy_note else []
-    top_jobs = queries.job_figures(ledger, where, top)
-    spreads = queries.spreads(ledger, where, [(j.repository, j.job) for j in top_jobs])
+    jobs = top_jobs(rows, top)
+    spreads = [
+        queries.spread(j.repository, j.job, energies)
+        for j in jobs
+        if (energies := queries.recent_energies(ledger, where, j.repository, j.job, SPREAD_RUNS))
+    ]
     burndowns: Sequence[BurnDown] = ()
     baselines: Sequence[Baseline] = ()
     if policy is not None:
         burndowns, more = build_burndowns(ledger, policy, where, now)
         notes += more
         if policy.regression is not None:
-            baselines, more = build_baselines(ledger, policy.regression, where)
+            baselines, more = build_baselines(ledger, policy.regression, where, rows)
             notes += more
     return Report(
         title="greengate report",
@@ -230,8 +265,12 @@ def build_report(
         scope=scope_text(where, period),
         ledger=ledger.location,
         totals=totals,
-        timeline=build_timeline(ledger, where, totals),
-        top_jobs=tuple(top_jobs),
+        timeline=(
+            build_timeline(rows, step, span[0].date(), span[1].date())
+            if span
+            else Timeline("day", (), (), ())
+        ),
+        top_jobs=tuple(jobs),
         spreads=tuple(spreads),
         burndowns=tuple(burndowns),
         baselines=tuple(baselines),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from greengate.report import charts, tables
+from greengate.report.build import SPREAD_RUNS
 from greengate.report.charts import Line
 from greengate.report.model import Report, Series
 from greengate.report.svg import amount, esc
@@ -174,7 +175,7 @@ def _jobs(report: Report, body: list[str], figures: list[str]) -> None:
         figures.append(tables.jobs_table("rerun-waste", caption, wasted))
     else:
         body.append("<p>No reruns among the top jobs: no rerun waste.</p>")
-    caption = "Spread of energy per run, by job"
+    caption = f"Spread of energy per run, by job (each job's newest {SPREAD_RUNS} runs at most)"
     body.append(charts.box_chart("spread", caption, report.spreads))
     figures.append(tables.spread_table("spread", caption, report.spreads))
     body.append("</section>")

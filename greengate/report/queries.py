@@ -1,4 +1,4 @@
-"""The report's questions to the ledger, each one aggregate query: rows per group, not per run.
+"""The report's questions to the ledger: aggregate queries, rows per group rather than per run.
 
 A ledger of 100,000 runs answers each in one scan (BENCHMARKS.md, report). Times before
 1970 are not expected in a CI ledger; the bucket arithmetic assumes day numbers >= 0.
@@ -6,6 +6,7 @@ A ledger of 100,000 runs answers each in one scan (BENCHMARKS.md, report). Times
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,7 +15,7 @@ from typing import Any
 from greengate.ledger.records import RecordFilter
 from greengate.ledger.rows import where_sql
 from greengate.ledger.sql import SqlLedger
-from greengate.report.model import ComparedRun, JobFigures, Spread, Totals
+from greengate.report.model import ComparedRun, Spread, Totals
 
 EPOCH_DAY = date(1970, 1, 1)
 # 1970-01-01 was a Thursday: (day number + 3) // 7 counts Monday-to-Sunday weeks.
@@ -23,14 +24,17 @@ WEEK_OFFSET = 3
 
 @dataclass(frozen=True)
 class GroupSum:
-    """One group's sums in one bucket of a timeline."""
+    """One (repository, branch, job)'s sums in one bucket of a timeline."""
 
     repository: str
-    name: str
+    branch: str
+    job: str
     bucket: int  # day number, or week number when grouped by week
     runs: int
     energy_kwh: float
     emissions_kg: float
+    reruns: int
+    rerun_emissions_kg: float
 
 
 def raw(shown: str) -> str:
@@ -78,81 +82,60 @@ def bucket_of(day: date, step: str) -> int:
     return (number + WEEK_OFFSET) // 7 if step == "week" else number
 
 
-def sums_by(ledger: SqlLedger, where: RecordFilter, column: str, step: str) -> list[GroupSum]:
-    """Sums per repository, ``column`` (branch or job) and day or week, in SQL."""
-    if column not in ("branch", "job"):
-        raise ValueError(column)
+def span(ledger: SqlLedger, where: RecordFilter) -> tuple[datetime, datetime] | None:
+    """The first and last run of the selection (an index look-up without filters)."""
+    condition, params = _where(ledger, where)
+    ((first, last),) = ledger.aggregate(
+        f"SELECT MIN(recorded_at), MAX(recorded_at) FROM runs{condition}", params
+    )
+    if first is None:
+        return None
+    return ledger.from_db_time(first), ledger.from_db_time(last)
+
+
+def sums(ledger: SqlLedger, where: RecordFilter, step: str) -> list[GroupSum]:
+    """Sums per repository, branch, job and day or week: one scan feeds the timeline and jobs."""
     day = ledger.DAY_NUMBER
     bucket = f"(({day} + {WEEK_OFFSET}) / 7)" if step == "week" else day
     condition, params = _where(ledger, where)
     rows = ledger.aggregate(
-        f"SELECT repository, {column}, {bucket} AS bucket, COUNT(*), SUM(energy_kwh), "
-        f"SUM(emissions_kg) FROM runs{condition} GROUP BY repository, {column}, bucket",
-        params,
-    )
-    return [
-        GroupSum(r[0] or "?", r[1] or "?", int(r[2]), int(r[3]), float(r[4]), float(r[5]))
-        for r in rows
-    ]
-
-
-def job_figures(ledger: SqlLedger, where: RecordFilter, top: int) -> list[JobFigures]:
-    """The ``top`` jobs by emissions, with their rerun waste."""
-    condition, params = _where(ledger, where)
-    rows = ledger.aggregate(
-        "SELECT repository, job, COUNT(*), SUM(energy_kwh), SUM(emissions_kg), "
-        "SUM(CASE WHEN rerun THEN 1 ELSE 0 END), "
+        f"SELECT repository, branch, job, {bucket} AS bucket, COUNT(*), SUM(energy_kwh), "
+        "SUM(emissions_kg), SUM(CASE WHEN rerun THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN rerun THEN emissions_kg ELSE 0 END) "
-        f"FROM runs{condition} GROUP BY repository, job "
-        f"ORDER BY SUM(emissions_kg) DESC, repository, job LIMIT {int(top)}",
+        f"FROM runs{condition} GROUP BY bucket, repository, branch, job",
         params,
     )
     return [
-        JobFigures(
-            r[0] or "?", r[1] or "?", int(r[2]), float(r[3]), float(r[4]), int(r[5]), float(r[6])
+        GroupSum(
+            r[0] or "?", r[1] or "?", r[2] or "?", int(r[3]), int(r[4]), float(r[5]),
+            float(r[6]), int(r[7]), float(r[8]),
         )
         for r in rows
-    ]
+    ]  # fmt: skip
 
 
-def spreads(
-    ledger: SqlLedger, where: RecordFilter, jobs: Sequence[tuple[str, str]]
-) -> list[Spread]:
-    """Nearest-rank quartiles of energy per run for the given (repository, job) pairs."""
-    if not jobs:
-        return []
+def recent_energies(
+    ledger: SqlLedger, where: RecordFilter, repository: str, job: str, runs: int
+) -> list[float]:
+    """Energy of a job's newest ``runs`` runs in the selection (index runs_baseline)."""
     m = ledger.MARK
-    names = sorted({job for _, job in jobs})
-    condition, params = _where(ledger, where, f"job IN ({', '.join(m for _ in names)})")
+    condition, params = _where(ledger, where, f"repository = {m}", f"job = {m}")
     rows = ledger.aggregate(
-        "SELECT repository, job, n, rn, energy_kwh FROM (SELECT repository, job, energy_kwh, "
-        "ROW_NUMBER() OVER (PARTITION BY repository, job ORDER BY energy_kwh) AS rn, "
-        "COUNT(*) OVER (PARTITION BY repository, job) AS n "
-        f"FROM runs{condition}) AS ranked "
-        "WHERE rn = 1 OR rn = n OR rn = (n + 3) / 4 OR rn = (n + 1) / 2 OR rn = (3 * n + 3) / 4",
-        (*params, *(raw(n) for n in names)),
+        f"SELECT energy_kwh FROM runs{condition} ORDER BY recorded_at DESC LIMIT {int(runs)}",
+        (*params, raw(repository), raw(job)),
     )
-    found: dict[tuple[str, str], tuple[int, dict[int, float]]] = {}
-    for repository, job, n, rn, energy in rows:
-        group = (repository or "?", job or "?")
-        found.setdefault(group, (int(n), {}))[1][int(rn)] = float(energy)
-    result = []
-    for group in jobs:
-        if group not in found:
-            continue
-        n, ranks = found[group]
-        result.append(
-            Spread(
-                *group,
-                n,
-                ranks[1],
-                ranks[(n + 3) // 4],
-                ranks[(n + 1) // 2],
-                ranks[(3 * n + 3) // 4],
-                ranks[n],
-            )
-        )
-    return result
+    return [float(r[0]) for r in rows]
+
+
+def spread(repository: str, job: str, energies: Sequence[float]) -> Spread:
+    """Nearest-rank quartiles (the ceil(p x n)-th smallest) of a job's energies."""
+    ranked = sorted(energies)
+    n = len(ranked)
+
+    def rank(p: float) -> float:
+        return ranked[max(math.ceil(p * n), 1) - 1]
+
+    return Spread(repository, job, n, ranked[0], rank(0.25), rank(0.5), rank(0.75), ranked[-1])
 
 
 def day_spends(

@@ -19,6 +19,7 @@ from greengate.reporters.history_text import (
 from greengate.reporters.interface import Reporter
 from greengate.reporters.policy_change_text import limit_text
 from greengate.reporters.report_file import write_report_file
+from greengate.reporters.trend_chart import trend_lines
 from greengate.units import (
     format_duration,
     format_emissions,
@@ -72,6 +73,7 @@ def verdict_markdown(v: Verdict) -> str:
         lines += _policy_change(v.policy_change)
     if v.history is not None:
         lines += _history(v.history, v.measurement.emissions_kg if v.measurement else None)
+        lines += trend_lines(v.history.trend, v.context.job, v.context.branch)
     lines += ["| | |", "| --- | --- |", *_detail_rows(v), ""]
     if v.reasons:
         lines += ["**Why**", "", *(f"- {text(r)}" for r in v.reasons), ""]

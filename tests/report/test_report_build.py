@@ -6,10 +6,18 @@ import statistics
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from known_ledger import NOW, fill, known_records, ledger_url, make_record, policy  # noqa: F401
+from known_ledger import (  # noqa: F401
+    NOW,
+    fill,
+    known_records,
+    ledger_url,
+    make_record,
+    policy,
+    train_energy,
+)
 
 from greengate.ledger.interface import open_ledger
-from greengate.ledger.records import RecordFilter
+from greengate.ledger.records import BaselineQuery, RecordFilter
 from greengate.ledger.sql import SqlLedger
 from greengate.report.build import MAX_SERIES, build_report, choose_step, period_end
 from greengate.report.model import Report
@@ -132,3 +140,14 @@ def test_period_end() -> None:
     today = date(2026, 11, 20)
     assert period_end(month, date(2026, 12, 1), today) == date(2027, 1, 1)
     assert period_end(quarter, date(2026, 10, 1), today) == date(2027, 1, 1)
+
+
+def test_a_jobs_trend_per_day(ledger_url: str) -> None:  # noqa: F811
+    fill(ledger_url)
+    with open_ledger(ledger_url) as ledger:
+        days = ledger.trend(
+            BaselineQuery("acme/model", "train", "main", 0), NOW - timedelta(days=5)
+        )
+    # since 15 July 12:00: the runs at 10:00 from the 16th on
+    assert [(d.day, d.runs) for d in days] == [(date(2026, 7, 16 + i), 1) for i in range(5)]
+    assert days[0].energy_kwh == pytest.approx(train_energy(15))
