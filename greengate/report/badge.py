@@ -17,7 +17,8 @@ from greengate.ledger.sql import SqlLedger
 from greengate.ledger.windows import period_start
 from greengate.policy.model import Period, Policy, Window
 from greengate.report import queries
-from greengate.report.svg import axis_unit, esc
+from greengate.report.svg import esc
+from greengate.units import format_emissions, format_energy
 
 # shields.io's named colours and their hex values (badge-maker's colour table).
 COLOURS = {
@@ -40,9 +41,10 @@ class Badge:
 
 
 def short(kind: str, value: float) -> str:
-    """A badge-sized amount: three significant digits, e.g. ``1.2 kg``, ``950 g``, ``3.4 kWh``."""
-    unit, size = axis_unit(kind, value)
-    return f"{value / size:.3g} {unit.removesuffix(' CO2e')}"
+    """A badge-sized amount, e.g. ``1.2 kg``, ``950 g``, ``3.4 kWh`` (greengate.units)."""
+    if kind == "emissions":
+        return format_emissions(value).removesuffix(" CO2e")
+    return format_energy(value)
 
 
 def _span(window: Window) -> str:

@@ -23,9 +23,11 @@ from greengate.report.svg import (
     marker,
     nice_ticks,
     svg_open,
+    tick_text,
     x_labels,
     y_axis,
 )
+from greengate.units import format_count
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,8 @@ def line_chart(
         for i, (x, y) in enumerate(points):
             if line.runs[i]:
                 marks += 1
-                title = (
-                    f"{line.name}, {slots[i]}: {amount(kind, line.values[i])} ({line.runs[i]} runs)"
-                )
+                runs = format_count(line.runs[i], "run")
+                title = f"{line.name}, {slots[i]}: {amount(kind, line.values[i])} ({runs})"
                 parts.append(marker(shape, x, y, colour, title, r=radius))
     busiest = max(lines, key=lambda line: sum(line.values), default=None)
     description = (
@@ -127,7 +128,7 @@ def burndown_chart(chart_id: str, b: BurnDown) -> str:
             over = b.spent[i] > b.limit
             title = (
                 f"{b.days[i].isoformat()}: {amount(b.quantity, b.spent[i])} spent "
-                f"of {amount(b.quantity, b.limit)} ({b.runs[i]} runs that day)"
+                f"of {amount(b.quantity, b.limit)} ({format_count(b.runs[i], 'run')} that day)"
             )
             parts.append(
                 marker("triangle" if over else "circle", x, y, ALERT if over else PALETTE[0], title)
@@ -207,7 +208,7 @@ def bar_chart(
         x = left + (right - left) * (t * size / top_value if top_value else 0)
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="8" y2="{height - 28}" stroke="{GRID}"/>'
-            f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle">{t:.4g}</text>'
+            f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle">{tick_text(t)}</text>'
         )
     parts.append(f'<text x="{left - 8}" y="{height - 12}" text-anchor="end">{esc(unit)}</text>')
     for i, (label, value, title) in enumerate(bars):
@@ -241,13 +242,13 @@ def box_chart(chart_id: str, caption: str, spreads: Sequence[Spread]) -> str:
         parts.append(
             f'<line x1="{x(t * size):.1f}" x2="{x(t * size):.1f}" y1="8" y2="{height - 28}" '
             f'stroke="{GRID}"/><text x="{x(t * size):.1f}" y="{height - 12}" '
-            f'text-anchor="middle">{t:.4g}</text>'
+            f'text-anchor="middle">{tick_text(t)}</text>'
         )
     parts.append(f'<text x="{left - 8}" y="{height - 12}" text-anchor="end">{esc(unit)}</text>')
     for i, s in enumerate(spreads):
         y = 12 + 28 * i
         title = (
-            f"{s.job}: {s.runs} runs; lowest {amount('energy', s.low)}, quartiles "
+            f"{s.job}: {format_count(s.runs, 'run')}; lowest {amount('energy', s.low)}, quartiles "
             f"{amount('energy', s.q1)} / {amount('energy', s.median)} / "
             f"{amount('energy', s.q3)}, highest {amount('energy', s.high)}"
         )

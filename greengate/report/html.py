@@ -7,6 +7,7 @@ from greengate.report.build import SPREAD_RUNS
 from greengate.report.charts import Line
 from greengate.report.model import Report, Series
 from greengate.report.svg import amount, esc
+from greengate.units import format_count
 
 # No external resource of any kind: the page must open from a CI artifact offline.
 STYLE = """
@@ -155,7 +156,11 @@ def _jobs(report: Report, body: list[str], figures: list[str]) -> None:
     jobs = report.top_jobs
     body.append("<section><h2>Jobs</h2>")
     bars = [
-        (j.job, j.emissions_kg, amount("emissions", j.emissions_kg) + f" in {j.runs} runs")
+        (
+            j.job,
+            j.emissions_kg,
+            amount("emissions", j.emissions_kg) + f" in {format_count(j.runs, 'run')}",
+        )
         for j in jobs
     ]
     body.append(charts.bar_chart("top-jobs", "Top jobs by emissions", "emissions", bars))

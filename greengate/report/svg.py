@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from greengate.units import format_emissions, format_energy
+from greengate.units import format_emissions, format_energy, significant
 
 # Okabe & Ito's palette (distinguishable with the common colour-vision deficiencies), with
 # yellow left out (too pale on white) and a grey for "others". Every series also gets its
@@ -66,8 +66,8 @@ def nice_ticks(high: float, count: int = 5) -> list[float]:
 
 
 def tick_text(value: float) -> str:
-    """A tick label: few digits, no exponent for everyday sizes."""
-    return f"{value:.4g}"
+    """A tick label: the project's number formatter, never an exponent."""
+    return significant(value, 4)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from greengate.ledger.records import TrendDay
-from greengate.units import format_emissions
+from greengate.units import format_count, format_emissions, significant
 
 MIN_DAYS = 2  # one day is not a trend
 _PLAIN = re.compile(r"[^A-Za-z0-9 ._/:+-]")
@@ -31,9 +31,8 @@ def _unit(high: float) -> tuple[str, float]:
 
 
 def _number(value: float) -> str:
-    """A plain decimal (Mermaid reads no exponent), three decimals at most."""
-    text = f"{value:.3f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"
+    """A plain decimal: Mermaid reads no exponent, and greengate.units writes none."""
+    return significant(value)
 
 
 def trend_lines(days: Sequence[TrendDay], job: str | None, branch: str | None) -> list[str]:
@@ -49,7 +48,7 @@ def trend_lines(days: Sequence[TrendDay], job: str | None, branch: str | None) -
     return [
         f"Emissions per day of {who}, the last {len(days)} days with runs "
         f"(latest {last.day:%Y-%m-%d}: {format_emissions(last.emissions_kg)} "
-        f"in {last.runs} runs):",
+        f"in {format_count(last.runs, 'run')}):",
         "",
         "```mermaid",
         "xychart-beta",

@@ -73,7 +73,7 @@ def test_every_chart_has_a_text_alternative_and_a_table(tmp_path: Path) -> None:
 
 def test_hover_titles_give_exact_figures(tmp_path: Path) -> None:
     html = known_html(tmp_path)
-    assert "<title>feature/x, 2026-07-19: 5 kWh (1 runs)</title>" in html
+    assert "<title>feature/x, 2026-07-19: 5 kWh (1 run)</title>" in html
     assert "above the band: 5 kWh</title>" in html
 
 

@@ -23,7 +23,7 @@ def test_two_days_make_a_chart() -> None:
     ]
     assert trend_lines(days, "unit-tests", "main") == [
         "Emissions per day of unit-tests on main, the last 2 days with runs "
-        "(latest 2026-07-14: 20 g CO2e in 1 runs):",
+        "(latest 2026-07-14: 20 g CO2e in 1 run):",
         "",
         "```mermaid",
         "xychart-beta",
