@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import click
 
 from greengate.cli.errors import handle_errors
+from greengate.disclosure.documents import FORMATS, disclosure, instruments
+from greengate.disclosure.esrs import Scope
 from greengate.errors import UsageError
+from greengate.files.atomic import write_text_atomic
 from greengate.ledger.codecarbon_csv import read_emissions_csv
 from greengate.ledger.export import rows_to_json, to_csv
 from greengate.ledger.history import ledger_location
 from greengate.ledger.interface import Ledger, open_ledger
 from greengate.ledger.records import RecordFilter
 from greengate.ledger.windows import named_period
+from greengate.policy.scope2 import Scope2
 from greengate.units import format_emissions, format_energy
 
 ledger_option = click.option(
@@ -89,22 +94,51 @@ def list_runs(
 
 @command.command("export")
 @ledger_option
-@click.option("--format", "form", type=click.Choice(["csv", "json"]), default="csv")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["csv", "json", *FORMATS]),
+    default="csv",
+    help="csv/json: runs and totals; esrs (JSON), esrs-csv: ESRS E1-5/E1-6 figures; "
+    "sci (JSON), sci-csv: the SCI disclosure per job (docs/esrs.md).",
+)
 @click.option("--period", help="2026, 2026-Q3 or 2026-07 (UTC); default: everything.")
+@click.option("--repository", help="Boundary: only this repository's runs (default: all).")
+@click.option(
+    "--policy",
+    "policy_path",
+    metavar="PATH",
+    help="Where esrs reads the scope2 instruments (default: greengate.yml if there is one).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default stdout).")
-def export(location: str | None, form: str, period: str | None, output: str | None) -> None:
-    """Runs plus totals per repository, branch and job (location-based scope 2)."""
-    with handle_errors(debug=False), open_from(location) as ledger:
-        where = period_filter(period)
-        if form == "csv":
-            text = to_csv(ledger.export_rows(where), ledger.totals(where))
-        else:
-            totals = ledger.totals(where)
-            text = rows_to_json(ledger.export_rows(where), totals, where.since, where.until)
-    if output:
-        with open(output, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-    else:
+def export(
+    location: str | None,
+    form: str,
+    period: str | None,
+    repository: str | None,
+    policy_path: str | None,
+    output: str | None,
+) -> None:
+    """Runs plus totals per repository, branch and job (location-based scope 2), or a
+    disclosure: ESRS E1 energy and Scope 2, SCI per job."""
+    with handle_errors(debug=False):
+        where = replace(period_filter(period), repository=repository)
+        scope2, read = instruments(policy_path) if form.startswith("esrs") else (Scope2(), None)
+        with open_from(location) as ledger:
+            if form in FORMATS:
+                scope = Scope(where.since, where.until, repository, read)
+                text = disclosure(form, ledger, where, scope, scope2)
+            elif form == "csv":
+                text = to_csv(ledger.export_rows(where), ledger.totals(where))
+            else:
+                totals = ledger.totals(where)
+                text = rows_to_json(ledger.export_rows(where), totals, where.since, where.until)
+        if output:
+            try:
+                write_text_atomic(output, text)
+            except OSError as e:
+                raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
+    if not output:
         click.echo(text, nl=False)
 
 

@@ -40,6 +40,13 @@ def _load(relative: str) -> Any:
         return json.load(f)
 
 
+def country_mix(iso3: str) -> dict[str, Any] | None:
+    """codecarbon's yearly generation mix for a country (``fossil_TWh``, ``nuclear_TWh``,
+    ``renewables_TWh``, ``total_TWh``, ``year``, ...), or None where it has none."""
+    entry = _load("global_energy_mix.json").get(iso3)
+    return entry if isinstance(entry, dict) else None
+
+
 def world_average() -> GridIntensity:
     """The fallback used when no grid is configured."""
     per_source = _load("carbon_intensity_per_source.json")

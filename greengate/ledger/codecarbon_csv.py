@@ -31,6 +31,8 @@ def _record(row: Mapping[str, str], branch: str | None, repository: str | None) 
         intensity_g_per_kwh=emissions / energy * 1000 if energy > 0 else 0.0,
         status="pass",  # not gated: a measurement made elsewhere
         source="codecarbon emissions.csv",
+        grid_zone=(row.get("country_iso_code") or "").strip().upper() or None,
+        scope="machine" if row.get("tracking_mode") == "machine" else None,
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+from greengate.ledger.disclosure_fields import disclosure_fields
 from greengate.ledger.interface import DEFAULT_LOCATION, DISABLED, Ledger, LedgerError, open_ledger
 from greengate.ledger.records import (
     BaselineQuery,
@@ -88,6 +89,7 @@ def _record(verdict: Verdict, now: datetime, status: str) -> LedgerRecord:
         intensity_g_per_kwh=m.intensity.g_per_kwh,
         status=status,
         source=m.source,
+        **disclosure_fields(m),
     )
 
 

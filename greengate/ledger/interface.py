@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from greengate.errors import GreengateError
+from greengate.ledger.disclosure import MethodCount, SciGroup, ZoneEnergy
 from greengate.ledger.records import (
     Appended,
     BaselineQuery,
@@ -66,6 +67,18 @@ class Ledger(ABC):
     @abstractmethod
     def totals(self, where: RecordFilter | None = None) -> list[Total]:
         """Sums of the matching records per repository, branch and job, computed in SQL."""
+
+    @abstractmethod
+    def zones(self, where: RecordFilter | None = None) -> list[ZoneEnergy]:
+        """Energy and location-based emissions per grid zone, computed in SQL (disclosures)."""
+
+    @abstractmethod
+    def methods(self, where: RecordFilter | None = None) -> list[MethodCount]:
+        """Runs and energy per measuring source, scope and tiers, computed in SQL."""
+
+    @abstractmethod
+    def sci_groups(self, where: RecordFilter | None = None) -> list[SciGroup]:
+        """SCI's sums (E, E x I, M, R) per job, unit, scope and tiers, computed in SQL."""
 
     @abstractmethod
     def insert_many(self, records: Sequence[LedgerRecord]) -> int:

@@ -47,6 +47,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             emissions_kg DOUBLE PRECISION NOT NULL, energy_kwh DOUBLE PRECISION NOT NULL,
             runs BIGINT NOT NULL, PRIMARY KEY (repository, branch, day))""",
     ),
+    # 2: what a disclosure (ESRS E1, SCI) traces per run; NULL on runs recorded before it.
+    tuple(
+        f"ALTER TABLE runs ADD COLUMN {column}"
+        for column in (
+            "grid_zone TEXT",
+            "energy_low_kwh DOUBLE PRECISION",
+            "energy_high_kwh DOUBLE PRECISION",
+            "tiers TEXT",
+            "scope TEXT",
+            "embodied_kg DOUBLE PRECISION",
+            "unit_name TEXT",
+            "unit_count DOUBLE PRECISION",
+        )
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 _MIGRATION_LOCK = 0x67726E67  # advisory lock id: one process migrates, the others wait

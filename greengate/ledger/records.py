@@ -26,6 +26,15 @@ class LedgerRecord:
     source: str = "greengate run"
     rerun: bool = False  # same repository, job and commit as an earlier record
     id: int | None = None  # assigned by the ledger
+    # What a disclosure traces (schema 2; None on runs recorded before it, or not known):
+    grid_zone: str | None = None  # the intensity's zone, e.g. "FRA", "USA/california"
+    energy_low_kwh: float | None = None  # the energy's uncertainty band, PUE included
+    energy_high_kwh: float | None = None
+    tiers: str | None = None  # how each component was obtained, e.g. "cpu=tdp,memory=coefficient"
+    scope: str | None = None  # a greengate.measurement.Scope value: the software boundary
+    embodied_kg: float | None = None  # SCI's M for the run, counted in emissions_kg or not
+    unit_name: str | None = None  # SCI's R: the functional unit (--unit tests=412)
+    unit_count: float | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,15 @@ COLUMNS = (
     "status",
     "source",
     "rerun",
+    # schema 2: what disclosures trace (greengate.ledger.disclosure)
+    "grid_zone",
+    "energy_low_kwh",
+    "energy_high_kwh",
+    "tiers",
+    "scope",
+    "embodied_kg",
+    "unit_name",
+    "unit_count",
 )
 SELECT_COLUMNS = ", ".join(("id", *COLUMNS))
 
@@ -63,6 +72,14 @@ def to_row(record: LedgerRecord, recorded_at: Any) -> tuple[Any, ...]:
         record.status,
         record.source,
         bool(record.rerun),
+        record.grid_zone,
+        record.energy_low_kwh,
+        record.energy_high_kwh,
+        record.tiers,
+        record.scope,
+        record.embodied_kg,
+        record.unit_name,
+        record.unit_count,
     )
 
 
@@ -86,6 +103,7 @@ def from_row(row: Sequence[Any], recorded_at: datetime) -> LedgerRecord:
         row[14],
         bool(row[15]),
         row[0],
+        *row[16:24],
     )
 
 
@@ -94,9 +112,10 @@ def day_of(moment: datetime) -> str:
     return utc(moment).date().isoformat()
 
 
-def _conditions(
+def conditions(
     where: RecordFilter, mark: str, time: Callable[[datetime], Any]
 ) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE clause of a filter and its parameters (empty when it filters nothing)."""
     clauses: list[str] = []
     params: list[Any] = []
     for column in ("repository", "branch", "job"):
@@ -124,7 +143,7 @@ def select_sql(
     where: RecordFilter, mark: str, time: Callable[[datetime], Any]
 ) -> tuple[str, tuple[Any, ...]]:
     """The SELECT for a filter, oldest first; ``mark`` is the backend's placeholder."""
-    condition, params = _conditions(where, mark, time)
+    condition, params = conditions(where, mark, time)
     sql = f"SELECT {SELECT_COLUMNS} FROM runs{condition}"
     if where.limit is not None:
         newest = f"{sql} ORDER BY recorded_at DESC, id DESC LIMIT {int(where.limit)}"
@@ -141,7 +160,7 @@ def export_sql(
     expression for ``recorded_at`` as ``datetime.isoformat``), so an export of 100,000
     rows builds no Python object per row (docs/history.md, Performance).
     """
-    condition, params = _conditions(where, mark, time)
+    condition, params = conditions(where, mark, time)
     columns = (
         f"'run', id, {iso_time}, repository, workflow, job, branch, commit_sha, run_id, "
         "run_attempt, energy_kwh, emissions_kg, intensity_g_per_kwh, status, "
@@ -154,7 +173,7 @@ def totals_sql(
     where: RecordFilter, mark: str, time: Callable[[datetime], Any]
 ) -> tuple[str, tuple[Any, ...]]:
     """Sums per (repository, branch, job): one GROUP BY, the levels above are rolled up."""
-    condition, params = _conditions(where, mark, time)
+    condition, params = conditions(where, mark, time)
     sql = (
         "SELECT repository, branch, job, COUNT(*), SUM(CASE WHEN rerun THEN 1 ELSE 0 END), "
         "SUM(energy_kwh), SUM(emissions_kg), SUM(CASE WHEN rerun THEN emissions_kg ELSE 0.0 END) "

@@ -15,6 +15,17 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, ClassVar
 
+from greengate.ledger.disclosure import (
+    MethodCount,
+    SciGroup,
+    ZoneEnergy,
+    methods_from_rows,
+    methods_sql,
+    sci_from_rows,
+    sci_sql,
+    zones_from_rows,
+    zones_sql,
+)
 from greengate.ledger.interface import Ledger, LedgerError, Settle
 from greengate.ledger.records import (
     Appended,
@@ -105,7 +116,7 @@ class SqlLedger(Ledger):
 
     def _insert(self, db: Any, record: LedgerRecord, rerun: bool) -> LedgerRecord:
         """Store one run and add it to its day's totals; returns it with its id."""
-        row = (*to_row(record, self._to_db_time(record.recorded_at))[:-1], rerun)
+        row = to_row(replace(record, rerun=rerun), self._to_db_time(record.recorded_at))
         m = self.MARK
         marks = ", ".join(m for _ in COLUMNS)
         run_id = self._insert_run(
@@ -216,6 +227,21 @@ class SqlLedger(Ledger):
         """One GROUP BY per level."""
         sql, params = totals_sql(where or RecordFilter(), self.MARK, self._to_db_time)
         return totals_from_rows(self._read(sql, params))
+
+    def zones(self, where: RecordFilter | None = None) -> list[ZoneEnergy]:
+        """Energy and location-based grams per grid zone (one GROUP BY)."""
+        sql, params = zones_sql(where or RecordFilter(), self.MARK, self._to_db_time)
+        return zones_from_rows(self._read(sql, params), self._from_db_time)
+
+    def methods(self, where: RecordFilter | None = None) -> list[MethodCount]:
+        """Runs and energy per source, scope and tiers (one GROUP BY)."""
+        sql, params = methods_sql(where or RecordFilter(), self.MARK, self._to_db_time)
+        return methods_from_rows(self._read(sql, params))
+
+    def sci_groups(self, where: RecordFilter | None = None) -> list[SciGroup]:
+        """SCI's sums per job, unit, scope and tiers (one GROUP BY)."""
+        sql, params = sci_sql(where or RecordFilter(), self.MARK, self._to_db_time)
+        return sci_from_rows(self._read(sql, params))
 
     def insert_many(self, records: Sequence[LedgerRecord]) -> int:
         """Insert in one transaction."""

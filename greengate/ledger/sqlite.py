@@ -44,6 +44,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             emissions_kg REAL NOT NULL, energy_kwh REAL NOT NULL, runs INTEGER NOT NULL,
             PRIMARY KEY (repository, branch, day))""",
     ),
+    # 2: what a disclosure (ESRS E1, SCI) traces per run; NULL on runs recorded before it.
+    tuple(
+        f"ALTER TABLE runs ADD COLUMN {column}"
+        for column in (
+            "grid_zone TEXT",
+            "energy_low_kwh REAL",
+            "energy_high_kwh REAL",
+            "tiers TEXT",
+            "scope TEXT",
+            "embodied_kg REAL",
+            "unit_name TEXT",
+            "unit_count REAL",
+        )
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

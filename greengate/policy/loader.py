@@ -18,6 +18,7 @@ from greengate.policy.history import history_fields, history_quantities
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 from greengate.policy.problems import Problem, raise_problems, shown
 from greengate.policy.schema import schema_problems
+from greengate.policy.scope2 import scope2_problems, scope2_quantities, scope2_settings
 from greengate.policy.window_text import compact_window_problems, dropped
 from greengate.units import UnitError, parse_emissions, parse_energy, parse_intensity
 
@@ -49,6 +50,7 @@ def load_policy_text(text: str, name: str) -> Policy:
     problems.extend(_grid_problems(data))
     problems.extend(_dead_rule_problems(document, data))
     problems.extend(energy_problems(document, data))
+    problems.extend(scope2_problems(data))
     raise_problems(document, problems)
     return _build(document, data, quantities)
 
@@ -92,6 +94,7 @@ def _quantities(data: dict[str, Any]) -> Iterator[tuple[Path, object, Callable[[
             if "max_energy" in rule:
                 yield ("budgets", index, "max_energy"), rule["max_energy"], parse_energy
     yield from history_quantities(data)
+    yield from scope2_quantities(data)
 
 
 def _grid_problems(data: dict[str, Any]) -> Iterator[Problem]:
@@ -165,5 +168,6 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
         defaults=defaults,
         budgets=tuple(budgets),
         energy=energy_settings(data),
+        scope2=scope2_settings(data, quantities),
         **history_fields(data, quantities),
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from greengate.measurement import Scope
+from greengate.policy.scope2 import Scope2
 
 
 class Mode(str, Enum):
@@ -148,3 +149,4 @@ class Policy:
     regression: Regression | None = None
     ledger_failure: LedgerFailure = LedgerFailure.WARN
     energy: EnergySettings = EnergySettings()
+    scope2: Scope2 = field(default_factory=Scope2)  # ledger export --format esrs

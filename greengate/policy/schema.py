@@ -54,6 +54,13 @@ _EXPECTED = {
     "embodied_kg_per_vcpu": "the embodied kg CO2e of one vCPU's share over its lifetime, "
     "from 0 to 1000, e.g. 9",
     "lifetime_years": "the hardware's years of use, from 1 to 15, e.g. 4",
+    "scope2": "a mapping with instruments and residual_mix",
+    "instruments": "a list of instruments, each with kind and source",
+    "residual_mix": "a list of residual mixes, each with zone, intensity and source",
+    "kind": "one of supplier, ppa, certificate",
+    "zone": "a grid as ISO 3166-1 alpha-3 in upper case (DEU) or a zone such as USA/california",
+    "coverage": "the share of the grid's energy covered, 0 < coverage <= 1, e.g. 0.5",
+    "source": "a non-empty string saying where the figure is documented",
 }
 _TEXT_FIELDS = frozenset({"name", "job", "branch", "country", "region", "mode", "profile"})
 _LIMITS = ("max_emissions", "max_energy")
