@@ -136,7 +136,7 @@ def where_sql(
     where: RecordFilter, mark: str, time: Callable[[datetime], Any]
 ) -> tuple[str, tuple[Any, ...]]:
     """The `` WHERE ...`` clause of a filter ('' for none) and its parameters."""
-    return _conditions(where, mark, time)
+    return conditions(where, mark, time)
 
 
 def select_sql(
