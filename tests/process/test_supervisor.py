@@ -79,17 +79,20 @@ def test_short_lived_children_are_accounted_exactly() -> None:
 
 
 def test_double_forked_orphan_is_reaped_and_counted(tmp_path: Path) -> None:
-    # The grandchild burns 0.5 CPU-s after its parent exited; the command sleeps long
-    # enough for it to finish but never waits for it (it cannot: not its child).
+    # The grandchild burns 0.5 CPU-s after its parent exited; the command never waits for
+    # it (it cannot: not its child), but reads a pipe only the grandchild still holds open,
+    # so it ends after the grandchild, however loaded the machine.
     code = (
         "import os, time\n"
+        "r, w = os.pipe()\n"
         "if os.fork() == 0:\n"
         "    if os.fork() == 0:\n"
         + textwrap.indent(burn_code(0.5), " " * 8)
         + "        os._exit(0)\n"
         "    os._exit(0)\n"
+        "os.close(w)\n"
         "os.wait()\n"
-        "time.sleep(1.5)\n"
+        "os.read(r, 1)\n"
     )
     _, lingering, cpu, code_ = supervise_isolated(code, tmp_path)
     assert code_ == "0"
