@@ -83,7 +83,7 @@ def command(
         if html_path is not None:
             from greengate.cli.report_html import write_html_report
 
-            click.echo(write_html_report(location, where, period, policy, html_path, max(top, 10)))
+            click.echo(write_html_report(location, where, period, policy, html_path, top))
             return
         with open_from(location) as ledger:
             records = ledger.records(where)

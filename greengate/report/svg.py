@@ -92,15 +92,15 @@ class Frame:
 
 
 def y_axis(frame: Frame, ticks: Sequence[float], size: float, unit: str) -> list[str]:
-    """Grid lines, tick labels and the unit for the y axis."""
+    """Grid lines, tick labels and the unit for the y axis; ``ticks`` are in ``unit``."""
     parts = []
     for t in ticks:
-        y = frame.y(t)
+        y = frame.y(t * size)
         parts.append(
             f'<line x1="{frame.left}" x2="{frame.right}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="{GRID}" stroke-width="1"/>'
+            f'stroke="{GRID}" stroke-width="1" class="tick"/>'
             f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{tick_text(t / size)}</text>"
+            f"{tick_text(t)}</text>"
         )
     parts.append(
         f'<text x="14" y="{(frame.top + frame.bottom) / 2:.1f}" text-anchor="middle" '

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
 )
 ROOT = Path(__file__).resolve().parents[2]
-SHOT = (1000, 3000)  # header, timelines, windows and a baseline: docs/report.png
+SHOT = (1000, 3700)  # header, timelines, windows and a baseline: docs/report.png
 # Headless, and kept off the network: no sync, no component or field-trial downloads.
 FLAGS = (
     "--headless",

@@ -1,0 +1,52 @@
+"""The SVG building blocks: round ticks, one unit per axis, ticks where their values lie."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from greengate.report.charts import Line, line_chart
+from greengate.report.svg import Frame, axis_unit, nice_ticks, y_axis
+
+
+@pytest.mark.parametrize(
+    ("high", "ticks"),
+    [
+        (4.6, [0, 1, 2, 3, 4, 5]),
+        (220, [0, 50, 100, 150, 200, 250]),
+        (0.012, [0, 0.0025, 0.005, 0.0075, 0.01, 0.0125]),
+        (0, [0, 1]),
+    ],
+)
+def test_nice_ticks(high: float, ticks: list[float]) -> None:
+    assert nice_ticks(high) == pytest.approx(ticks)
+
+
+def test_axis_unit_by_size() -> None:
+    assert axis_unit("emissions", 0.22) == ("g CO2e", 1e-3)
+    assert axis_unit("emissions", 1500.0) == ("t CO2e", 1e3)
+    assert axis_unit("energy", 0.5) == ("Wh", 1e-3)
+
+
+def test_ticks_sit_at_their_values_in_a_small_unit() -> None:
+    frame = Frame(250e-3)  # the plot's top is 250 Wh
+    parts = "".join(y_axis(frame, [0, 125, 250], 1e-3, "Wh"))
+    rows = [float(y) for y in re.findall(r'y1="([\d.]+)"', parts)]
+    assert rows == [frame.bottom, (frame.top + frame.bottom) / 2, frame.top]
+    assert [t for t in re.findall(r">([\d.]+)</text>", parts)] == ["0", "125", "250"]
+
+
+def test_a_mark_sits_on_its_tick() -> None:
+    # 200 Wh drawn on an axis read in Wh: the mark's row is the 200 tick's row.
+    svg = line_chart("c", "c", "energy", ["a", "b"], [Line("x", (0.2, 0.1), (1, 1))])
+    tick_rows = dict(
+        (label, float(y))
+        for y, label in re.findall(
+            r'<text x="[\d.]+" y="([\d.]+)" text-anchor="end">([\d.]+)<', svg
+        )
+    )
+    (mark_row,) = re.findall(
+        r'<circle cx="[\d.]+" cy="([\d.]+)"[^>]*class="mark"><title>x, a:', svg
+    )
+    assert float(mark_row) == pytest.approx(tick_rows["200"] - 4, abs=0.2)  # label is 4 px lower
