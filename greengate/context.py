@@ -20,6 +20,36 @@ class RunContext:
     workflow: str | None = None
     run_id: str | None = None
     run_attempt: str | None = None
+    job_key: str | None = None  # a matrix leg's identity (--job-key), beside the shared job id
+
+    @property
+    def job_identity(self) -> str | None:
+        """The job as the ledger, windows, baseline and comments tell it: ``job [key]``."""
+        if self.job_key is None:
+            return self.job
+        return f"{self.job or '?'} [{self.job_key}]"
+
+
+def job_key_text(value: str) -> str:
+    """A matrix leg's identity from ``--job-key``: a JSON object (``toJSON(matrix)``) becomes
+    ``k=v, k=v`` in its own order; other text is kept, stripped. ValueError when unusable."""
+    text = value.strip()
+    if text.startswith("{"):
+        import json  # only for a matrix key
+
+        try:
+            matrix = json.loads(text)
+        except ValueError:
+            raise ValueError(f"{text[:60]!r} is not a JSON object") from None
+        if not isinstance(matrix, dict):
+            raise ValueError("the matrix must be a JSON object")
+        text = ", ".join(
+            f"{k}={v if isinstance(v, str) else json.dumps(v, separators=(',', ':'))}"
+            for k, v in matrix.items()
+        )
+    if not text or len(text) > 200 or not text.isprintable():
+        raise ValueError("a job key is 1-200 printable characters on one line")
+    return text
 
 
 def _first(env: Mapping[str, str], *names: str) -> str | None:

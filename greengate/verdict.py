@@ -11,8 +11,10 @@ from greengate.ledger.records import History
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode
 
-SCHEMA_VERSION = "1.1"
-READABLE_SCHEMA_VERSIONS = ("1.0", "1.1")  # 1.1 only adds keys; a 1.0 file reads as before
+SCHEMA_VERSION = "1.2"
+# 1.1 and 1.2 only add keys (1.2: a job's laps, the lap a run ran in, the matrix leg's
+# job_key, a rule's steps); an older file reads as before.
+READABLE_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
 
 
 class Status(str, Enum):
@@ -96,6 +98,39 @@ class PolicyChange:
 
 
 @dataclass(frozen=True)
+class LapVerdict:
+    """One lap of a job measured with start/lap/stop, judged by the step rule matching it."""
+
+    name: str
+    started_at: datetime
+    ended_at: datetime
+    energy_kwh: float
+    energy_low_kwh: float
+    energy_high_kwh: float
+    emissions_kg: float
+    emissions_low_kg: float
+    emissions_high_kg: float
+    status: Status  # PASS where no step rule matches
+    rule: str | None  # the step rule's label; None: no rule budgets this lap
+    checks: tuple[LimitCheck, ...] = ()
+    reasons: tuple[str, ...] = ()
+    note: str | None = None  # e.g. the sampler had stopped: the lap ends at its last sample
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class JobLap:
+    """For ``greengate run`` inside a started job: the lap it ran in."""
+
+    index: int  # 1-based: the lap that was open when the run ended
+    after: str | None  # the lap closed before it; None: the first lap
+    state_dir: str
+
+
+@dataclass(frozen=True)
 class Verdict:
     """Everything a report or a pipeline needs to know about one gated run."""
 
@@ -112,6 +147,8 @@ class Verdict:
     schema_version: str = SCHEMA_VERSION
     history: History | None = None  # cumulative windows and regression, when a ledger was used
     policy_change: PolicyChange | None = None  # the run's own policy differs from the trusted one
+    laps: tuple[LapVerdict, ...] = ()  # a job's laps (greengate stop), oldest first
+    job_lap: JobLap | None = None  # greengate run inside a started job: which lap
 
     @property
     def usage_ratio(self) -> float | None:

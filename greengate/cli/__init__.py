@@ -32,7 +32,19 @@ class LazyGroup(click.Group):
 
 SUBCOMMANDS = {
     name: f"greengate.cli.{name}"
-    for name in ("run", "check", "validate", "init", "ledger", "report", "badge", "profiles")
+    for name in (
+        "run",
+        "check",
+        "validate",
+        "init",
+        "ledger",
+        "report",
+        "badge",
+        "profiles",
+        "start",
+        "lap",
+        "stop",
+    )
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from greengate.context import job_key_text
 from greengate.gate.flow import GateSettings
 from greengate.measurement import FunctionalUnit
 
@@ -45,6 +46,17 @@ def parse_unit(
     return FunctionalUnit(name.strip(), number)
 
 
+def parse_job_key(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A matrix leg's key: ``os=ubuntu, python=3.12`` from the matrix's JSON, else the text."""
+    if value is None or not value.strip():
+        return None
+    try:
+        key = job_key_text(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    return key
+
+
 def gate_options(f: F) -> F:
     """Decorate a click command with the options every gating command takes."""
     decorators = [
@@ -60,6 +72,13 @@ def gate_options(f: F) -> F:
         ),
         click.option(
             "--branch", envvar="GREENGATE_BRANCH", help="Branch (default: from CI, else git)."
+        ),
+        click.option(
+            "--job-key",
+            callback=parse_job_key,
+            envvar="GREENGATE_JOB_KEY",
+            metavar="KEY",
+            help="A matrix leg's identity beside the job (text, or the matrix as JSON).",
         ),
         click.option(
             "--verdict",
@@ -127,6 +146,7 @@ def build_gate_options(**kwargs: Any) -> GateOptions:
         policy_from=kwargs.pop("policy_from"),
         violation_exit_code=kwargs.pop("violation_exit_code"),
         unit=kwargs.pop("unit"),
+        job_key=kwargs.pop("job_key"),
     )
     return GateOptions(
         settings=settings,

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from greengate.cli.gate_command import finish, reporters_for
+from greengate.cli.job_options import job_state
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_parts
 from greengate.gate.flow import prepare, run_command
+from greengate.job.session import current_lap
 from greengate.reporters.progress_line import ProgressLine
+from greengate.verdict import JobLap
 
 
 @click.command(
@@ -31,6 +35,10 @@ def command(argv: tuple[str, ...], **kwargs: Any) -> None:
     options = build_gate_options(**kwargs)
     settings = options.settings
     prepared = prepare(settings, os.environ, build_parts(os.environ))
+    state = job_state(None)
+    lap = current_lap(state)  # inside a started job: the verdict names the lap it ran in
+    if lap is not None:
+        prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
     reporters = reporters_for(options)
     progress = None if options.quiet else ProgressLine(sys.stderr)
     result = run_command(argv, settings, prepared, progress)

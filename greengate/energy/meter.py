@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 from greengate.energy.estimate import GB, WATTS_PER_GB_MEMORY, CpuModel
 from greengate.energy.procstat import MachineCpu
@@ -102,6 +103,18 @@ class Meter:
 
     def _timeline_data(self) -> tuple[float, tuple[_Bucket, ...]]:
         return self._width, tuple(_Bucket(**vars(b)) for b in self._buckets)
+
+
+class MachineIntegral(Protocol):
+    """The machine's side of a run as the energy session reads it (a MachineRun, a job lap)."""
+
+    def machine_joules(self, model: CpuModel, wall_seconds: float) -> float | None:
+        """The whole machine's CPU energy on ``model``; None where it is unknown."""
+
+    def timeline(
+        self, model: CpuModel, scope: Scope, machine_memory_watts: float, memory_counted: bool
+    ) -> PowerTimeline:
+        """Mean power per bucket; no buckets where there is no timeline."""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from greengate.energy.interface import (
     GpuCounter,
     RunEnergy,
 )
-from greengate.energy.meter import Meter
+from greengate.energy.meter import MachineIntegral, Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
 from greengate.energy.profiles import EMBODIED_KG_PER_VCPU, LIFETIME_YEARS, RunnerProfile
 from greengate.energy.runner_detection import ProfileChoice, choose_profile
@@ -142,10 +142,16 @@ class EnergySession(RunEnergy):
             return 0.0
         return model.process_joules(sample.cpu_seconds, sample.elapsed_seconds) / JOULES_PER_KWH
 
-    def finish(self, usage: TreeUsage) -> EnergyResult:
-        """The run's components, embodied term and timeline."""
-        assert self._meter is not None, "begin() first"
-        machine_run = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, self._machine_cpu())
+    def finish(self, usage: TreeUsage, machine: MachineIntegral | None = None) -> EnergyResult:
+        """The run's components, embodied term and timeline.
+
+        ``machine``: the machine's side measured elsewhere (a job's laps, greengate.job), in
+        place of this session's own meter.
+        """
+        if machine is None:
+            assert self._meter is not None, "begin() first"
+            machine = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, self._machine_cpu())
+        machine_run = machine
         notes = list(self.choice.notes)
         profile = self.choice.profile
         counter = self._rapl_energy(usage)

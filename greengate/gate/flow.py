@@ -9,15 +9,17 @@ from dataclasses import dataclass, replace
 from greengate.context import RunContext, detect_context
 from greengate.errors import GreengateError
 from greengate.gate.judge import exit_code, judge
+from greengate.gate.laps import judge_laps, with_laps
 from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress, ProgressSink
+from greengate.job.session import LapSpan
 from greengate.ledger.history import ledger_location, record_run
 from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
 from greengate.process.supervisor import Supervised, TreeSample, supervise
-from greengate.verdict import CommandOutcome, Verdict
+from greengate.verdict import CommandOutcome, JobLap, LapVerdict, Verdict
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class GateSettings:
     policy_from: str | None = None
     violation_exit_code: int = 1
     unit: FunctionalUnit | None = None  # SCI's functional unit, e.g. tests=412
+    job_key: str | None = None  # a matrix leg's identity beside the shared job id
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Prepared:
     grid: GridSetting  # the grid the run is charged at (its intensity is looked up at the end)
     parts: GateParts  # the outside world the gate was handed
     ledger: str | None = None  # where runs are recorded (docs/history.md); None: not recorded
+    job_lap: JobLap | None = None  # run inside a job started with greengate start
 
     @property
     def policy(self) -> Policy:
@@ -78,6 +82,7 @@ def prepare(
         )
     choice = resolve_policy(settings.policy, settings.policy_from, cwd or os.getcwd())
     context = detect_context(env, job=settings.job, branch=settings.branch, cwd=cwd)
+    context = replace(context, job_key=settings.job_key or None)
     rule = select_budget(choice.applied, context.job, context.branch)
     grid = _grid(settings, choice.applied)
     parts.intensity.check(grid)  # an unknown zone stops the run before the command starts
@@ -168,12 +173,26 @@ def check_measurement(
     return _conclude(settings, prepared, measurement, None, None)
 
 
+def conclude_job(
+    settings: GateSettings,
+    prepared: Prepared,
+    measurement: Measurement,
+    laps: Sequence[tuple[LapSpan, Measurement]],
+    failure: str | None,
+) -> GateResult:
+    """Judge a job measured with start/lap/stop: the whole by the job's rule, each lap by its
+    step rule; ``failure`` (a sampler that died) makes it an error that keeps the figures."""
+    judged = judge_laps(prepared.policy, prepared.context, laps)
+    return _conclude(settings, prepared, measurement, None, failure, judged)
+
+
 def _conclude(
     settings: GateSettings,
     prepared: Prepared,
     measurement: Measurement | None,
     outcome: CommandOutcome | None,
     failure: str | None,
+    laps: tuple[LapVerdict, ...] = (),
 ) -> GateResult:
     verdict = judge(
         policy=prepared.policy,
@@ -183,8 +202,10 @@ def _conclude(
         command=outcome,
         failure=failure,
     )
+    if laps:
+        verdict = with_laps(verdict, laps)
     change = policy_change(prepared.choice, prepared.context.job, prepared.context.branch)
-    verdict = replace(verdict, policy_change=change)
+    verdict = replace(verdict, policy_change=change, job_lap=prepared.job_lap)
     verdict = record_run(
         verdict,
         prepared.policy,

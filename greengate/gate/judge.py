@@ -65,6 +65,9 @@ def judge(
 
     if measurement is None:
         return verdict(Status.ERROR, (), [failure or "no measurement was made"])
+    if failure is not None:
+        # Measured in part (a job's sampler died): the figures are kept, never judged a pass.
+        return verdict(Status.ERROR, (), [failure])
     if rule is None:
         where = f"job {context.job or '?'!r} on branch {context.branch or '?'!r}"
         return verdict(Status.PASS, (), [f"no budget rule matches {where}; nothing to gate"])

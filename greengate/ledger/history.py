@@ -78,7 +78,7 @@ def _record(verdict: Verdict, now: datetime, status: str) -> LedgerRecord:
         recorded_at=now,
         repository=c.repository,
         workflow=c.workflow,
-        job=c.job,
+        job=c.job_identity,
         branch=c.branch,
         base_branch=c.base_branch,
         commit=c.commit,

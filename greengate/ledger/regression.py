@@ -25,7 +25,7 @@ def baseline_query(rule: Regression, context: RunContext) -> BaselineQuery | Non
         return None
     if rule.jobs and not any(fnmatchcase(context.job or "", g) for g in rule.jobs):
         return None
-    return BaselineQuery(context.repository, context.job, base, rule.runs)
+    return BaselineQuery(context.repository, context.job_identity, base, rule.runs)
 
 
 def spread(values: tuple[float, ...]) -> float:

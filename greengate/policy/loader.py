@@ -114,7 +114,7 @@ def _dead_rule_problems(document: Document, data: dict[str, Any]) -> Iterator[Pr
     budgets = data.get("budgets")
     rules = budgets if isinstance(budgets, list) else []
     for index, rule in enumerate(rules[:-1]):
-        if isinstance(rule, dict) and "job" not in rule and "branch" not in rule:
+        if isinstance(rule, dict) and not {"job", "branch", "step"} & rule.keys():
             line = document.locate(("budgets", index)).line
             yield Problem(
                 ("budgets", index + 1),
@@ -156,6 +156,7 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
                 name=rule.get("name"),
                 jobs=_globs(rule.get("job")),
                 branches=_globs(rule.get("branch")),
+                steps=_globs(rule.get("step")),
                 max_emissions_kg=quantities.get(("budgets", index, "max_emissions")),
                 max_energy_kwh=quantities.get(("budgets", index, "max_energy")),
                 warn_at=None if warn_at is None else float(warn_at),

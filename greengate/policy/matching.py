@@ -1,4 +1,6 @@
-"""Which budget rule applies to a run: the first whose job and branch globs both match."""
+"""Which budget rule applies: to a run or a whole job, the first rule without ``step`` whose job
+and branch globs both match; to a lap of a job, the first rule with a ``step`` glob matching the
+lap's name (and the job and branch). docs/policy.md, "Which rule applies"."""
 
 from __future__ import annotations
 
@@ -21,5 +23,19 @@ def rule_matches(budget: Budget, job: str | None, branch: str | None) -> bool:
 
 
 def select_budget(policy: Policy, job: str | None, branch: str | None) -> Budget | None:
-    """The first rule of ``policy`` that applies to ``job`` on ``branch``, or None."""
-    return next((b for b in policy.budgets if rule_matches(b, job, branch)), None)
+    """The first rule of ``policy`` without ``step`` that applies to ``job`` on ``branch``."""
+    return next((b for b in policy.budgets if not b.steps and rule_matches(b, job, branch)), None)
+
+
+def select_step_budget(
+    policy: Policy, job: str | None, branch: str | None, step: str
+) -> Budget | None:
+    """The first rule with ``step`` that applies to lap ``step`` of ``job`` on ``branch``."""
+    return next(
+        (
+            b
+            for b in policy.budgets
+            if b.steps and _matches(b.steps, step) and rule_matches(b, job, branch)
+        ),
+        None,
+    )

@@ -79,6 +79,7 @@ class Budget:
     max_energy_kwh: float | None
     warn_at: float | None = None  # overrides Defaults.warn_at
     mode: Mode | None = None  # overrides Defaults.mode
+    steps: tuple[str, ...] = ()  # globs of a job's lap names; a rule with steps budgets laps
 
     @property
     def label(self) -> str:

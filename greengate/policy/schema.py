@@ -41,6 +41,7 @@ _EXPECTED = {
     "ledger_failure": "one of warn, fail",
     "name": "a non-empty string",
     "job": "a job name glob or a non-empty list of globs, e.g. train or [test-*, lint]",
+    "step": "a lap name glob or a non-empty list of globs, e.g. test* or [build, 'test*']",
     "branch": "a branch glob or a non-empty list of globs, e.g. main or [main, 'release/*']",
     "energy": "a mapping of settings: profile, scope, include_embodied",
     "profile": "a built-in profile name such as github-linux-4vcpu (greengate profiles lists "
@@ -62,7 +63,7 @@ _EXPECTED = {
     "coverage": "the share of the grid's energy covered, 0 < coverage <= 1, e.g. 0.5",
     "source": "a non-empty string saying where the figure is documented",
 }
-_TEXT_FIELDS = frozenset({"name", "job", "branch", "country", "region", "mode", "profile"})
+_TEXT_FIELDS = frozenset({"name", "job", "branch", "step", "country", "region", "mode", "profile"})
 _LIMITS = ("max_emissions", "max_energy")
 
 

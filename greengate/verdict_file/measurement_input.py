@@ -91,7 +91,8 @@ def _from_verdict(path: str, text: str) -> Measurement:
         _fail(
             path,
             f"verdict schema version {data['schema_version']!r}; this greengate reads "
-            f"{' and '.join(map(repr, READABLE_SCHEMA_VERSIONS))}",
+            f"{', '.join(map(repr, READABLE_SCHEMA_VERSIONS[:-1]))} and "
+            f"{READABLE_SCHEMA_VERSIONS[-1]!r}",
             hint="check it with the greengate version that wrote it",
         )
     error = best_match(jsonschema.Draft202012Validator(verdict_schema()).iter_errors(data))

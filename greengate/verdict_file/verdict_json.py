@@ -28,6 +28,12 @@ from greengate.measurement import (
 from greengate.policy.change_export import policy_change_from_dict, policy_change_to_dict
 from greengate.policy.model import Budget, Mode
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
+from greengate.verdict_file.laps_json import (
+    job_lap_from_dict,
+    job_lap_to_dict,
+    laps_from_list,
+    laps_to_list,
+)
 
 TOOL_NAME = "greengate"
 _CONTEXT_FIELDS = (
@@ -64,7 +70,7 @@ def verdict_to_json(verdict: Verdict) -> str:
 
 def verdict_to_dict(v: Verdict) -> dict[str, Any]:
     """The verdict as plain JSON data, in the layout of docs/verdict.md."""
-    data = {
+    data: dict[str, Any] = {
         "schema_version": v.schema_version,
         "tool": {"name": TOOL_NAME, "version": v.tool_version},
         "status": v.status.value,
@@ -82,6 +88,12 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
         data["history"] = history_to_dict(v.history)
     if v.policy_change is not None:  # only with --policy-from and a policy the run changed
         data["policy_change"] = policy_change_to_dict(v.policy_change)
+    if v.context.job_key is not None:  # a matrix leg (--job-key)
+        data["context"]["job_key"] = v.context.job_key
+    if v.laps:  # greengate stop: the job's laps
+        data["laps"] = laps_to_list(v.laps, _iso, _check_to_dict)
+    if v.job_lap is not None:  # greengate run inside a started job
+        data["job_lap"] = job_lap_to_dict(v.job_lap)
     return data
 
 
@@ -91,10 +103,14 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
     Derived figures (energy totals, emissions, ratios, durations) are recomputed, not read.
     """
     policy, change = d["policy"], d.get("policy_change")
+    laps, job_lap = d.get("laps") or [], d.get("job_lap")
     return Verdict(
         status=Status(d["status"]),
         mode=Mode(d["mode"]),
-        context=RunContext(**{name: d["context"].get(name) for name in _CONTEXT_FIELDS}),
+        context=RunContext(
+            **{name: d["context"].get(name) for name in _CONTEXT_FIELDS},
+            job_key=d["context"].get("job_key"),
+        ),
         policy_path=policy["path"] if policy is not None else None,
         rule=_rule_from_dict(d["rule"]) if d["rule"] is not None else None,
         checks=tuple(_check_from_dict(c) for c in d["limits"]),
@@ -106,6 +122,8 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
         tool_version=d["tool"]["version"],
         schema_version=d["schema_version"],
         policy_change=policy_change_from_dict(change) if change is not None else None,
+        laps=laps_from_list(laps, _parse_time, _check_from_dict),
+        job_lap=job_lap_from_dict(job_lap) if job_lap is not None else None,
     )
 
 
@@ -303,6 +321,7 @@ def _rule_to_dict(r: Budget) -> dict[str, Any]:
         # describes the rule completely and reads back into the same Budget.
         "warn_at": r.warn_at,
         "mode": r.mode.value if r.mode else None,
+        **({"steps": list(r.steps)} if r.steps else {}),
     }
 
 
@@ -317,6 +336,7 @@ def _rule_from_dict(d: dict[str, Any]) -> Budget:
         max_energy_kwh=_opt_float(d["max_energy_kwh"]),
         warn_at=_opt_float(d.get("warn_at")),
         mode=Mode(d["mode"]) if d.get("mode") else None,
+        steps=tuple(d.get("steps", ())),
     )
 
 

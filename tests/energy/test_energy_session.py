@@ -216,7 +216,7 @@ def test_the_new_fields_round_trip_through_the_verdict_file() -> None:
     v = judge(policy=None, rule=rule, context=make_verdict().context, measurement=m, command=None)
     data = verdict_to_dict(v)
     assert_valid_verdict(data)
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
     assert data["limits"][0]["straddles"] is True
     assert data["measurement"]["sci"]["per_unit_g"] == pytest.approx(m.sci_per_unit_g)
     assert data["measurement"]["components"][0]["tier"] == "profile"

@@ -292,7 +292,7 @@ def test_a_verdict_of_another_schema_version(tmp_path: Path) -> None:
     data = verdict_to_dict(passing_verdict()) | {"schema_version": "2.0"}
     path = write(tmp_path, "v.json", json.dumps(data))
     assert error_for(path).message == (
-        f"{path}: verdict schema version '2.0'; this greengate reads '1.0' and '1.1'"
+        f"{path}: verdict schema version '2.0'; this greengate reads '1.0', '1.1' and '1.2'"
     )
 
 

@@ -73,7 +73,7 @@ def test_top_level_layout() -> None:
         "usage_ratio",
         "reasons",
     ]
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
     assert data["tool"] == {"name": "greengate", "version": "0.1.0"}
     assert data["measurement"]["usage"]["cpu_s"] == pytest.approx(123.75)
     assert data["command"]["duration_s"] == pytest.approx(95.4)

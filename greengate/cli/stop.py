@@ -1,0 +1,43 @@
+"""``greengate stop``: end the job's sampler and judge the whole job and its laps like ``run``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from greengate.cli.gate_command import finish, reporters_for
+from greengate.cli.job_options import job_state, state_option
+from greengate.cli.options import build_gate_options, gate_options
+from greengate.gate.flow import conclude_job, prepare
+from greengate.job.measure import measure_job
+from greengate.job.session import LAST_LAP, stop_job
+
+
+@click.command("stop")
+@gate_options
+@state_option
+@click.option(
+    "--lap-name",
+    default=LAST_LAP,
+    show_default=True,
+    help="Name of the last lap (from the last 'greengate lap' to now).",
+)
+def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> None:
+    """End the job's measurement, judge it against the policy and report it as 'run' does.
+
+    The whole job is judged by the rules without 'step', each lap by the first rule whose
+    'step' matches its name. Exit code: 0 pass or warn, 1 over budget, 2 usage or policy
+    error (also: no 'greengate start' here), 3 the sampler died (the verdict keeps what it
+    measured until then).
+    """
+    options = build_gate_options(**kwargs)
+    record = stop_job(job_state(state_dir), lap_name)  # first: the sampler ends whatever follows
+    prepared = prepare(options.settings, os.environ)
+    reporters = reporters_for(options)
+    measured = measure_job(
+        record, prepared.policy, os.environ, prepared.intensity, options.settings.unit
+    )
+    result = conclude_job(options.settings, prepared, measured.whole, measured.laps, record.problem)
+    finish(result, options, reporters)

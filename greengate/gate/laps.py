@@ -1,0 +1,64 @@
+"""A job's laps before the judge: each lap against the first step rule that matches it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from greengate.context import RunContext
+from greengate.gate.judge import judge, worst
+from greengate.job.session import LapSpan, wall_time
+from greengate.measurement import Measurement
+from greengate.policy.matching import select_step_budget
+from greengate.policy.model import Policy
+from greengate.verdict import LapVerdict, LimitCheck, Status, Verdict
+
+
+def judge_laps(
+    policy: Policy,
+    context: RunContext,
+    laps: Sequence[tuple[LapSpan, Measurement]],
+) -> tuple[LapVerdict, ...]:
+    """Each lap judged alone by its step rule (docs/policy.md, "Which rule applies")."""
+    judged = []
+    for span, m in laps:
+        rule = select_step_budget(policy, context.job, context.branch, span.name)
+        status: Status = Status.PASS
+        checks: tuple[LimitCheck, ...] = ()
+        reasons: tuple[str, ...] = ()
+        if rule is not None:
+            v = judge(policy=policy, rule=rule, context=context, measurement=m, command=None)
+            status, checks, reasons = v.status, v.checks, v.reasons
+        judged.append(
+            LapVerdict(
+                name=span.name,
+                started_at=wall_time(span.begin),
+                ended_at=wall_time(span.end),
+                energy_kwh=m.energy_kwh,
+                energy_low_kwh=m.energy_low_kwh,
+                energy_high_kwh=m.energy_high_kwh,
+                emissions_kg=m.emissions_kg,
+                emissions_low_kg=m.emissions_low_kg,
+                emissions_high_kg=m.emissions_high_kg,
+                status=status,
+                rule=rule.label if rule is not None else None,
+                checks=checks,
+                reasons=reasons,
+                note=span.note,
+            )
+        )
+    return tuple(judged)
+
+
+def with_laps(verdict: Verdict, laps: tuple[LapVerdict, ...]) -> Verdict:
+    """The job's verdict with its laps: a lap over its step budget makes the job's status."""
+    if verdict.status is Status.ERROR:
+        return replace(verdict, laps=laps)  # nothing measured right is judged
+    flagged = sorted(
+        (lap for lap in laps if lap.status is not Status.PASS),
+        key=lambda lap: [Status.WARN, Status.FAIL].index(lap.status),
+        reverse=True,
+    )
+    reasons = [f"lap {lap.name!r}: {reason}" for lap in flagged for reason in lap.reasons]
+    status = worst([verdict.status, *(lap.status for lap in laps)])
+    return replace(verdict, status=status, reasons=(*reasons, *verdict.reasons), laps=laps)
