@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from greengate.energy.session import EnergySession
 from greengate.gate.parts import GateParts
 from greengate.intensity.offline import OfflineIntensity
 from greengate.ledger.interface import open_ledger
+from greengate.measurement import Scope
 from greengate.policy.model import Policy
 
 
@@ -39,3 +41,19 @@ def build_parts(env: Mapping[str, str]) -> GateParts:
         )
 
     return GateParts(energy=energy, intensity=OfflineIntensity(), ledger=open_ledger, clock=utc_now)
+
+
+def build_job_energy(env: Mapping[str, str], policy: Policy) -> EnergySession:
+    """A job's energy (start/lap/stop): machine scope on the estimate, fed the sampler's record.
+
+    No counters: RAPL and NVML would have to be read by the sampler across the steps, which
+    it does not do yet (docs/job.md).
+    """
+    return EnergySession(
+        replace(policy.energy, scope=Scope.MACHINE),
+        env,
+        HardwareDetector(cache_dir()),
+        policy.defaults.pue,
+        cpu_counter=lambda scope: None,
+        gpu_counter=lambda scope: None,
+    )

@@ -10,6 +10,7 @@ import click
 from greengate.cli.gate_command import finish, reporters_for
 from greengate.cli.job_options import job_state, state_option
 from greengate.cli.options import build_gate_options, gate_options
+from greengate.cli.parts import build_job_energy, build_parts
 from greengate.gate.flow import conclude_job, prepare
 from greengate.job.measure import measure_job
 from greengate.job.session import LAST_LAP, stop_job
@@ -34,10 +35,9 @@ def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> None:
     """
     options = build_gate_options(**kwargs)
     record = stop_job(job_state(state_dir), lap_name)  # first: the sampler ends whatever follows
-    prepared = prepare(options.settings, os.environ)
+    prepared = prepare(options.settings, os.environ, build_parts(os.environ))
     reporters = reporters_for(options)
-    measured = measure_job(
-        record, prepared.policy, os.environ, prepared.intensity, options.settings.unit
-    )
+    session = build_job_energy(os.environ, prepared.policy)
+    measured = measure_job(record, prepared, session, options.settings.unit)
     result = conclude_job(options.settings, prepared, measured.whole, measured.laps, record.problem)
     finish(result, options, reporters)

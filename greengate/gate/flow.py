@@ -90,7 +90,8 @@ def prepare(
     return Prepared(choice, rule, context, grid, parts, ledger)
 
 
-def _grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
+def grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
+    """What a measurement's notes say about an unconfigured grid."""
     if grid.configured:
         return []
     return [
@@ -138,7 +139,7 @@ def run_command(
     intensity = parts.intensity.intensity(
         prepared.grid, outcome.started_at, outcome.ended_at, result.timeline
     )
-    notes = _grid_notes(prepared.grid, intensity)
+    notes = grid_notes(prepared.grid, intensity)
     if run.start_error:
         notes.append(f"the command did not start: {run.start_error}")
     notes.extend(result.notes)

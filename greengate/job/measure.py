@@ -2,28 +2,27 @@
 
 The energy session is handed the sampler's record in place of its own meter: the profile
 (or TDP) curve, memory, PUE and embodied terms are the session's, not a second model. Every
-term is linear in a lap's record and duration, so the laps add up to the whole job.
+term is linear in a lap's record and duration, and one grid intensity serves the whole job,
+so the laps add up to the whole job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from greengate.energy.estimate import CpuModel
-from greengate.energy.hardware import HardwareDetector, cache_dir
-from greengate.energy.session import EnergyResult, EnergySession
+from greengate.energy.interface import EnergyResult
+from greengate.energy.session import EnergySession
+from greengate.gate.flow import Prepared, grid_notes
 from greengate.job.histogram import UtilisationHistogram
-from greengate.job.session import JobRecord, LapSpan
+from greengate.job.session import JobRecord, LapSpan, wall_time
 from greengate.measurement import (
     FunctionalUnit,
-    GridIntensity,
     Measurement,
     PowerTimeline,
     Scope,
     TreeUsage,
 )
-from greengate.policy.model import Policy
 
 SOURCE = "greengate start/stop"
 
@@ -61,62 +60,50 @@ class JobMeasurements:
 
 def measure_job(
     record: JobRecord,
-    policy: Policy,
-    env: Mapping[str, str],
-    intensity: GridIntensity,
+    prepared: Prepared,
+    session: EnergySession,
     unit: FunctionalUnit | None,
-    notes: tuple[str, ...] = (),
 ) -> JobMeasurements:
     """Every lap and the whole job, machine scope, on the session's power model."""
-    settings = policy.energy
-    extra = list(notes)
-    if settings.scope is Scope.PROCESS:
-        extra.append(
+    policy = prepared.policy
+    whole = record.whole
+    intensity = prepared.parts.intensity.intensity(
+        prepared.grid, wall_time(whole.begin), wall_time(whole.end)
+    )
+    notes = grid_notes(prepared.grid, intensity)
+    if policy.energy.scope is Scope.PROCESS:
+        notes.append(
             "the policy asks for process scope; a job measured with start/stop is the whole "
             "machine's (machine scope); 'greengate run' inside it measures its own command"
         )
-    detector = HardwareDetector(cache_dir())
-    session = EnergySession(
-        replace(settings, scope=Scope.MACHINE), env, detector, policy.defaults.pue
-    )
-    if session.choice.profile is None:
-        detector.start()  # only the TDP tier needs codecarbon's hardware detection
+    session.begin()  # starts codecarbon's detection where no runner profile gives the power
 
     def measured(span: LapSpan, with_notes: bool) -> Measurement:
         run = HistogramRun(span.end.histogram.minus(span.begin.histogram))
-        result = session.finish(_usage(span), run)
-        return _measurement(result, _usage(span), intensity, policy, unit, extra, with_notes)
-
-    whole = measured(record.whole, True)
-    return JobMeasurements(whole, tuple((s, measured(s, False)) for s in record.laps))
-
-
-def _measurement(
-    result: EnergyResult,
-    usage: TreeUsage,
-    intensity: GridIntensity,
-    policy: Policy,
-    unit: FunctionalUnit | None,
-    notes: list[str],
-    with_notes: bool,
-) -> Measurement:
-    all_notes = [*notes, *result.notes] if with_notes else []
-    if with_notes:
-        all_notes.extend(c.detail for c in result.components if c.method == "unavailable")
-        all_notes.extend(
-            f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback
+        usage = _usage(span)
+        result = session.finish(usage, run)
+        lines = _notes(result, notes) if with_notes else ()
+        return Measurement(
+            components=result.components,
+            pue=result.pue,
+            intensity=intensity,
+            usage=usage,
+            source=SOURCE,
+            notes=lines,
+            scope=result.scope,
+            profile=result.profile,
+            embodied=result.embodied,
+            include_embodied=policy.energy.include_embodied,
+            functional_unit=unit,
         )
-    return Measurement(
-        components=result.components,
-        pue=result.pue,
-        intensity=intensity,
-        usage=usage,
-        source=SOURCE,
-        notes=tuple(all_notes),
-        scope=result.scope,
-        profile=result.profile,
-        embodied=result.embodied,
-        include_embodied=policy.energy.include_embodied,
-        functional_unit=unit,
-        timeline=None,
+
+    return JobMeasurements(
+        measured(whole, True), tuple((s, measured(s, False)) for s in record.laps)
     )
+
+
+def _notes(result: EnergyResult, notes: list[str]) -> tuple[str, ...]:
+    lines = [*notes, *result.notes]
+    lines.extend(c.detail for c in result.components if c.method == "unavailable")
+    lines.extend(f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback)
+    return tuple(lines)
