@@ -156,12 +156,12 @@ def test_the_path_encodes_every_value() -> None:
     )
 
 
-def test_a_refused_connection_is_a_warning_without_credentials() -> None:
+def test_a_refused_connection_is_a_warning_without_credentials(tmp_path: Path) -> None:
     url = f"http://user:s3cret@127.0.0.1:{free_port()}"
     err = io.StringIO()
     reporter = PushgatewayReporter(ReportTarget(io.StringIO(), err, {}), url)
     published = publish(
-        passing_verdict(), verdict_path=str(Path("/dev/null")), reporters=[reporter]
+        passing_verdict(), verdict_path=str(tmp_path / "v.json"), reporters=[reporter]
     )
     assert len(published.problems) == 1
     problem = published.problems[0]
