@@ -29,13 +29,15 @@ from typing import Any
 from common import GREENGATE, timed
 
 from greengate.context import RunContext
+from greengate.gate.history import HistoryFacts, LedgerUnavailable, questions
 from greengate.gate.judge import judge
+from greengate.gate.recording import judge_and_record
 from greengate.ledger.export import CSV_FIELDS, rows_to_json, to_csv
-from greengate.ledger.history import record_run
 from greengate.ledger.interface import Ledger, open_ledger
 from greengate.ledger.records import LedgerRecord, Total
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
 from greengate.policy.loader import load_policy_text
+from greengate.verdict import Status, Verdict
 
 POLICY = """
 version: 1
@@ -64,7 +66,7 @@ def fill(location: str, count: int) -> None:
             energy_kwh=rng.uniform(0.5, 1.5),
             emissions_kg=rng.uniform(0.1, 0.5),
             intensity_g_per_kwh=300.0,
-            status="pass",
+            status=Status.PASS,
         )
         for i in range(count)
     ]
@@ -84,12 +86,18 @@ def run_work(location: str, runs: int) -> list[float]:
             job="job3", branch="feature/x", base_branch="main", repository="acme/repo3",
             commit=f"bench{i}",
         )  # fmt: skip
-        verdict = judge(
-            policy=policy, rule=policy.budgets[0], context=context,
-            measurement=measurement, command=None,
-        )  # fmt: skip
+
+        def decide(history: HistoryFacts | LedgerUnavailable | None) -> Verdict:
+            return judge(
+                policy=policy, rule=policy.budgets[0], context=context,  # noqa: B023
+                measurement=measurement, command=None, history=history,  # noqa: B023
+            )  # fmt: skip
+
         started = time.perf_counter()
-        judged = record_run(verdict, policy, location)  # open, baseline, charge, append, close
+        now = datetime.now(timezone.utc)
+        asked = questions(policy, context, now)
+        # open, lock, read spends and baseline, judge, append, close
+        judged = judge_and_record(decide, asked, location, open_ledger, now)
         took.append(time.perf_counter() - started)
         assert judged.history is not None and judged.history.problem is None
     return took

@@ -19,12 +19,13 @@ from greengate.context import RunContext
 from greengate.energy.hardware import HardwareDetector, cache_dir
 from greengate.energy.interface import CpuCounter, EnergySource, GpuCounter, RunEnergy
 from greengate.energy.session import EnergySession
+from greengate.gate.history import HistoryFacts, LedgerUnavailable, questions
 from greengate.gate.judge import judge
 from greengate.gate.parts import Clock, GateParts
+from greengate.gate.recording import judge_and_record
 from greengate.intensity.interface import IntensityProvider
 from greengate.intensity.offline import OfflineIntensity
 from greengate.ledger.interface import Ledger, open_ledger
-from greengate.ledger.records import History, RegressionResult, WindowResult
 from greengate.measurement import (
     Component,
     ComponentEnergy,
@@ -33,8 +34,15 @@ from greengate.measurement import (
     Scope,
     TreeUsage,
 )
-from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
-from greengate.verdict import CommandOutcome, Status, Verdict
+from greengate.policy.model import Budget, Defaults, GridSetting, LedgerFailure, Mode, Policy
+from greengate.verdict import (
+    CommandOutcome,
+    History,
+    RegressionResult,
+    Status,
+    Verdict,
+    WindowResult,
+)
 from greengate.verdict_file.verdict_json import verdict_schema
 
 #: pinned so golden files do not change with each release
@@ -170,10 +178,18 @@ def make_rule(**overrides: Any) -> Budget:
     return Budget(**{**fields, **overrides})
 
 
-def make_policy(*budgets: Budget, mode: Mode = Mode.ENFORCE) -> Policy:
+def make_policy(
+    *budgets: Budget, mode: Mode = Mode.ENFORCE, ledger_failure: LedgerFailure = LedgerFailure.WARN
+) -> Policy:
     """A policy file ``greengate.yml`` holding ``budgets``."""
     defaults = Defaults(grid=GridSetting(country="FRA"), pue=1.1, warn_at=0.8, mode=mode)
-    return Policy(path="greengate.yml", version=1, defaults=defaults, budgets=budgets)
+    return Policy(
+        path="greengate.yml",
+        version=1,
+        defaults=defaults,
+        budgets=budgets,
+        ledger_failure=ledger_failure,
+    )
 
 
 def make_command(**overrides: Any) -> CommandOutcome:
@@ -196,22 +212,46 @@ def make_verdict(
     mode: Mode = Mode.ENFORCE,
     context: RunContext | None = None,
     command: CommandOutcome | None = None,
-    failure: str | None = None,
-    no_measurement: bool = False,
+    history: HistoryFacts | LedgerUnavailable | None = None,
+    ledger_failure: LedgerFailure = LedgerFailure.WARN,
     no_rule: bool = False,
     no_command: bool = False,
 ) -> Verdict:
     """A verdict as the judge gives it, with the tool version pinned."""
     rule = None if no_rule else rule or make_rule()
     verdict = judge(
-        policy=make_policy(*((rule,) if rule else ()), mode=mode),
+        policy=make_policy(*((rule,) if rule else ()), mode=mode, ledger_failure=ledger_failure),
         rule=rule,
         context=context or make_context(),
-        measurement=None if no_measurement else measurement or make_measurement(),
+        measurement=measurement or make_measurement(),
         command=None if no_command else command or make_command(),
-        failure=failure,
+        history=history,
     )
     return dataclasses.replace(verdict, tool_version=TOOL_VERSION)
+
+
+def recorded(
+    verdict: Verdict, location: str, now: datetime, policy: Policy | None = None
+) -> Verdict:
+    """The verdict's run judged again as the gate's history step does: the ledger at
+    ``location`` asked, the run judged with its answers and stored."""
+    measurement = verdict.measurement
+    assert measurement is not None
+    p = policy or make_policy(*((verdict.rule,) if verdict.rule else ()))
+
+    def decide(history: HistoryFacts | LedgerUnavailable | None) -> Verdict:
+        return judge(
+            policy=p,
+            rule=verdict.rule,
+            context=verdict.context,
+            measurement=measurement,
+            command=verdict.command,
+            history=history,
+        )
+
+    asked = questions(p, verdict.context, now)
+    result = judge_and_record(decide, asked, location, open_ledger, now)
+    return dataclasses.replace(result, tool_version=TOOL_VERSION)
 
 
 def passing_verdict() -> Verdict:
@@ -245,12 +285,29 @@ def warn_mode_verdict() -> Verdict:
     )
 
 
+#: A ledger another job holds locked, as the SQLite backend words it.
+LOCKED_LEDGER = LedgerUnavailable(
+    "/ci/ledger.db", "ledger /ci/ledger.db: append: database is locked"
+)
+
+
 def error_verdict() -> Verdict:
-    """Measuring failed; the command was interrupted by SIGTERM."""
+    """Within budget, but the ledger could not be used under ``ledger_failure: fail``: ERROR,
+    the only ERROR greengate produces."""
+    return make_verdict(history=LOCKED_LEDGER, ledger_failure=LedgerFailure.FAIL)
+
+
+def ledger_fail_verdict() -> Verdict:
+    """Over budget and the ledger could not be used under ``ledger_failure: fail``: the
+    measured overrun is a FAIL, with the ledger's problem as a further reason."""
     return make_verdict(
-        no_measurement=True,
-        failure="could not read /proc for the process tree: permission denied",
-        command=make_command(exit_code=143, signal=15, interrupted=True),
+        measurement=make_measurement(
+            intensity=GridIntensity(
+                820.0, "codecarbon bundled data (Our World in Data)", "POL", 2023
+            ),
+        ),
+        history=LOCKED_LEDGER,
+        ledger_failure=LedgerFailure.FAIL,
     )
 
 
@@ -277,6 +334,7 @@ def all_verdicts() -> dict[str, Verdict]:
         "fail": failing_verdict(),
         "warn_mode": warn_mode_verdict(),
         "error": error_verdict(),
+        "ledger_fail": ledger_fail_verdict(),
         "unmatched": unmatched_verdict(),
         "check": check_verdict(),
     }
@@ -315,13 +373,13 @@ def history_verdict() -> Verdict:
     since = datetime(2025, 3, 1, tzinfo=timezone.utc)
     windows = (
         WindowResult("team budget", "feature/faster-tests", since, "emissions",
-                     12.1, 0.4, 50.0, "pass"),
+                     12.1, 0.4, 50.0, Status.PASS),
         WindowResult("feature/* per 30 days", "feature/faster-tests", since, "energy",
-                     99.5, m.energy_kwh, 99.5, "fail"),
+                     99.5, m.energy_kwh, 99.5, Status.FAIL),
     )  # fmt: skip
     regression = RegressionResult(
         "unit-tests", "main", 10, 5, m.energy_kwh, m.energy_kwh / 1.12, 0.1 * m.energy_kwh / 1.12,
-        "fail",
+        Status.FAIL,
     )  # fmt: skip
     history = History("/ci/ledger.db", 42, True, windows, regression)
     return dataclasses.replace(

@@ -86,7 +86,7 @@ def list_runs(
         for r in ledger.records(where):
             flags = " rerun" if r.rerun else ""
             click.echo(
-                f"{r.recorded_at:%Y-%m-%d %H:%M} {r.status:<5} {r.branch or '?'} "
+                f"{r.recorded_at:%Y-%m-%d %H:%M} {r.status.value:<5} {r.branch or '?'} "
                 f"{r.job or '?'} {format_energy(r.energy_kwh)} "
                 f"{format_emissions(r.emissions_kg)}{flags}"
             )

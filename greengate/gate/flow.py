@@ -8,12 +8,14 @@ from dataclasses import dataclass, replace
 
 from greengate.context import RunContext, detect_context
 from greengate.errors import GreengateError
+from greengate.gate.history import HistoryFacts, LedgerUnavailable, questions
 from greengate.gate.judge import exit_code, judge
-from greengate.gate.laps import judge_laps, with_laps
+from greengate.gate.laps import judge_laps
 from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress, ProgressSink
+from greengate.gate.recording import judge_and_record
 from greengate.job.session import LapSpan
-from greengate.ledger.history import ledger_location, record_run
+from greengate.ledger.history import ledger_location
 from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridSetting, Policy
@@ -158,7 +160,7 @@ def run_command(
         functional_unit=settings.unit,
         timeline=result.timeline,
     )
-    return _conclude(settings, prepared, measurement, outcome, None)
+    return _conclude(settings, prepared, measurement, outcome)
 
 
 def check_measurement(
@@ -171,7 +173,7 @@ def check_measurement(
         measurement = replace(measurement, intensity=intensity)
     if settings.unit is not None:
         measurement = replace(measurement, functional_unit=settings.unit)
-    return _conclude(settings, prepared, measurement, None, None)
+    return _conclude(settings, prepared, measurement, None)
 
 
 def conclude_job(
@@ -182,7 +184,8 @@ def conclude_job(
     failure: str | None,
 ) -> GateResult:
     """Judge a job measured with start/lap/stop: the whole by the job's rule, each lap by its
-    step rule; ``failure`` (a sampler that died) makes it an error that keeps the figures."""
+    step rule; ``failure`` (a sampler that died) makes it an error that keeps the figures,
+    or a fail where what was measured is already over an enforced limit."""
     judged = judge_laps(prepared.policy, prepared.context, laps)
     return _conclude(settings, prepared, measurement, None, failure, judged)
 
@@ -190,30 +193,31 @@ def conclude_job(
 def _conclude(
     settings: GateSettings,
     prepared: Prepared,
-    measurement: Measurement | None,
+    measurement: Measurement,
     outcome: CommandOutcome | None,
-    failure: str | None,
+    failure: str | None = None,
     laps: tuple[LapVerdict, ...] = (),
 ) -> GateResult:
-    verdict = judge(
-        policy=prepared.policy,
-        rule=prepared.rule,
-        context=prepared.context,
-        measurement=measurement,
-        command=outcome,
-        failure=failure,
-    )
-    if laps:
-        verdict = with_laps(verdict, laps)
-    change = policy_change(prepared.choice, prepared.context.job, prepared.context.branch)
-    verdict = replace(verdict, policy_change=change, job_lap=prepared.job_lap)
-    verdict = record_run(
-        verdict,
-        prepared.policy,
-        prepared.ledger,
-        prepared.parts.clock(),
-        open_ledger=prepared.parts.ledger,
-    )
+    policy, context, parts = prepared.policy, prepared.context, prepared.parts
+    change = policy_change(prepared.choice, context.job, context.branch, prepared.rule)
+
+    def decide(history: HistoryFacts | LedgerUnavailable | None) -> Verdict:
+        return judge(
+            policy=policy,
+            rule=prepared.rule,
+            context=context,
+            measurement=measurement,
+            command=outcome,
+            failure=failure,
+            laps=laps,
+            history=history,
+            policy_change=change,
+            job_lap=prepared.job_lap,
+        )
+
+    now = parts.clock()
+    asked = questions(policy, context, now)
+    verdict = judge_and_record(decide, asked, prepared.ledger, parts.ledger, now)
     if outcome is not None and outcome.exit_code != 0:
         # The command's own failure comes first: CI must see its code, not ours.
         return GateResult(verdict, outcome.exit_code)

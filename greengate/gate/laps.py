@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from greengate.context import RunContext
-from greengate.gate.judge import judge, worst
+from greengate.gate.judge import judge
 from greengate.job.session import LapSpan, wall_time
 from greengate.measurement import Measurement
 from greengate.policy.matching import select_step_budget
 from greengate.policy.model import Policy
-from greengate.verdict import LapVerdict, LimitCheck, Status, Verdict
+from greengate.verdict import LapVerdict, LimitCheck, Status
 
 
 def judge_laps(
@@ -48,17 +47,3 @@ def judge_laps(
             )
         )
     return tuple(judged)
-
-
-def with_laps(verdict: Verdict, laps: tuple[LapVerdict, ...]) -> Verdict:
-    """The job's verdict with its laps: a lap over its step budget makes the job's status."""
-    if verdict.status is Status.ERROR:
-        return replace(verdict, laps=laps)  # nothing measured right is judged
-    flagged = sorted(
-        (lap for lap in laps if lap.status is not Status.PASS),
-        key=lambda lap: [Status.WARN, Status.FAIL].index(lap.status),
-        reverse=True,
-    )
-    reasons = [f"lap {lap.name!r}: {reason}" for lap in flagged for reason in lap.reasons]
-    status = worst([verdict.status, *(lap.status for lap in laps)])
-    return replace(verdict, status=status, reasons=(*reasons, *verdict.reasons), laps=laps)

@@ -24,11 +24,10 @@ def percent(check: LimitCheck) -> str:
     return f"{check.ratio:.0%}" if math.isfinite(check.ratio) else "n/a"
 
 
-def limit_sentence(
-    check: LimitCheck, rule_label: str, *, enforced: bool = True, mode: Mode = Mode.ENFORCE
-) -> str:
-    """The check as a sentence; an overrun that does not fail the gate (``enforced`` false)
-    adds ``; mode warn: not enforced``, a band across the limit says the centre decided."""
+def limit_sentence(check: LimitCheck, rule_label: str, *, mode: Mode | None = None) -> str:
+    """The check as a sentence; a band across the limit says the centre decided. Given the
+    ``mode``, an overrun the check says is not enforced adds ``; mode warn: not enforced``
+    (the verdict's reasons say that once, after the limits)."""
     text = (
         f"{check.quantity.value} {amount(check.quantity, check.measured)} is "
         f"{_VERB[check.status]} the limit of {amount(check.quantity, check.limit)} "
@@ -40,6 +39,6 @@ def limit_sentence(
             f"{amount(check.quantity, check.high)} straddles the limit, so the gate decided on "
             "the central figure"
         )
-    if check.status is Status.FAIL and not enforced:
+    if mode is not None and check.status is Status.FAIL and not check.enforced:
         text += f"; mode {mode.value}: not enforced"
     return text

@@ -9,6 +9,7 @@ from datetime import datetime
 from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import LedgerRecord
 from greengate.ledger.rows import utc
+from greengate.verdict import Status
 
 REQUIRED = ("timestamp", "emissions", "energy_consumed")
 
@@ -29,7 +30,7 @@ def _record(row: Mapping[str, str], branch: str | None, repository: str | None) 
         energy_kwh=energy,
         emissions_kg=emissions,
         intensity_g_per_kwh=emissions / energy * 1000 if energy > 0 else 0.0,
-        status="pass",  # not gated: a measurement made elsewhere
+        status=Status.PASS,  # not gated: a measurement made elsewhere
         source="codecarbon emissions.csv",
         grid_zone=(row.get("country_iso_code") or "").strip().upper() or None,
         scope="machine" if row.get("tracking_mode") == "machine" else None,

@@ -1,4 +1,4 @@
-"""Ledger data as plain JSON/CSV: the verdict's history section and period exports.
+"""Ledger data as plain JSON/CSV: period exports.
 
 Exports are location-based scope-2 figures (the grid average where each run happened),
 with totals per repository, branch and job, for a GHG Protocol / CSRD annex.
@@ -16,13 +16,7 @@ from json.encoder import encode_basestring_ascii
 from math import isfinite
 from typing import Any
 
-from greengate.ledger.records import (
-    History,
-    LedgerRecord,
-    RegressionResult,
-    Total,
-    WindowResult,
-)
+from greengate.ledger.records import LedgerRecord, Total
 
 CSV_FIELDS = (
     "id",
@@ -41,47 +35,6 @@ CSV_FIELDS = (
     "rerun",
     "source",
 )
-
-
-def _window(w: WindowResult) -> dict[str, Any]:
-    return {
-        "label": w.label,
-        "branch": w.branch,
-        "since": w.since.isoformat(),
-        "quantity": w.quantity,
-        "spent": w.spent,
-        "this_run": w.this_run,
-        "limit": w.limit,
-        "remaining": w.remaining,
-        "status": w.status,
-    }
-
-
-def _regression(r: RegressionResult) -> dict[str, Any]:
-    return {
-        "job": r.job,
-        "base_branch": r.base_branch,
-        "runs": r.runs,
-        "needed": r.needed,
-        "measured_kwh": r.measured_kwh,
-        "median_kwh": r.median_kwh,
-        "allowed_kwh": r.allowed_kwh,
-        "delta": r.delta,
-        "status": r.status,
-        "summary": r.describe(),
-    }
-
-
-def history_to_dict(h: History) -> dict[str, Any]:
-    """The verdict file's ``history`` section."""
-    return {
-        "ledger": h.ledger,
-        "record_id": h.record_id,
-        "rerun": h.rerun,
-        "windows": [_window(w) for w in h.windows],
-        "regression": _regression(h.regression) if h.regression else None,
-        "problem": h.problem,
-    }
 
 
 # Issue 4: an export of 100,000 runs within 2 s. csv.writer costs a call per row and
@@ -260,7 +213,7 @@ def record_row(r: LedgerRecord) -> tuple[Any, ...]:
         r.energy_kwh,
         r.emissions_kg,
         r.intensity_g_per_kwh,
-        r.status,
+        r.status.value,
         str(r.rerun),
         r.source,
     )

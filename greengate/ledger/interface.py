@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -14,39 +15,56 @@ from greengate.ledger.disclosure import MethodCount, SciGroup, ZoneEnergy
 from greengate.ledger.records import (
     Appended,
     BaselineQuery,
+    ChargeKey,
     LedgerRecord,
     RecordFilter,
     Total,
-    TrendDay,
     WindowQuery,
     WindowSpend,
 )
+from greengate.verdict import TrendDay
 
 DEFAULT_LOCATION = ".greengate/ledger.db"
 DISABLED = ("off", "none", "false")
-
-# Given each window's spend before this run and whether the run is a rerun, the record
-# to store: the core decides the final status while the backend holds its lock.
-Settle = Callable[[tuple[WindowSpend, ...], bool], LedgerRecord]
 
 
 class LedgerError(GreengateError):
     """The ledger cannot be opened, read or written (unreachable, locked, corrupt)."""
 
 
+class Charge(ABC):
+    """A run being charged: the ledger's answers, read under its lock, and the one append.
+
+    Got from :meth:`Ledger.charging`; the answers hold until the transaction ends, so the
+    judge decides on figures no other run can change before this one is stored.
+    """
+
+    spends: tuple[WindowSpend, ...]  # each window's spend before this run, in the key's order
+    rerun: bool  # the key's repository and job already have a run at its commit
+    baseline: tuple[float, ...]  # the key's baseline: energy (kWh), newest first; () unasked
+
+    @abstractmethod
+    def append(self, record: LedgerRecord) -> LedgerRecord:
+        """Store the run (a rerun when ``rerun`` says so); returns it with its id."""
+
+
 class Ledger(ABC):
-    """Where budget history lives. Every method is one transaction."""
+    """Where budget history lives: it answers and stores, it does not judge. Every method
+    is one transaction."""
 
     location: str  # as a person should see it, without a password
 
     @abstractmethod
-    def append(
-        self,
-        record: LedgerRecord,
-        windows: Sequence[WindowQuery] = (),
-        settle: Settle | None = None,
-    ) -> Appended:
-        """Atomically: read the windows' spend, mark a rerun, settle the record and store it."""
+    def charging(self, key: ChargeKey) -> AbstractContextManager[Charge]:
+        """One write transaction: the key's answers, then (optionally) one append; committed
+        when the block ends, rolled back if it raises."""
+
+    def append(self, record: LedgerRecord, windows: Sequence[WindowQuery] = ()) -> Appended:
+        """Store one run, reading the windows' spend before it in the same transaction."""
+        key = ChargeKey(record.repository, record.branch, record.job, record.commit, tuple(windows))
+        with self.charging(key) as charge:
+            stored = charge.append(record)
+        return Appended(stored, charge.spends)
 
     @abstractmethod
     def baseline(self, query: BaselineQuery) -> tuple[float, ...]:

@@ -9,7 +9,6 @@ from typing import Any
 
 from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import (
-    LedgerRecord,
     RecordFilter,
 )
 from greengate.ledger.rows import (
@@ -128,12 +127,14 @@ class PostgresLedger(SqlLedger):
             else:
                 db.execute("UPDATE greengate_schema SET version = %s", (SCHEMA_VERSION,))
 
-    def _lock_windows(self, db: psycopg.Connection[Any], record: LedgerRecord) -> None:
+    def _lock_windows(
+        self, db: psycopg.Connection[Any], repository: str | None, branch: str | None
+    ) -> None:
         # One transaction-scoped lock per (repository, branch): two jobs charging the
         # same windows queue here, so neither squeezes under the other's last kg.
         db.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-            (f"{key(record.repository)}\n{key(record.branch)}",),
+            (f"{key(repository)}\n{key(branch)}",),
         )
 
     def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+
+from greengate.verdict import Status
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class LedgerRecord:
     energy_kwh: float
     emissions_kg: float
     intensity_g_per_kwh: float
-    status: str  # a greengate.verdict.Status value
+    status: Status
     source: str = "greengate run"
     rerun: bool = False  # same repository, job and commit as an earlier record
     id: int | None = None  # assigned by the ledger
@@ -98,85 +100,20 @@ class BaselineQuery:
 
 
 @dataclass(frozen=True)
+class ChargeKey:
+    """What a run asks the ledger before it is judged, in the transaction that stores it."""
+
+    repository: str | None
+    branch: str | None
+    job: str | None
+    commit: str | None  # with repository and job: whether this run is a rerun
+    windows: tuple[WindowQuery, ...] = ()
+    baseline: BaselineQuery | None = None
+
+
+@dataclass(frozen=True)
 class Appended:
     """What the ledger did with a record: its id and whether it was a rerun."""
 
     record: LedgerRecord
     spends: tuple[WindowSpend, ...]
-
-
-@dataclass(frozen=True)
-class WindowResult:
-    """One limit of a cumulative window, charged with this run."""
-
-    label: str
-    branch: str
-    since: datetime
-    quantity: str  # "emissions" (kg CO2e) or "energy" (kWh), as greengate.verdict.Quantity
-    spent: float  # before this run
-    this_run: float
-    limit: float
-    status: str  # a greengate.verdict.Status value for this limit alone, before the mode
-
-    @property
-    def remaining(self) -> float:
-        """What is left of the limit after this run (negative when over)."""
-        return self.limit - self.spent - self.this_run
-
-
-@dataclass(frozen=True)
-class RegressionResult:
-    """This job's energy against the median of its recent passing runs on the base branch."""
-
-    job: str | None
-    base_branch: str
-    runs: int  # baseline runs found
-    needed: int  # fewest baseline runs that are judged
-    measured_kwh: float
-    median_kwh: float | None  # None with no baseline runs
-    allowed_kwh: float | None  # the largest increase that passes
-    status: str  # a greengate.verdict.Status value, before the mode
-
-    @property
-    def delta(self) -> float | None:
-        """Relative change against the median, e.g. 0.12 for +12 %."""
-        if not self.median_kwh:
-            return None
-        return self.measured_kwh / self.median_kwh - 1.0
-
-    @property
-    def judged(self) -> bool:
-        return self.runs >= self.needed and self.delta is not None
-
-    def describe(self) -> str:
-        """In words, e.g. ``+12 % vs main (median of 10 runs)``."""
-        if self.delta is None:
-            return f"no baseline on {self.base_branch} yet (0 of {self.needed} runs needed)"
-        text = f"{self.delta * 100:+.0f} % vs {self.base_branch} (median of {self.runs} runs)"
-        if self.runs < self.needed:
-            text += f"; too few baseline runs to judge ({self.needed} needed)"
-        return text
-
-
-@dataclass(frozen=True)
-class TrendDay:
-    """One day of a job's runs on a branch: a point of the step summary's small trend."""
-
-    day: date
-    runs: int
-    emissions_kg: float
-    energy_kwh: float
-
-
-@dataclass(frozen=True)
-class History:
-    """What the ledger added to a verdict: windows, regression, rerun, or why it could not."""
-
-    ledger: str  # where, without credentials
-    record_id: int | None = None
-    rerun: bool = False
-    windows: tuple[WindowResult, ...] = ()
-    regression: RegressionResult | None = None
-    problem: str | None = None  # the ledger could not be used: the verdict stands without it
-    # This job on this branch per day, this run included (docs/report.md); not in the file.
-    trend: tuple[TrendDay, ...] = ()

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from greengate.ledger.records import LedgerRecord, RecordFilter, Total
+from greengate.verdict import Status
 
 # Order of the ``runs`` table's columns as the backends read and write them.
 COLUMNS = (
@@ -69,7 +70,7 @@ def to_row(record: LedgerRecord, recorded_at: Any) -> tuple[Any, ...]:
         record.energy_kwh,
         record.emissions_kg,
         record.intensity_g_per_kwh,
-        record.status,
+        record.status.value,
         record.source,
         bool(record.rerun),
         record.grid_zone,
@@ -99,7 +100,7 @@ def from_row(row: Sequence[Any], recorded_at: datetime) -> LedgerRecord:
         row[10],
         row[11],
         row[12],
-        row[13],
+        Status(row[13]),
         row[14],
         bool(row[15]),
         row[0],

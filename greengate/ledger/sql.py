@@ -2,15 +2,15 @@
 
 A backend says how to open a write transaction, how to read, how to store a time and a day,
 and how to insert a run's row; the queries (a window's spend, the day totals, pruning) and
-the order of an append (lock, read the spends, mark a rerun, settle, insert) are decided
-here once, so both backends charge windows alike.
+the order of a charge (lock, read the spends, mark a rerun, read the baseline, let the
+caller judge, insert) are decided here once, so both backends charge windows alike.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, ClassVar
@@ -26,14 +26,13 @@ from greengate.ledger.disclosure import (
     zones_from_rows,
     zones_sql,
 )
-from greengate.ledger.interface import Ledger, LedgerError, Settle
+from greengate.ledger.interface import Charge, Ledger, LedgerError
 from greengate.ledger.records import (
-    Appended,
     BaselineQuery,
+    ChargeKey,
     LedgerRecord,
     RecordFilter,
     Total,
-    TrendDay,
     WindowQuery,
     WindowSpend,
 )
@@ -47,6 +46,7 @@ from greengate.ledger.rows import (
     totals_sql,
     utc,
 )
+from greengate.verdict import TrendDay
 
 
 class SqlLedger(Ledger):
@@ -166,42 +166,42 @@ class SqlLedger(Ledger):
             for statement in steps:
                 db.execute(statement)
 
-    def _lock_windows(self, db: Any, record: LedgerRecord) -> None:
+    def _lock_windows(self, db: Any, repository: str | None, branch: str | None) -> None:
         """Serialise appends to the same branch's windows, where the write lock does not."""
 
-    def append(
-        self,
-        record: LedgerRecord,
-        windows: Sequence[WindowQuery] = (),
-        settle: Settle | None = None,
-    ) -> Appended:
-        """Read spends, mark a rerun, settle and insert, all in one locked transaction."""
+    @contextmanager
+    def charging(self, asked: ChargeKey) -> Iterator[Charge]:
+        """Lock, read the spends, the rerun and the baseline; the block may then append."""
         m = self.MARK
         with self._write("append") as db:
-            if windows:
-                self._lock_windows(db, record)
-            spends = tuple(self._spend(db, w) for w in windows)
-            rerun = record.commit is not None and (
+            if asked.windows:
+                self._lock_windows(db, asked.repository, asked.branch)
+            spends = tuple(self._spend(db, w) for w in asked.windows)
+            rerun = asked.commit is not None and (
                 db.execute(
                     f"SELECT 1 FROM runs WHERE repository = {m} AND job = {m} "
                     f"AND commit_sha = {m} LIMIT 1",
-                    (key(record.repository), key(record.job), record.commit),
+                    (key(asked.repository), key(asked.job), asked.commit),
                 ).fetchone()
                 is not None
             )
-            final = settle(spends, rerun) if settle else record
-            stored = self._insert(db, final, rerun or final.rerun)
-        return Appended(stored, spends)
+            baseline: tuple[float, ...] = ()
+            if asked.baseline is not None:
+                sql, params = self._baseline_sql(asked.baseline)
+                baseline = tuple(float(r[0]) for r in db.execute(sql, params).fetchall())
+            yield _SqlCharge(self, db, spends, rerun, baseline)
 
-    def baseline(self, query: BaselineQuery) -> tuple[float, ...]:
-        """Energy of the newest passing, non-rerun runs (index runs_baseline)."""
+    def _baseline_sql(self, query: BaselineQuery) -> tuple[str, tuple[Any, ...]]:
         m = self.MARK
-        rows = self._read(
+        return (
             f"SELECT energy_kwh FROM runs WHERE repository = {m} AND job = {m} AND branch = {m} "
             f"AND status IN ('pass', 'warn') AND NOT rerun ORDER BY recorded_at DESC LIMIT {m}",
             (key(query.repository), key(query.job), query.branch, query.runs),
         )
-        return tuple(float(r[0]) for r in rows)
+
+    def baseline(self, query: BaselineQuery) -> tuple[float, ...]:
+        """Energy of the newest passing, non-rerun runs (index runs_baseline)."""
+        return tuple(float(r[0]) for r in self._read(*self._baseline_sql(query)))
 
     def trend(self, query: BaselineQuery, since: datetime) -> tuple[TrendDay, ...]:
         """Sums per day (index runs_baseline); ``query.runs`` is not used."""
@@ -249,3 +249,26 @@ class SqlLedger(Ledger):
             for record in records:
                 self._insert(db, record, record.rerun)
         return len(records)
+
+
+class _SqlCharge(Charge):
+    """The answers of one ``charging`` transaction, and its one append."""
+
+    def __init__(
+        self,
+        ledger: SqlLedger,
+        db: Any,
+        spends: tuple[WindowSpend, ...],
+        rerun: bool,
+        baseline: tuple[float, ...],
+    ) -> None:
+        self._ledger, self._db = ledger, db
+        self.spends, self.rerun, self.baseline = spends, rerun, baseline
+        self._stored: LedgerRecord | None = None
+
+    def append(self, record: LedgerRecord) -> LedgerRecord:
+        """Insert the run in the open transaction (once)."""
+        if self._stored is not None:
+            raise LedgerError("a charge stores one run; this one is already stored")
+        self._stored = self._ledger._insert(self._db, record, self.rerun or record.rerun)
+        return self._stored

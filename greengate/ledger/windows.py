@@ -1,4 +1,4 @@
-"""Cumulative windows: which windows a run charges, from when, and how each limit stands."""
+"""Cumulative windows: which windows a run charges, and from when (whole UTC days)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from fnmatch import fnmatchcase
 
-from greengate.ledger.records import WindowQuery, WindowResult, WindowSpend
+from greengate.ledger.records import WindowQuery
 from greengate.ledger.rows import utc
 from greengate.policy.model import Period, Window
 
@@ -39,36 +39,6 @@ def queries(
     return tuple(
         WindowQuery(str(i), repository, branch, period_start(w, now)) for i, w in enumerate(windows)
     )
-
-
-def _status(total: float, limit: float, warn_at: float) -> str:
-    if total > limit:
-        return "fail"
-    return "warn" if total >= warn_at * limit else "pass"
-
-
-def results(
-    window: Window,
-    spend: WindowSpend,
-    branch: str,
-    since: datetime,
-    emissions_kg: float,
-    energy_kwh: float,
-    warn_at: float,
-) -> tuple[WindowResult, ...]:
-    """The window's limits with this run charged: spent before, this run, limit, status."""
-    found = []
-    limits = (
-        ("emissions", window.max_emissions_kg, spend.emissions_kg, emissions_kg),
-        ("energy", window.max_energy_kwh, spend.energy_kwh, energy_kwh),
-    )
-    for quantity, limit, spent, this_run in limits:
-        if limit is not None:
-            status = _status(spent + this_run, limit, warn_at)
-            found.append(
-                WindowResult(window.label, branch, since, quantity, spent, this_run, limit, status)
-            )
-    return tuple(found)
 
 
 def named_period(text: str) -> tuple[datetime, datetime]:

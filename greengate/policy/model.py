@@ -151,3 +151,11 @@ class Policy:
     ledger_failure: LedgerFailure = LedgerFailure.WARN
     energy: EnergySettings = EnergySettings()
     scope2: Scope2 = field(default_factory=Scope2)  # ledger export --format esrs
+
+    def mode_of(self, own: Mode | None) -> Mode:
+        """The mode a rule, window or regression is judged in: its own, else the default."""
+        return own if own is not None else self.defaults.mode
+
+    def warn_at_of(self, own: float | None) -> float:
+        """The warn level of a rule or window: its own, else the default."""
+        return own if own is not None else self.defaults.warn_at

@@ -74,12 +74,17 @@ def same_rules(a: Policy, b: Policy) -> bool:
     return normal(a) == normal(b)
 
 
-def policy_change(choice: PolicyChoice, job: str | None, branch: str | None) -> PolicyChange | None:
-    """How the proposed policy would judge this run differently; None when nothing is proposed."""
+def policy_change(
+    choice: PolicyChoice, job: str | None, branch: str | None, applied_rule: Budget | None
+) -> PolicyChange | None:
+    """How the proposed policy would judge this run differently; None when nothing is proposed.
+
+    ``applied_rule`` is the applied policy's rule for this run, as the gate matched it.
+    """
     if choice.proposed is None or choice.ref is None:
         return None
     old, new = choice.applied, choice.proposed
-    old_rule, new_rule = select_budget(old, job, branch), select_budget(new, job, branch)
+    old_rule, new_rule = applied_rule, select_budget(new, job, branch)
     limits = tuple(
         LimitChange(quantity, _limit(old_rule, quantity), _limit(new_rule, quantity))
         for quantity in (Quantity.EMISSIONS, Quantity.ENERGY)
@@ -115,11 +120,11 @@ def _limit(rule: Budget | None, quantity: Quantity) -> float | None:
 
 
 def _mode(policy: Policy, rule: Budget | None) -> Mode:
-    return (rule.mode if rule and rule.mode else None) or policy.defaults.mode
+    return policy.mode_of(rule.mode if rule else None)
 
 
 def _warn_at(policy: Policy, rule: Budget | None) -> float:
-    return rule.warn_at if rule and rule.warn_at is not None else policy.defaults.warn_at
+    return policy.warn_at_of(rule.warn_at if rule else None)
 
 
 def _repo_path(top: str, local: str) -> str:

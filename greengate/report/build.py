@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
 
+from greengate.gate.history import compare
 from greengate.ledger.records import BaselineQuery, RecordFilter
-from greengate.ledger.regression import compare
 from greengate.ledger.sql import SqlLedger
 from greengate.ledger.windows import period_start
 from greengate.policy.model import Period, Policy, Regression, Window
@@ -178,6 +178,13 @@ def build_burndowns(
     return found, notes
 
 
+def _against(
+    rule: Regression, job: str | None, base: str, baseline: tuple[float, ...], kwh: float
+) -> str:
+    """A run against today's band: pass, or fail above it."""
+    return compare(rule, job, base, baseline, kwh).status.value
+
+
 def build_baselines(
     ledger: SqlLedger, rule: Regression, where: RecordFilter, rows: list[queries.GroupSum]
 ) -> tuple[list[Baseline], list[str]]:
@@ -195,9 +202,11 @@ def build_baselines(
         own = queries.baseline_runs(ledger, job.repository, job.job, base, rule.runs)
         query = BaselineQuery(job.repository, job.job, base, rule.runs)
         energies = tuple(r.energy_kwh for r in reversed(own))
-        band = compare(rule, query, energies, 0.0)
+        band = compare(rule, query.job, query.branch, energies, 0.0)
         against = [
-            ComparedRun(at, branch, kwh, False, compare(rule, query, energies, kwh).status)
+            ComparedRun(
+                at, branch, kwh, False, compare(rule, job.job, base, energies, kwh).status.value
+            )
             for at, branch, kwh in queries.compared_runs(
                 ledger, where, job.repository, job.job, base, COMPARED_RUNS
             )

@@ -58,7 +58,7 @@ class AzureReporter(Reporter):
 def issues(v: Verdict) -> list[str]:
     """``task.logissue`` lines: one per limit near or over budget, or one for a failed run."""
     if v.status is Status.ERROR:
-        reason = v.reasons[0] if v.reasons else "greengate could not measure the run"
+        reason = v.reasons[0] if v.reasons else "greengate could not judge the run"
         return [vso("task.logissue", {"type": "error"}, f"greengate: {reason}")]
     where = {}
     path = policy_file(v)
@@ -76,7 +76,7 @@ def issues(v: Verdict) -> list[str]:
 
 
 def _issue_type(v: Verdict, check: LimitCheck) -> str:
-    return "error" if v.status is Status.FAIL and check.status is Status.FAIL else "warning"
+    return "error" if check.status is Status.FAIL and check.enforced else "warning"
 
 
 def task_result(v: Verdict) -> str | None:

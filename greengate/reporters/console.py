@@ -80,7 +80,8 @@ def _rows(v: Verdict, ascii_only: bool) -> list[tuple[str, Text]]:
         rows += _measurement_rows(v.measurement)
     for i, check in enumerate(v.checks):
         rows.append(("limits" if i == 0 else "", _limit(check, ascii_only)))
-    if v.history is not None:  # a ledger was used: windows, regression, rerun
+    # A ledger was used: windows, regression, rerun. Its problem, if any, is already a reason.
+    if v.history is not None and v.history.problem is None:
         emissions = v.measurement.emissions_kg if v.measurement else None
         lines = history_lines(v.history, emissions)
         rows += [("history" if i == 0 else "", Text(t)) for i, t in enumerate(lines)]

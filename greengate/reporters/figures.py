@@ -26,10 +26,9 @@ STATUS_EMOJI = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", S
 
 def limit_sentence(v: Verdict, check: LimitCheck) -> str:
     """One limit of the verdict in words (greengate.gate.limit_sentence), with
-    ``; mode warn: not enforced`` when an overrun does not fail the gate."""
-    enforced = not (check.status is Status.FAIL and v.status is not Status.FAIL)
+    ``; mode warn: not enforced`` when the check says an overrun does not fail the gate."""
     label = v.rule.label if v.rule else "?"
-    return sentence(check, label, enforced=enforced, mode=v.mode)
+    return sentence(check, label, mode=v.mode)
 
 
 def bar(ratio: float, width: int, full: str = "█", empty: str = "░") -> str:

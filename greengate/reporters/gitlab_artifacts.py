@@ -31,8 +31,9 @@ DOTENV_FILE = "greengate.env"
 def code_quality(v: Verdict, env: Mapping[str, str]) -> list[dict[str, Any]]:
     """One Code Quality issue per limit that is near or over budget, or for a failed run."""
     if v.status is Status.ERROR:
-        reason = v.reasons[0] if v.reasons else "greengate could not measure the run"
-        return [_issue(v, env, "measurement", f"greengate could not measure: {reason}", "critical")]
+        reason = v.reasons[0] if v.reasons else "greengate could not judge the run"
+        text = f"greengate could not judge the run: {reason}"
+        return [_issue(v, env, "judgement", text, "critical")]
     if v.mode is Mode.OFF or v.rule is None:
         return []
     return [
@@ -49,7 +50,7 @@ def code_quality_json(v: Verdict, env: Mapping[str, str]) -> str:
 
 def _severity(v: Verdict, check: LimitCheck) -> str:
     if check.status is Status.FAIL:
-        return "critical" if v.status is Status.FAIL else "major"  # enforced, or warn mode
+        return "critical" if check.enforced else "major"  # enforced, or warn mode
     return "minor"  # near the limit
 
 

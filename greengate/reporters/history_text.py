@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from greengate.ledger.records import History, RegressionResult, WindowResult
 from greengate.reporters import figures
 from greengate.units import format_emissions
-from greengate.verdict import Quantity
+from greengate.verdict import History, Quantity, RegressionResult, WindowResult
 
 
 def window_name(w: WindowResult) -> str:

@@ -3,7 +3,7 @@
 Layout: ``testsuites > testsuite > properties, testcase*``, one test case per limit of the
 matched rule, so a CI's test history tracks each budget by a stable name. It validates
 against the ``junit-10.xsd`` that pytest vendors, which has no ``<error>`` element: a
-run greengate could not measure is a ``<failure type="error">``.
+run greengate could not judge (an ERROR verdict) is a ``<failure type="error">``.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def _case(v: Verdict, name: str) -> ET.Element:
 def _cases(v: Verdict) -> list[ET.Element]:
     details = xml_safe(_details(v))
     if v.status is Status.ERROR:
-        case = _case(v, "measurement")
-        message = xml_safe(v.reasons[0] if v.reasons else "greengate could not measure the run")
+        case = _case(v, "judgement")
+        message = xml_safe(v.reasons[0] if v.reasons else "greengate could not judge the run")
         failure = ET.SubElement(case, "failure", {"type": "error", "message": message})
         failure.text = details
         return [case]
@@ -73,7 +73,7 @@ def _cases(v: Verdict) -> list[ET.Element]:
     for check in v.checks:
         case = _case(v, f"{check.quantity.value} budget")
         summary = xml_safe(figures.limit_sentence(v, check))
-        if v.status is Status.FAIL and check.status is Status.FAIL:
+        if check.status is Status.FAIL and check.enforced:
             failure = ET.SubElement(case, "failure", {"type": "over-budget", "message": summary})
             failure.text = details
         else:

@@ -6,7 +6,6 @@ import re
 import shlex
 from typing import ClassVar
 
-from greengate.ledger.records import History
 from greengate.measurement import Component
 from greengate.reporters import figures
 from greengate.reporters.history_text import (
@@ -28,7 +27,7 @@ from greengate.units import (
     format_power,
     significant,
 )
-from greengate.verdict import PolicyChange, Status, Verdict
+from greengate.verdict import History, PolicyChange, Verdict
 
 DEFAULT_PATH = "greengate-summary.md"
 _BAR_WIDTH = 10
@@ -119,13 +118,13 @@ def _history(h: History, this_run_kg: float | None) -> list[str]:
             lines.append(
                 f"| {text(window_name(w))} | {window_figure(w, w.spent)} "
                 f"| {window_figure(w, w.this_run)} | {window_figure(w, w.limit)} "
-                f"| {window_left(w)} | {figures.STATUS_EMOJI[Status(w.status)]} {w.status} |"
+                f"| {window_left(w)} | {figures.STATUS_EMOJI[w.status]} {w.status.value} |"
             )
         lines.append("")
     if h.regression is not None:
         r = h.regression
-        emoji = figures.STATUS_EMOJI[Status(r.status)]
-        lines += [f"- Regression: {text(regression_text(r))}: {emoji} {r.status}"]
+        emoji = figures.STATUS_EMOJI[r.status]
+        lines += [f"- Regression: {text(regression_text(r))}: {emoji} {r.status.value}"]
     if h.rerun:
         lines += [f"- Rerun: {rerun_text(this_run_kg)}"]
     return [*lines, ""] if lines[-1] else lines

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from greengate.ledger.records import TrendDay
 from greengate.units import format_count, format_emissions, significant
+from greengate.verdict import TrendDay
 
 MIN_DAYS = 2  # one day is not a trend
 _PLAIN = re.compile(r"[^A-Za-z0-9 ._/:+-]")

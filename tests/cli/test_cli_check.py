@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from conftest import Greengate
 from factories import assert_valid_verdict, error_verdict
 
-from greengate.verdict_file.verdict_json import write_verdict
+from greengate.verdict_file.verdict_json import verdict_to_dict
 
 PY = sys.executable
 
@@ -195,8 +196,12 @@ def test_a_bad_measurement_file_exits_2_with_a_clear_message(
 
 
 def test_an_error_verdict_has_nothing_to_check(greengate: Greengate, tmp_path: Path) -> None:
+    # Older greengates wrote ERROR verdicts without a measurement; check still reads them.
     policy(tmp_path, 1.0)
-    write_verdict(error_verdict(), str(tmp_path / "error.json"))
+    old = {**verdict_to_dict(error_verdict()), "schema_version": "1.1", "measurement": None}
+    old["limits"] = [{k: v for k, v in c.items() if k != "enforced"} for c in old["limits"]]
+    assert_valid_verdict(old)
+    (tmp_path / "error.json").write_text(json.dumps(old))
     result = checked(greengate, "error.json")
     assert result.returncode == 2, result.stderr
     assert "the verdict has no measurement (status error" in result.stderr

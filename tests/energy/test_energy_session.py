@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 from conftest import CliResult
-from factories import assert_valid_verdict, make_measurement, make_rule, make_verdict
+from factories import (
+    assert_valid_verdict,
+    make_measurement,
+    make_policy,
+    make_rule,
+    make_verdict,
+)
 
 from greengate.energy.estimate import profile_model, tdp_model
 from greengate.energy.meter import TIMELINE_BUCKETS, Meter
@@ -28,14 +34,16 @@ from greengate.measurement import (
     ComponentEnergy,
     Embodied,
     FunctionalUnit,
+    Measurement,
     PowerTimeline,
     Scope,
     Tier,
 )
+from greengate.policy.model import Budget
 from greengate.reporters.console import ConsoleReporter
 from greengate.reporters.interface import ReportTarget
 from greengate.reporters.markdown import verdict_markdown
-from greengate.verdict import Status
+from greengate.verdict import Status, Verdict
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_to_dict
 
 PY = sys.executable
@@ -196,16 +204,35 @@ def test_sci_is_e_times_i_plus_m_per_functional_unit() -> None:
     assert banded().sci_per_unit_g is None
 
 
+def decide(rule: Budget, m: Measurement) -> Verdict:
+    """The judge's verdict on ``m`` under a policy of just ``rule``."""
+    return judge(
+        policy=make_policy(rule),
+        rule=rule,
+        context=make_verdict().context,
+        measurement=m,
+        command=None,
+    )
+
+
 def test_a_band_straddling_the_limit_is_said_and_the_central_figure_decides() -> None:
     m = banded()
     rule = make_rule(max_energy_kwh=0.0125, max_emissions_kg=None)  # central 0.012 < limit
-    v = judge(policy=None, rule=rule, context=make_verdict().context, measurement=m, command=None)
+    v = judge(
+        policy=make_policy(rule),
+        rule=rule,
+        context=make_verdict().context,
+        measurement=m,
+        command=None,
+    )
     (check,) = v.checks
     assert check.straddles
     assert v.status is Status.WARN  # 96 % of the limit, under it: warn, not fail
     assert "straddles the limit" in v.reasons[0]
     clear = make_rule(max_energy_kwh=1.0, max_emissions_kg=None)
-    v2 = judge(policy=None, rule=clear, context=v.context, measurement=m, command=None)
+    v2 = judge(
+        policy=make_policy(clear), rule=clear, context=v.context, measurement=m, command=None
+    )
     assert not v2.checks[0].straddles
     assert "straddles" not in v2.reasons[0]
 
@@ -213,7 +240,13 @@ def test_a_band_straddling_the_limit_is_said_and_the_central_figure_decides() ->
 def test_the_new_fields_round_trip_through_the_verdict_file() -> None:
     m = banded(functional_unit=FunctionalUnit("samples", 5e4), include_embodied=True)
     rule = make_rule(max_energy_kwh=0.0125, max_emissions_kg=None)
-    v = judge(policy=None, rule=rule, context=make_verdict().context, measurement=m, command=None)
+    v = judge(
+        policy=make_policy(rule),
+        rule=rule,
+        context=make_verdict().context,
+        measurement=m,
+        command=None,
+    )
     data = verdict_to_dict(v)
     assert_valid_verdict(data)
     assert data["schema_version"] == "1.2"
@@ -226,7 +259,13 @@ def test_the_new_fields_round_trip_through_the_verdict_file() -> None:
 def test_the_summaries_show_band_method_carbon_and_the_power_sparkline() -> None:
     m = banded(functional_unit=FunctionalUnit("tests", 412))
     rule = make_rule(max_energy_kwh=0.0125, max_emissions_kg=None)
-    v = judge(policy=None, rule=rule, context=make_verdict().context, measurement=m, command=None)
+    v = judge(
+        policy=make_policy(rule),
+        rule=rule,
+        context=make_verdict().context,
+        measurement=m,
+        command=None,
+    )
     md = verdict_markdown(v)
     assert "| Power | `▂▅█▃` peak 8 W, 2 s per step |" in md, md
     assert "| Method | machine scope, profile github-linux-4vcpu; cpu by runner profile" in md

@@ -1,4 +1,4 @@
-"""The judge: thresholds, both limits, modes, no rule, no measurement, and exit codes.
+"""The judge: thresholds, both limits, modes, no rule, an unusable ledger, and exit codes.
 
 Figures are chosen to be exact in binary (0.5 kWh, 500 g/kWh) so the boundaries
 (measured == limit, measured == warn_at x limit) are tested exactly, not approximately.
@@ -6,15 +6,17 @@ Figures are chosen to be exact in binary (0.5 kWh, 500 g/kWh) so the boundaries
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 import pytest
 from factories import assert_valid_verdict, make_command, make_context, make_rule
 
+from greengate.gate.history import HistoryFacts, LedgerUnavailable
 from greengate.gate.judge import exit_code, judge, worst
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
-from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
+from greengate.policy.model import Budget, Defaults, GridSetting, LedgerFailure, Mode, Policy
 from greengate.verdict import Quantity, Status, Verdict
 from greengate.verdict_file.verdict_json import verdict_to_dict
 
@@ -45,17 +47,19 @@ def decide(
     *,
     mode: Mode = Mode.ENFORCE,
     warn_at: float = 0.5,
-    measurement: Measurement | None = MEASUREMENT,
-    failure: str | None = None,
+    measurement: Measurement = MEASUREMENT,
+    history: HistoryFacts | LedgerUnavailable | None = None,
+    ledger_failure: LedgerFailure = LedgerFailure.WARN,
 ) -> Verdict:
     the_policy = policy(*((the_rule,) if the_rule else ()), mode=mode, warn_at=warn_at)
+    the_policy = dataclasses.replace(the_policy, ledger_failure=ledger_failure)
     verdict = judge(
         policy=the_policy,
         rule=the_rule,
         context=make_context(),
         measurement=measurement,
         command=make_command(),
-        failure=failure,
+        history=history,
     )
     assert_valid_verdict(verdict_to_dict(verdict))
     return verdict
@@ -163,6 +167,7 @@ def test_the_reasons_put_the_overrun_first() -> None:
 
 OVER = {"max_energy_kwh": ENERGY / 2}
 NEAR = {"max_energy_kwh": ENERGY}
+WITHIN = {"max_energy_kwh": ENERGY * 10}
 
 
 @pytest.mark.parametrize(
@@ -201,20 +206,7 @@ def test_the_rules_mode_overrides_the_defaults(
     assert (verdict.status, verdict.mode) == (status, rule_mode)
 
 
-def test_without_a_policy_the_mode_is_enforce() -> None:
-    the_rule = rule(**OVER)
-    verdict = judge(
-        policy=None,
-        rule=the_rule,
-        context=make_context(),
-        measurement=MEASUREMENT,
-        command=None,
-    )
-    assert (verdict.status, verdict.mode, verdict.policy_path) == (Status.FAIL, Mode.ENFORCE, None)
-    assert verdict.checks[0].warn_at == 0.8  # the documented default
-
-
-# --- no rule, no measurement, exit codes --------------------------------------------------
+# --- no rule, enforcement, an unusable ledger, exit codes -----------------------------
 
 
 def test_no_rule_matched_passes_with_nothing_gated() -> None:
@@ -225,17 +217,55 @@ def test_no_rule_matched_passes_with_nothing_gated() -> None:
     assert exit_code(verdict) == 0
 
 
-def test_no_measurement_is_an_error_with_the_reason() -> None:
-    verdict = decide(rule(**OVER), measurement=None, failure="could not detect the hardware")
-    assert (verdict.status, verdict.measurement, verdict.checks) == (Status.ERROR, None, ())
-    assert verdict.reasons == ("could not detect the hardware",)
-    assert exit_code(verdict) == 3
-    assert exit_code(verdict, violation_exit_code=42) == 3
+@pytest.mark.parametrize(
+    ("mode", "enforced"), [(Mode.ENFORCE, True), (Mode.WARN, False), (Mode.OFF, False)]
+)
+def test_each_check_says_whether_it_is_enforced(mode: Mode, enforced: bool) -> None:
+    verdict = decide(rule(**OVER), mode=mode)
+    assert [c.enforced for c in verdict.checks] == [enforced]
 
 
-def test_no_measurement_without_a_reason_still_says_so() -> None:
-    verdict = decide(None, measurement=None)
-    assert verdict.status is Status.ERROR and verdict.reasons
+LOCKED = LedgerUnavailable("/ci/ledger.db", "ledger /ci/ledger.db: append: database is locked")
+
+
+@pytest.mark.parametrize(
+    ("limits", "mode", "ledger_failure", "status"),
+    [
+        # A measured, enforced overrun is a FAIL whatever else went wrong.
+        (OVER, Mode.ENFORCE, LedgerFailure.FAIL, Status.FAIL),
+        (OVER, Mode.ENFORCE, LedgerFailure.WARN, Status.FAIL),
+        # Otherwise ledger_failure decides: an ERROR, or at least a WARN.
+        (WITHIN, Mode.ENFORCE, LedgerFailure.FAIL, Status.ERROR),
+        (NEAR, Mode.ENFORCE, LedgerFailure.FAIL, Status.ERROR),
+        (OVER, Mode.WARN, LedgerFailure.FAIL, Status.ERROR),
+        (WITHIN, Mode.ENFORCE, LedgerFailure.WARN, Status.WARN),
+        (OVER, Mode.OFF, LedgerFailure.WARN, Status.WARN),
+    ],
+)
+def test_an_unusable_ledger(
+    limits: dict[str, float], mode: Mode, ledger_failure: LedgerFailure, status: Status
+) -> None:
+    verdict = decide(rule(**limits), mode=mode, history=LOCKED, ledger_failure=ledger_failure)
+    assert verdict.status is status
+    problem = "the ledger could not be used, so no history was checked: " + LOCKED.problem
+    assert problem in verdict.reasons
+    # The reason that decided the status comes first.
+    changed = status is not decide(rule(**limits), mode=mode).status
+    assert (verdict.reasons[0] == problem) is changed
+    assert verdict.history is not None and verdict.history.problem == LOCKED.problem
+    assert verdict.history.ledger == "/ci/ledger.db"
+
+
+def test_an_unusable_ledger_on_an_overrun_exits_with_the_violation_code() -> None:
+    verdict = decide(rule(**OVER), history=LOCKED, ledger_failure=LedgerFailure.FAIL)
+    assert exit_code(verdict, violation_exit_code=42) == 42
+    (check,) = verdict.checks
+    assert check.status is Status.FAIL and check.enforced
+
+
+def test_an_error_verdict_exits_3() -> None:
+    verdict = decide(rule(**WITHIN), history=LOCKED, ledger_failure=LedgerFailure.FAIL)
+    assert exit_code(verdict) == exit_code(verdict, violation_exit_code=42) == 3
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factories import failing_verdict, warn_mode_verdict
+from factories import failing_verdict, ledger_fail_verdict, warn_mode_verdict
 
 from greengate.gate.limit_sentence import limit_sentence
 from greengate.policy.model import Mode
@@ -18,11 +18,21 @@ def test_a_check_reads_as_one_sentence_in_scaled_units() -> None:
 
 
 def test_an_overrun_that_does_not_fail_says_so_and_why() -> None:
-    check = LimitCheck(Quantity.ENERGY, 0.0012, 0.001, 0.8, Status.FAIL)
-    assert limit_sentence(check, "ci", enforced=False, mode=Mode.WARN) == (
+    check = LimitCheck(Quantity.ENERGY, 0.0012, 0.001, 0.8, Status.FAIL, enforced=False)
+    assert limit_sentence(check, "ci", mode=Mode.WARN) == (
         "energy 1.2 Wh is over the limit of 1 Wh (120%) of rule 'ci'; mode warn: not enforced"
     )
-    assert limit_sentence(check, "ci").endswith("(120%) of rule 'ci'")
+    assert limit_sentence(check, "ci").endswith("(120%) of rule 'ci'")  # the reasons' form
+
+
+def test_an_enforced_overrun_never_reads_not_enforced() -> None:
+    check = LimitCheck(Quantity.ENERGY, 0.0012, 0.001, 0.8, Status.FAIL, enforced=True)
+    for mode in Mode:
+        assert "not enforced" not in limit_sentence(check, "ci", mode=mode)
+    # The verdict that once read "mode enforce: not enforced": over budget, ledger broken.
+    failed = ledger_fail_verdict()
+    assert failed.status is Status.FAIL
+    assert "not enforced" not in figures.limit_sentence(failed, failed.checks[0])
 
 
 def test_a_band_across_the_limit_is_named_after_the_rule() -> None:

@@ -25,11 +25,13 @@ import pytest
 from greengate.ledger.interface import LedgerError, open_ledger, scheme_of
 from greengate.ledger.records import (
     BaselineQuery,
+    ChargeKey,
     LedgerRecord,
     RecordFilter,
     WindowQuery,
     WindowSpend,
 )
+from greengate.verdict import Status
 
 POSTGRES_URL = os.environ.get("GREENGATE_TEST_POSTGRES_URL")
 T0 = datetime(2026, 7, 15, 12, 0, tzinfo=timezone.utc)
@@ -51,7 +53,7 @@ def make_record(**overrides: Any) -> LedgerRecord:
         "energy_kwh": 2.0,
         "emissions_kg": 1.0,
         "intensity_g_per_kwh": 500.0,
-        "status": "pass",
+        "status": Status.PASS,
     }
     fields.update(overrides)
     return LedgerRecord(**fields)
@@ -153,15 +155,49 @@ def test_window_spend_counts_only_the_branch_and_period(ledger_url: str) -> None
     assert appended.spends == (WindowSpend("main 50 kg per month", 3.5, 4.0, 2),)
 
 
-def test_settle_decides_the_stored_status(ledger_url: str) -> None:
-    def settle(spends: tuple[WindowSpend, ...], rerun: bool) -> LedgerRecord:
-        return make_record(status="fail" if spends[0].emissions_kg >= 1 else "pass")
+def _charge_once(ledger: Any, window: WindowQuery) -> LedgerRecord:
+    """What the gate does: read the window's spend, decide, store, in one transaction."""
+    key = ChargeKey("acme/model", "main", "train", None, (window,))
+    with ledger.charging(key) as charge:
+        over = charge.spends[0].emissions_kg + 1.0 > LIMIT_KG
+        stored: LedgerRecord = charge.append(
+            make_record(status=Status.FAIL if over else Status.PASS)
+        )
+    return stored
 
+
+def test_a_charge_stores_what_was_decided_on_its_answers(ledger_url: str) -> None:
     window = WindowQuery("w", "acme/model", "main", EPOCH)
     with open_ledger(ledger_url) as ledger:
-        first = ledger.append(make_record(), [window], settle).record
-        second = ledger.append(make_record(), [window], settle).record
-    assert (first.status, second.status) == ("pass", "fail")
+        statuses = [_charge_once(ledger, window).status for _ in range(11)]
+        assert [r.status for r in ledger.records()] == statuses
+    assert statuses == [Status.PASS] * 10 + [Status.FAIL]  # 10 runs of 1 kg fill 10 kg
+    assert all(isinstance(s, Status) for s in statuses)  # the enum back, not its text
+
+
+def test_a_charge_answers_rerun_and_baseline_and_stores_a_rerun(ledger_url: str) -> None:
+    baseline = BaselineQuery("acme/model", "train", "main", 3)
+    key = ChargeKey("acme/model", "main", "train", "c1", (), baseline)
+    with open_ledger(ledger_url) as ledger:
+        for kwh in (1.0, 2.0):
+            ledger.append(make_record(energy_kwh=kwh, recorded_at=T0 + timedelta(hours=kwh)))
+        with ledger.charging(key) as charge:
+            assert (charge.rerun, charge.baseline) == (False, (2.0, 1.0))
+            first = charge.append(make_record(commit="c1"))
+        with ledger.charging(key) as charge:
+            assert charge.rerun
+            again = charge.append(make_record(commit="c1"))
+            with pytest.raises(LedgerError, match="one run"):
+                charge.append(make_record(commit="c1"))
+    assert (first.rerun, again.rerun) == (False, True)
+
+
+def test_a_charge_that_raises_stores_nothing(ledger_url: str) -> None:
+    with open_ledger(ledger_url) as ledger:
+        with pytest.raises(RuntimeError), ledger.charging(ChargeKey(None, None, None, None)) as c:
+            c.append(make_record())
+            raise RuntimeError("the judge broke")
+        assert ledger.records() == []
 
 
 def test_baseline_is_newest_passing_non_rerun_runs_of_the_job_on_the_branch(
@@ -170,7 +206,7 @@ def test_baseline_is_newest_passing_non_rerun_runs_of_the_job_on_the_branch(
     with open_ledger(ledger_url) as ledger:
         for i in range(6):
             ledger.append(make_record(recorded_at=T0 + timedelta(hours=i), energy_kwh=float(i)))
-        ledger.append(make_record(recorded_at=T0 + timedelta(hours=7), status="fail"))
+        ledger.append(make_record(recorded_at=T0 + timedelta(hours=7), status=Status.FAIL))
         ledger.append(make_record(recorded_at=T0 + timedelta(hours=8), job="lint"))
         ledger.append(make_record(recorded_at=T0 + timedelta(hours=9), branch="dev"))
         ledger.append(make_record(commit="c1", energy_kwh=50.0))
@@ -254,14 +290,10 @@ LIMIT_KG = 10.0
 
 
 def _charge(url: str, barrier: Any, results: Any) -> None:
-    def settle(spends: tuple[WindowSpend, ...], rerun: bool) -> LedgerRecord:
-        over = spends[0].emissions_kg + 1.0 > LIMIT_KG
-        return make_record(status="fail" if over else "pass")
-
     window = WindowQuery("main 10 kg", "acme/model", "main", EPOCH)
     barrier.wait()
     with open_ledger(url) as ledger:
-        results.put(ledger.append(make_record(), [window], settle).record.status)
+        results.put(_charge_once(ledger, window).status.value)
 
 
 def _sixteen_at_once(url: str) -> list[str]:
@@ -294,12 +326,13 @@ import sys
 from datetime import datetime, timezone
 from greengate.ledger.interface import open_ledger
 from greengate.ledger.records import LedgerRecord, WindowQuery
+from greengate.verdict import Status
 window = WindowQuery("all", "r", "main", datetime(1970, 1, 1, tzinfo=timezone.utc))
 with open_ledger(sys.argv[1]) as ledger:
     print("ready", flush=True)
     while True:
         ledger.append(LedgerRecord(datetime.now(timezone.utc), "r", "ci", "j", "main", None,
-                                   None, "1", "1", 1.0, 0.5, 500.0, "pass"), [window])
+                                   None, "1", "1", 1.0, 0.5, 500.0, Status.PASS), [window])
 """
 
 

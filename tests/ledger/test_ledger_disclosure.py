@@ -30,6 +30,7 @@ from greengate.ledger.records import LedgerRecord, RecordFilter
 from greengate.ledger.sqlite import MIGRATIONS
 from greengate.policy.loader import load_policy_text
 from greengate.policy.scope2 import Scope2
+from greengate.verdict import Status
 
 POSTGRES_URL = os.environ.get("GREENGATE_TEST_POSTGRES_URL")
 AT = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
@@ -75,7 +76,7 @@ def run(**fields: Any) -> LedgerRecord:
         "energy_kwh": 1.0,
         "emissions_kg": 0.0,
         "intensity_g_per_kwh": 400.0,
-        "status": "pass",
+        "status": Status.PASS,
     }
     base.update(fields)
     return LedgerRecord(**base)

@@ -113,7 +113,7 @@ def odd_records() -> list[LedgerRecord]:
     texts = [
         make_record(
             repository=text, workflow=text, job=text, branch=text, commit=text,
-            run_id=text, run_attempt=text, status=text, source=text,
+            run_id=text, run_attempt=text, source=text,
         )
         for text in ODD_TEXT
     ]  # fmt: skip

@@ -1,18 +1,24 @@
-"""The history step of the gate: windows, regression, reruns, and an unusable ledger."""
+"""The gate's history step against real ledgers: windows, regression, reruns, and an unusable
+ledger, judged in the transaction that records the run (``gate.recording``)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_ledger_backends import ledger_url  # noqa: F401  (fixture)
 
 from greengate.context import RunContext
+from greengate.gate.history import HistoryFacts, LedgerUnavailable, questions
 from greengate.gate.judge import judge
-from greengate.ledger.history import ledger_location, record_run
-from greengate.ledger.interface import open_ledger
+from greengate.gate.recording import judge_and_record
+from greengate.ledger.history import ledger_location
+from greengate.ledger.interface import LedgerError, open_ledger
 from greengate.ledger.windows import period_start
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
 from greengate.policy.loader import load_policy_text
@@ -42,17 +48,39 @@ def policy(text: str = POLICY) -> Policy:
     return load_policy_text(text, "greengate.yml")
 
 
-def verdict(kwh: float, branch: str = "main", commit: str | None = None, **ctx: str) -> Verdict:
+@dataclass(frozen=True)
+class Run:
+    """A measured run waiting for its verdict."""
+
+    measurement: Measurement
+    context: RunContext
+
+
+def verdict(kwh: float, branch: str = "main", commit: str | None = None, **ctx: str) -> Run:
     measurement = Measurement(
         components=(ComponentEnergy(Component.CPU, kwh, "test", "test"),),
         pue=1.0,
         intensity=GridIntensity(500.0, "test"),
     )
     context = RunContext(job="train", branch=branch, commit=commit, repository="acme/m", **ctx)
-    p = policy()
-    return judge(
-        policy=p, rule=p.budgets[0], context=context, measurement=measurement, command=None
-    )
+    return Run(measurement, context)
+
+
+def record_run(run: Run, p: Policy, location: str | None, now: datetime | None = None) -> Verdict:
+    """What the gate does at the end of a run: ask the ledger, judge, store."""
+    now = now or datetime.now(timezone.utc)
+
+    def decide(history: HistoryFacts | LedgerUnavailable | None) -> Verdict:
+        return judge(
+            policy=p,
+            rule=p.budgets[0],
+            context=run.context,
+            measurement=run.measurement,
+            command=None,
+            history=history,
+        )
+
+    return judge_and_record(decide, questions(p, run.context, now), location, open_ledger, now)
 
 
 def test_the_policy_reads_windows_and_regression() -> None:
@@ -153,15 +181,77 @@ def test_an_unusable_ledger_keeps_the_verdict_and_reports_it(tmp_path: Path) -> 
     kept = record_run(verdict(1.0), policy(), str(corrupt), NOW)
     assert kept.status is Status.WARN and kept.measurement is not None
     assert kept.history is not None and kept.history.problem
-    assert "the ledger could not be used" in kept.reasons[-1]
+    assert "the ledger could not be used" in kept.reasons[0]  # it made the PASS a WARN
     strict = replace(policy(), ledger_failure=LedgerFailure.FAIL)
     assert record_run(verdict(1.0), strict, str(corrupt), NOW).status is Status.ERROR
 
 
-def test_nothing_measured_is_not_recorded(tmp_path: Path) -> None:
-    failed = replace(verdict(1.0), measurement=None, status=Status.ERROR)
-    assert record_run(failed, policy(), str(tmp_path / "l.db"), NOW) is failed
-    assert not (tmp_path / "l.db").exists()
+def test_an_overrun_with_an_unusable_ledger_is_a_fail_not_an_error(tmp_path: Path) -> None:
+    corrupt = tmp_path / "ledger.db"
+    corrupt.write_bytes(b"garbage" * 1000)
+    strict = replace(policy(POLICY.replace("max_emissions: 1 t", "max_emissions: 1 kg")))
+    strict = replace(strict, ledger_failure=LedgerFailure.FAIL)
+    judged = record_run(verdict(4.0), strict, str(corrupt), NOW)  # 2 kg: over 1 kg
+    assert judged.status is Status.FAIL
+    assert judged.reasons[0].startswith("emissions 2 kg CO2e is over the limit of 1 kg CO2e")
+    assert "the ledger could not be used" in judged.reasons[-1]
+    (check,) = judged.checks
+    assert check.enforced
+
+
+def test_without_a_ledger_the_run_alone_is_judged(tmp_path: Path) -> None:
+    judged = record_run(verdict(1.0), policy(), None, NOW)
+    assert (judged.status, judged.history) == (Status.PASS, None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failing_append_leaves_the_verdict_judged_without_history(tmp_path: Path) -> None:
+    """The append is the last step of the transaction: when it fails, nothing is stored and
+    the verdict says the ledger could not be used, not what the rolled-back answers said."""
+    location = str(tmp_path / "l.db")
+    open_ledger(location).close()
+
+    class Failing:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def __enter__(self) -> Failing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.inner.close()
+
+        @contextmanager
+        def charging(self, key: Any) -> Iterator[Any]:
+            def disk_full(record: Any) -> Any:
+                raise LedgerError("disk full")
+
+            with self.inner.charging(key) as charge:
+                charge.append = disk_full
+                yield charge
+
+    p = policy()
+    run = verdict(1.0)
+
+    def decide(history: HistoryFacts | LedgerUnavailable | None) -> Verdict:
+        return judge(
+            policy=p,
+            rule=p.budgets[0],
+            context=run.context,
+            measurement=run.measurement,
+            command=None,
+            history=history,
+        )
+
+    asked = questions(p, run.context, NOW)
+    judged = judge_and_record(decide, asked, location, lambda at: Failing(open_ledger(at)), NOW)
+    assert judged.status is Status.WARN
+    assert judged.history is not None and judged.history.problem == "disk full"
+    with open_ledger(location) as ledger:
+        assert ledger.records() == []
 
 
 def test_every_run_lands_in_the_ledger(ledger_url: str) -> None:  # noqa: F811
@@ -181,4 +271,4 @@ def test_the_verdict_file_carries_the_history(ledger_url: str) -> None:  # noqa:
     data = verdict_to_dict(judged)
     assert_valid_verdict(data)
     assert data["history"]["regression"]["summary"].startswith("+0 % vs main (median of 1 runs)")
-    assert "history" not in verdict_to_dict(verdict(1.0))
+    assert "history" not in verdict_to_dict(record_run(verdict(1.0), policy(), None, NOW))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -47,3 +48,47 @@ def test_two_runs_charge_the_same_window(greengate: Greengate, tmp_path: Path) -
         assert [(r.branch, r.job, r.status) for r in stored.records()] == [
             ("main", "unit", "pass")
         ] * 2
+
+
+STRICT = """
+version: 1
+ledger_failure: fail
+budgets:
+  - max_emissions: {limit}
+"""
+
+
+@pytest.mark.parametrize(
+    ("limit", "status", "code"),
+    [("1e-12 g", "fail", 1), ("1 kg", "error", 3)],
+)
+def test_an_unusable_ledger_under_ledger_failure_fail(
+    greengate: Greengate, tmp_path: Path, limit: str, status: str, code: int
+) -> None:
+    """Over budget, the measured overrun is a FAIL (exit 1), not an ERROR; within budget, the
+    unusable ledger makes it an ERROR (exit 3). GitLab's Code Quality says which."""
+    (tmp_path / "p.yml").write_text(STRICT.format(limit=limit))
+    corrupt = tmp_path / "ledger.db"
+    corrupt.write_bytes(b"not a database" * 100)
+    result = greengate(
+        "run", "--policy", "p.yml", "--intensity", "100", "--report", "gitlab=gl",
+        "--", sys.executable, "-c", "pass",
+        env={"GREENGATE_LEDGER": str(corrupt), "GREENGATE_JOB": "unit"},
+    )  # fmt: skip
+    assert result.returncode == code, result.stderr
+    verdict = result.verdict()
+    assert_valid_verdict(verdict)
+    assert verdict["status"] == status
+    assert verdict["measurement"] is not None
+    assert verdict["history"]["problem"].startswith(f"ledger {corrupt}:")
+    assert any(r.startswith("the ledger could not be used") for r in verdict["reasons"])
+    (issue,) = json.loads((tmp_path / "gl" / "gl-code-quality-report.json").read_text())
+    if status == "fail":
+        assert issue["description"].startswith("Job unit: emissions ")
+        assert " is over the limit of " in issue["description"]
+        assert "could not" not in issue["description"]
+        assert "not enforced" not in result.stderr
+    else:
+        assert issue["description"].startswith(
+            "greengate could not judge the run: the ledger could not be used"
+        )

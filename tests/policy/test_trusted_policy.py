@@ -14,9 +14,10 @@ from factories import assert_valid_verdict, make_verdict
 
 from greengate.errors import PolicyError, UsageError
 from greengate.policy.change_export import policy_change_from_dict
+from greengate.policy.matching import select_budget
 from greengate.policy.model import Policy
-from greengate.policy.trusted import policy_change, resolve_policy, same_rules
-from greengate.verdict import LimitChange, Quantity
+from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy, same_rules
+from greengate.verdict import LimitChange, PolicyChange, Quantity
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_to_dict
 
 BASE = """\
@@ -57,6 +58,11 @@ def repo(tmp_path: Path) -> Path:
     git(root, "commit", "-q", "-m", "policy")
     git(root, "checkout", "-q", "-b", "pr")
     return root
+
+
+def changed(choice: PolicyChoice, job: str | None, branch: str | None) -> PolicyChange | None:
+    """The policy change as the gate asks for it, with the applied rule it matched."""
+    return policy_change(choice, job, branch, select_budget(choice.applied, job, branch))
 
 
 def limit(policy: Policy) -> float | None:
@@ -215,7 +221,7 @@ budgets:
 def test_policy_change_lists_old_and_new_limits_side_by_side(repo: Path) -> None:
     (repo / "greengate.yml").write_text(LOOSER)
     choice = resolve_policy("greengate.yml", "main", str(repo))
-    change = policy_change(choice, "unit-tests", "pr")
+    change = changed(choice, "unit-tests", "pr")
     assert change is not None
     assert (change.ref, change.applied_path, change.proposed_path) == (
         "main",
@@ -226,27 +232,27 @@ def test_policy_change_lists_old_and_new_limits_side_by_side(repo: Path) -> None
     assert change.limits == (LimitChange(Quantity.EMISSIONS, 0.001, 0.1),)
     assert change.other == ()
     # A job no rule matches in either: no limits to compare, still a change to show.
-    other_job = policy_change(choice, "lint", "pr")
+    other_job = changed(choice, "lint", "pr")
     assert other_job is not None and other_job.applied_rule is None and other_job.limits == ()
 
 
 def test_a_change_of_energy_settings_is_shown(repo: Path) -> None:
     # Scope and embodied emissions change what a run is charged, so a PR must not slip them in.
     (repo / "greengate.yml").write_text(BASE + "energy:\n  scope: process\n")
-    change = policy_change(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", "pr")
+    change = changed(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", "pr")
     assert change is not None and change.other == ("energy",)
     assert change.limits == (LimitChange(Quantity.EMISSIONS, 0.001, 0.001),)
     coefficients = "  profile: {idle_watts_per_vcpu: 0.1, max_watts_per_vcpu: 0.2}\n"
     (repo / "greengate.yml").write_text(BASE + "energy:\n" + coefficients)
-    change = policy_change(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", "pr")
+    change = changed(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", "pr")
     assert change is not None and change.other == ("energy",)
     verdict = dataclasses.replace(make_verdict(), policy_change=change)
     assert_valid_verdict(verdict_to_dict(verdict))  # the verdict schema knows the name
 
 
 def test_no_policy_change_without_a_proposal(repo: Path) -> None:
-    assert policy_change(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", None) is None
-    assert policy_change(resolve_policy("greengate.yml", None, str(repo)), "unit-1", None) is None
+    assert changed(resolve_policy("greengate.yml", "main", str(repo)), "unit-1", None) is None
+    assert changed(resolve_policy("greengate.yml", None, str(repo)), "unit-1", None) is None
 
 
 def gate_in(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,7 @@ from factories import (
     failing_verdict,
     make_command,
     make_context,
+    make_policy,
     make_rule,
     passing_verdict,
     warning_verdict,
@@ -98,7 +99,7 @@ def test_junit_reads_back_through_junitparser(name: str, tmp_path: Path) -> None
     if v.status is Status.FAIL:
         assert [c.name for c in failed] == ["emissions budget"]
     elif v.status is Status.ERROR:
-        assert [c.name for c in failed] == ["measurement"]
+        assert [c.name for c in failed] == ["judgement"]
         assert failed[0].result[0].type == "error"
     else:
         assert failed == []  # warn, warn mode and pass never fail a test report
@@ -166,7 +167,7 @@ def test_code_quality_fingerprints_are_stable_and_distinct() -> None:
     assert code_quality(other_run, {})[0]["fingerprint"] == over
     both = dataclasses.replace(ALL["fail"], rule=make_rule(max_energy_kwh=0.001))
     v = judge(  # both limits over
-        policy=None,
+        policy=make_policy(both.rule),
         rule=both.rule,
         context=both.context,
         measurement=both.measurement,

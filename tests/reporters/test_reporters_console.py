@@ -17,11 +17,10 @@ from factories import (
 )
 
 from greengate.gate.progress import Progress
-from greengate.ledger.records import History
 from greengate.reporters.console import ConsoleReporter
 from greengate.reporters.interface import ReportTarget
 from greengate.reporters.progress_line import ProgressLine, format_progress
-from greengate.verdict import Verdict
+from greengate.verdict import History, Verdict
 
 ALL = all_verdicts()
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -145,7 +144,8 @@ def test_history_without_anything_to_judge_adds_no_lines() -> None:
     assert _render(recorded) == _render(plain)
 
 
-def test_an_unusable_ledger_is_one_history_line() -> None:
-    broken = dataclasses.replace(passing_verdict(), history=History("x", problem="locked"))
-    _, err = _render(broken)
-    assert "  history   not checked: the ledger could not be used (locked)\n" in err
+def test_an_unusable_ledger_is_said_once_among_the_reasons() -> None:
+    _, err = _render(ALL["error"])
+    assert err.count("the ledger could not be used") == 1
+    assert "  why       the ledger could not be used, so no history was checked" in err
+    assert "history" not in err.replace("no history was checked", "")

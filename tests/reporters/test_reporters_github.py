@@ -16,7 +16,6 @@ from factories import (
     passing_verdict,
 )
 
-from greengate.ledger.records import History
 from greengate.reporters.github import (
     GitHubReporter,
     annotation,
@@ -28,7 +27,7 @@ from greengate.reporters.github import (
 from greengate.reporters.interface import ReportTarget
 from greengate.reporters.markdown import code, text, verdict_markdown
 from greengate.reporters.registry import build_reporters
-from greengate.verdict import Verdict
+from greengate.verdict import History, Verdict
 
 ALL = all_verdicts()
 VERDICT_PATH = "out/greengate-verdict.json"

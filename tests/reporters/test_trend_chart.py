@@ -6,12 +6,11 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from factories import make_context, passing_verdict
+from factories import make_context, passing_verdict, recorded
 
-from greengate.ledger.history import record_run
-from greengate.ledger.records import TrendDay
 from greengate.reporters.markdown import verdict_markdown
 from greengate.reporters.trend_chart import trend_lines
+from greengate.verdict import TrendDay
 
 DAY = datetime(2026, 7, 14, 9, 0, tzinfo=timezone.utc)
 
@@ -50,11 +49,11 @@ def test_hostile_names_cannot_leave_the_chart() -> None:
 def test_the_summary_shows_the_ledgers_days(tmp_path: Path) -> None:
     ledger = str(tmp_path / "ledger.db")
     verdict = replace(passing_verdict(), context=make_context(branch="main"))
-    first = record_run(verdict, None, ledger, DAY)
+    first = recorded(verdict, ledger, DAY)
     assert first.history is not None and len(first.history.trend) == 1
     assert "```mermaid" not in verdict_markdown(first)  # no history yet: no trend
-    record_run(verdict, None, ledger, DAY + timedelta(days=1))
-    third = record_run(verdict, None, ledger, DAY + timedelta(days=1, hours=2))
+    recorded(verdict, ledger, DAY + timedelta(days=1))
+    third = recorded(verdict, ledger, DAY + timedelta(days=1, hours=2))
     assert third.history is not None
     assert [(d.day, d.runs) for d in third.history.trend] == [
         (date(2026, 7, 14), 1),
@@ -64,5 +63,5 @@ def test_the_summary_shows_the_ledgers_days(tmp_path: Path) -> None:
     assert "```mermaid\nxychart-beta\n" in markdown
     assert 'x-axis ["07-14", "07-15"]' in markdown
     # Another branch's runs are not this trend.
-    other = record_run(replace(verdict, context=make_context(branch="dev")), None, ledger, DAY)
+    other = recorded(replace(verdict, context=make_context(branch="dev")), ledger, DAY)
     assert other.history is not None and len(other.history.trend) == 1

@@ -18,8 +18,8 @@ from factories import (
     all_verdicts,
     assert_golden,
     assert_valid_verdict,
-    error_verdict,
     failing_verdict,
+    history_verdict,
     make_command,
     passing_verdict,
 )
@@ -49,12 +49,11 @@ def test_every_sample_verdict_validates_and_round_trips(name: str) -> None:
     assert verdict_from_dict(json.loads(verdict_to_json(ALL[name]))) == ALL[name]
 
 
-def test_failing_verdict_file_matches_golden() -> None:
-    assert_golden("verdict/fail.json", verdict_to_json(failing_verdict()))
-
-
-def test_error_verdict_file_matches_golden() -> None:
-    assert_golden("verdict/error.json", verdict_to_json(error_verdict()))
+@pytest.mark.parametrize("name", ["fail", "error", "ledger_fail"])
+def test_verdict_file_matches_golden(name: str) -> None:
+    # error: the only ERROR greengate produces (ledger_failure: fail, the ledger unusable,
+    # the run within budget); ledger_fail: the same ledger on a run over budget is a FAIL.
+    assert_golden(f"verdict/{name}.json", verdict_to_json(ALL[name]))
 
 
 def test_top_level_layout() -> None:
@@ -298,3 +297,25 @@ def test_the_example_in_the_docs_validates() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "verdict.md").read_text(encoding="utf-8")
     example = doc.split("```json\n", 1)[1].split("```", 1)[0]
     assert_valid_verdict(json.loads(example))
+
+
+@pytest.mark.parametrize("name", ["fail", "warn_mode", "history"])
+def test_a_verdict_reads_back_whole_enforced_and_history_included(name: str) -> None:
+    verdict = {**all_verdicts(), "history": history_verdict()}[name]
+    assert verdict_from_dict(json.loads(verdict_to_json(verdict))) == verdict
+
+
+@pytest.mark.parametrize(("mode", "enforced"), [("enforce", True), ("warn", False)])
+def test_a_verdict_before_1_2_reads_enforced_from_its_mode(mode: str, enforced: bool) -> None:
+    data = verdict_to_dict(history_verdict()) | {"schema_version": "1.1", "mode": mode}
+    for check in data["limits"]:
+        del check["enforced"]
+    for window in data["history"]["windows"]:
+        del window["enforced"]
+    del data["history"]["regression"]["enforced"]
+    assert_valid_verdict(data)
+    read = verdict_from_dict(data)
+    assert [c.enforced for c in read.checks] == [enforced] * len(read.checks)
+    assert read.history is not None and read.history.regression is not None
+    assert [w.enforced for w in read.history.windows] == [enforced, enforced]
+    assert read.history.regression.enforced is enforced
