@@ -17,8 +17,10 @@ import re
 from dataclasses import dataclass
 
 # A number then an optional unit. Thousands separators and decimal commas are not numbers.
+# ASCII digits only (re.ASCII): Unicode's \d reads Arabic-Indic or full-width 5 kg as 5 kg.
 _QUANTITY = re.compile(
     r"(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>\S.*?)?",
+    re.ASCII,
 )
 
 _MASS_TO_KG = {"g": 1e-3, "kg": 1.0, "t": 1e3}
@@ -68,14 +70,17 @@ def _split(value: object, expected: str) -> tuple[float, str | None]:
         raise UnitError(got)
     if isinstance(value, str):
         text = value.strip()
-        if re.match(r"[+-]?\d+,\d", text):
+        if re.match(r"[+-]?\d+,\d", text, re.ASCII):
             raise UnitError(f"{got} (write decimals with a dot, e.g. 1.5)")
         match = _QUANTITY.fullmatch(text)
         if match is None:
             raise UnitError(got)
         number, unit = float(match["number"]), match["unit"]
     else:
-        number, unit = float(value), None
+        try:
+            number, unit = float(value), None
+        except OverflowError:  # an int too large for a float: 400 digits (issue 10)
+            raise UnitError(f"{got} (not a finite number)") from None
     if not math.isfinite(number):
         raise UnitError(f"{got} (not a finite number)")
     if number < 0:

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import csv
+import io
+import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
+from greengate.files.user_file import UserFileError, read_user_file
 from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import LedgerRecord
 from greengate.ledger.rows import utc
 from greengate.verdict import Status
 
 REQUIRED = ("timestamp", "emissions", "energy_consumed")
+MAX_IMPORT_BYTES = 256 << 20  # some 250 000 rows of codecarbon's ~1 KiB each
+# ASCII digits only: float() would also read Arabic-Indic digits, "inf" and "nan" (issue 10).
+_NUMBER = re.compile(r"\s*[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+
+
+def _amount(row: Mapping[str, str], column: str) -> float:
+    text = row[column]
+    value = float(text) if _NUMBER.fullmatch(text or "") else math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"{column} is {text!r}, not a finite amount of at least 0")
+    return value
 
 
 def _record(row: Mapping[str, str], branch: str | None, repository: str | None) -> LedgerRecord:
-    energy = float(row["energy_consumed"])  # kWh
-    emissions = float(row["emissions"])  # kg CO2e
+    energy = _amount(row, "energy_consumed")  # kWh
+    emissions = _amount(row, "emissions")  # kg CO2e
     return LedgerRecord(
         recorded_at=utc(datetime.fromisoformat(row["timestamp"])),
         repository=repository,
@@ -42,16 +57,19 @@ def read_emissions_csv(
 ) -> list[LedgerRecord]:
     """Every row of a codecarbon emissions.csv; the project name becomes the job."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            missing = [c for c in REQUIRED if c not in (reader.fieldnames or ())]
-            if missing:
-                raise LedgerError(
-                    f"{path}: not a codecarbon emissions.csv (no {', '.join(missing)} column)",
-                    hint="import the emissions.csv that codecarbon's EmissionsTracker writes",
-                )
-            return [_record(row, branch, repository) for row in reader]
-    except OSError as e:
-        raise LedgerError(f"{path}: cannot read: {e.strerror}") from e
+        text = read_user_file(path, limit=MAX_IMPORT_BYTES).decode("utf-8")
+    except UserFileError as e:
+        raise LedgerError(e.message, hint="import the emissions.csv codecarbon wrote") from None
+    except UnicodeDecodeError as e:
+        raise LedgerError(f"{path}: not UTF-8 text: {e.reason}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        missing = [c for c in REQUIRED if c not in (reader.fieldnames or ())]
+        if missing:
+            raise LedgerError(
+                f"{path}: not a codecarbon emissions.csv (no {', '.join(missing)} column)",
+                hint="import the emissions.csv that codecarbon's EmissionsTracker writes",
+            )
+        return [_record(row, branch, repository) for row in reader]
     except ValueError as e:
         raise LedgerError(f"{path}: line {reader.line_num}: {e}") from e

@@ -18,6 +18,7 @@ from typing import Any
 from greengate import __version__
 from greengate.errors import PolicyError
 from greengate.files.cache import cache_dir, store_text
+from greengate.files.user_file import UserFileError, read_user_file
 
 MAX_BYTES = 1024 * 1024  # a budget file is a few hundred bytes; refuse anything absurd unread
 MAX_DEPTH = 32
@@ -66,16 +67,15 @@ def format_path(path: Path) -> str:
 
 def read_policy_file(path: str) -> str:
     """The text of a policy file, or a PolicyError saying why it cannot be read."""
-    if os.path.isdir(path):
-        raise PolicyError("is a directory, not a policy file", file=path, hint="name the .yml file")
     try:
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise PolicyError("no such policy file", file=path, hint=INIT_HINT) from None
-    except OSError as e:
-        raise PolicyError(f"cannot read the policy file: {e.strerror or e}", file=path) from None
-    _check_size(len(raw), path)
+        raw = read_user_file(path, limit=MAX_BYTES)
+    except UserFileError as e:
+        if e.missing:
+            raise PolicyError("no such policy file", file=path, hint=INIT_HINT) from None
+        if e.problem == "too-large":
+            _check_size(MAX_BYTES + 1, path)
+        hint = "name the .yml file" if e.problem == "not-regular" else None
+        raise PolicyError(e.reason.replace("regular", "policy"), file=path, hint=hint) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -20,8 +20,9 @@ from greengate.files.schemas import schema_text
 from greengate.policy.document import Path
 from greengate.policy.problems import Problem, shown
 
-# Quantities are checked by greengate.units, whose messages name the units expected.
-QUANTITIES = frozenset({"max_emissions", "max_energy", "intensity"})
+# Quantities are checked by greengate.units (the tolerance by policy.history), whose
+# messages name the units and the range expected.
+QUANTITIES = frozenset({"max_emissions", "max_energy", "intensity", "tolerance"})
 
 _EXPECTED = {
     "": "a mapping with version, defaults and budgets at the top level",

@@ -205,8 +205,19 @@ class _Builder:
             raise self.error(node, f"unsupported YAML tag {node.tag!r}", path)
         try:
             return converter(value)
+        except OutOfRange as e:
+            raise self.error(node, str(e), path) from None
         except ValueError:
             raise self.error(node, f"{value!r} is not a valid {tag}", path) from None
+
+
+class OutOfRange(ValueError):
+    """A number no policy setting can hold: infinite, not a number, or too large to be exact."""
+
+
+# Every number in a policy is a limit, factor or count far below this; above it a float is
+# no longer exact, and a 400-digit integer would overflow float() further on (issue 10).
+MAX_NUMBER = 2**53
 
 
 def _bool(value: str) -> bool:
@@ -216,16 +227,31 @@ def _bool(value: str) -> bool:
 
 
 def _int(value: str) -> int:
+    digits = value.lstrip("+-")
+    if len(digits) > 40:  # before int(): no time spent on (or limit hit by) a huge literal
+        raise OutOfRange(f"{_short(value)} is out of range: numbers here are at most {MAX_NUMBER}")
     if value.startswith(("0x", "0o")):
-        return int(value, 16 if value[1] == "x" else 8)
-    return int(value, 10)  # base 10 even with leading zeros: YAML 1.2 has no 0777 octal
+        number = int(value, 16 if value[1] == "x" else 8)
+    else:
+        number = int(value, 10)  # base 10 even with leading zeros: YAML 1.2 has no 0777 octal
+    if abs(number) > MAX_NUMBER:
+        raise OutOfRange(f"{_short(value)} is out of range: numbers here are at most {MAX_NUMBER}")
+    return number
 
 
 def _float(value: str) -> float:
-    low = value.lower()
-    if low.endswith(".inf"):
-        return -math.inf if low.startswith("-") else math.inf
-    return math.nan if low == ".nan" else float(value)
+    if value.lower().endswith((".inf", ".nan")):
+        # Every number in a policy is a limit, factor or count: none may be infinite or
+        # undefined (an infinite tolerance would switch the regression gate off).
+        raise OutOfRange(f"{value!r} is not a finite number; write the value itself")
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+        raise OutOfRange(f"{_short(value)} is out of range: numbers here are at most {MAX_NUMBER}")
+    return number
+
+
+def _short(value: str) -> str:
+    return repr(value) if len(value) <= 24 else repr(value[:12] + "..." + value[-6:])
 
 
 _SCALARS: dict[str, Callable[[str], Any]] = {

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from greengate.files.user_file import UserFileError, append_user_file
 from greengate.reporters.interface import Reporter
 from greengate.reporters.markdown import verdict_markdown
 from greengate.verdict import Status, Verdict
@@ -110,10 +111,10 @@ class GitHubReporter(Reporter):
             self._warn(f"{variable} is not set; no {what} written")
             return
         try:
-            with open(path, "a", encoding="utf-8") as f:
-                f.write(text)
-        except OSError as e:
-            self._warn(f"cannot write the {what} to {path} ({variable}): {e.strerror or e}")
+            # Regular files only: a FIFO or device put there must not hang the step.
+            append_user_file(path, text)
+        except UserFileError as e:
+            self._warn(f"cannot write the {what} ({variable}): {e.message}")
 
     def _warn(self, message: str) -> None:
         print(f"greengate: warning: {message}", file=self.target.stderr, flush=True)

@@ -18,12 +18,15 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from greengate.errors import MeasurementFileError
+from greengate.files.user_file import UserFileError, read_user_file
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
 from greengate.verdict import READABLE_SCHEMA_VERSIONS
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_schema
 
 CSV_SOURCE = "codecarbon emissions.csv"
 _WHAT = "a greengate verdict JSON or a codecarbon emissions.csv"
+# A verdict is a few KiB; an emissions.csv gains a row of ~1 KiB per tracked run.
+MAX_MEASUREMENT_BYTES = 64 << 20
 _COMPONENT_COLUMNS = (
     (Component.CPU, "cpu_energy"),
     (Component.MEMORY, "ram_energy"),
@@ -51,14 +54,14 @@ def _fail(where: str, message: str, *, hint: str) -> NoReturn:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        _fail(path, "no such file", hint=f"check the path; pass {_WHAT}")
-    except IsADirectoryError:
-        _fail(path, "is a directory, not a file", hint=f"pass {_WHAT} inside it")
-    except OSError as e:
-        _fail(path, f"cannot read: {e.strerror or e}", hint="check the file's permissions")
+        data = read_user_file(path, limit=MAX_MEASUREMENT_BYTES)
+    except UserFileError as e:
+        hints = {
+            "missing": f"check the path; pass {_WHAT}",
+            "not-regular": f"pass {_WHAT}: a regular file",
+            "too-large": f"pass {_WHAT}; a verdict or emissions.csv is far smaller",
+        }
+        _fail(path, e.reason, hint=hints.get(e.problem, "check the file's permissions"))
     # A byte-order mark (spreadsheet exports) is not part of the data.
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:

@@ -228,7 +228,7 @@ def custom(extra: str = "", idle: str = "0.5", full: str = "3.5") -> str:
         ),
         (custom(idle="'1 W'"), 4, 26, "energy.profile.idle_watts_per_vcpu", "got '1 W'"),
         (custom(idle="true"), 4, 26, "energy.profile.idle_watts_per_vcpu", "got true"),
-        (custom(idle=".nan"), 4, 26, "energy.profile.idle_watts_per_vcpu", "got nan"),
+        (custom(idle=".nan"), 4, 26, "energy.profile.idle_watts_per_vcpu", "not a finite number"),
         (
             "energy:\n  scope: proces\n",
             3,

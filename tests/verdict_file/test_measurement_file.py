@@ -195,7 +195,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory(tmp_path: Path) -> None:
-    assert error_for(str(tmp_path)).message == f"{tmp_path}: is a directory, not a file"
+    assert error_for(str(tmp_path)).message == f"{tmp_path}: is a directory, not a regular file"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
