@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 
 # Mode handed to open(2): the kernel applies the umask, exactly as for a file opened with
 # open(path, "w"), so the result is 0o644 under the usual 022 umask. (mkstemp would give 0o600.)
@@ -23,6 +24,11 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     data = text.encode("utf-8")
+    if _special(target):
+        # A device or FIFO (``--verdict /dev/null``) is written to, never replaced: a rename
+        # over /dev/null, as root, turns the machine's /dev/null into a regular file.
+        _write_through(target, data)
+        return
     fd, temp = create_temp(directory, os.path.basename(target))
     try:
         with os.fdopen(fd, "wb") as f:
@@ -32,6 +38,25 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _special(target: str) -> bool:
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode)
+
+
+def _write_through(target: str, data: bytes) -> None:
+    # Non-blocking: a FIFO nobody reads fails at once (ENXIO) instead of hanging the run.
+    fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def create_temp(directory: str, name: str) -> tuple[int, str]:

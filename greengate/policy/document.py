@@ -98,10 +98,10 @@ def _check_size(size: int, name: str) -> None:
         )
 
 
-def parse_document(text: str, name: str) -> Document:
-    """Parse policy text into a Document, or a located PolicyError."""
+def parse_document(text: str, name: str, *, cache: bool = True) -> Document:
+    """Parse policy text into a Document, or a located PolicyError; ``cache``: use the cache."""
     _check_size(len(text.encode("utf-8", "surrogatepass")), name)
-    key = _cache_key(text)
+    key = _cache_key(text) if cache else None
     if key is not None and (cached := _cached(key, name)) is not None:
         return cached
     from greengate.policy.yaml_reader import compose_document

@@ -1,30 +1,25 @@
 """The trusted policy: on a pull request, read the budgets from the base branch, not the PR.
 
 A pull request can edit ``greengate.yml`` in its own tree and raise its own budget. With
-``--policy-from REF`` the policy that is applied is the one at ``git show REF:PATH``; the
-PR's copy is only *proposed*, and shown beside it. A ref or file that cannot be read is an
-error, never a silent fallback to the PR's copy.
+``--policy-from REF`` the policy that is applied is the one at PATH in REF's own tree
+(policy/git_tree.py: the branch fully qualified, the path walked in git objects, never
+through the PR's working tree); the PR's copy is only *proposed*, and shown beside it. A
+ref or file that cannot be read is an error, never a silent fallback to the PR's copy.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import subprocess
 from dataclasses import dataclass
 
 from greengate.errors import PolicyError, UsageError
 from greengate.policy.document import MAX_BYTES
+from greengate.policy.git_tree import git_bytes, read_blob, resolve_ref
 from greengate.policy.loader import load_policy, load_policy_text
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, Mode, Policy
 from greengate.verdict import LimitChange, PolicyChange, Quantity
-
-FETCH_HINT = (
-    "fetch the ref first: `git fetch origin BRANCH`, or on GitHub Actions use "
-    "actions/checkout with `fetch-depth: 0`"
-)
-_GIT_TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
@@ -33,7 +28,7 @@ class PolicyChoice:
 
     applied: Policy
     proposed: Policy | None  # None when identical to ``applied``, absent, or not asked
-    ref: str | None  # the git ref ``applied`` was read from; None for the working tree
+    ref: str | None  # the fully qualified ref ``applied`` was read from; None: the working tree
 
 
 def resolve_policy(path: str, policy_from: str | None, cwd: str) -> PolicyChoice:
@@ -43,12 +38,18 @@ def resolve_policy(path: str, policy_from: str | None, cwd: str) -> PolicyChoice
         return PolicyChoice(dataclasses.replace(load_policy(local), path=path), None, None)
     if policy_from.startswith("-"):
         raise UsageError(f"--policy-from: {policy_from!r} is not a git ref")
-    top = _git(cwd, "rev-parse", "--show-toplevel", what="find the git repository").strip()
-    relative = _repo_path(top, local)
-    name = f"{policy_from}:{relative}"
-    _require_commit(top, policy_from)
-    applied = load_policy_text(_read_blob(top, policy_from, relative, name), name)
-    return PolicyChoice(applied, _proposed(local, path, applied), policy_from)
+    top = git_bytes(cwd, "rev-parse", "--show-toplevel", what="find the git repository")
+    top_dir = top.decode("utf-8", "surrogateescape").strip()
+    ref, commit = resolve_ref(top_dir, policy_from)
+    blob = read_blob(top_dir, ref, commit, _repo_path(top_dir, local), limit=MAX_BYTES)
+    name = f"{ref}:{blob.path}"
+    try:
+        text = blob.data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PolicyError("not UTF-8 text", file=name, hint="save the policy as UTF-8") from None
+    # Never from the parse caches: code of the PR that ran earlier can write them.
+    applied = load_policy_text(text, name, trusted=True)
+    return PolicyChoice(applied, _proposed(local, path, applied), ref)
 
 
 def _here(cwd: str) -> bool:
@@ -128,68 +129,23 @@ def _warn_at(policy: Policy, rule: Budget | None) -> float:
 
 
 def _repo_path(top: str, local: str) -> str:
-    """``local`` relative to the repository root, with ``/`` separators as git names it."""
-    # Both sides through realpath: git reports the root with symlinks resolved (e.g. /private/tmp).
-    target = os.path.realpath(local)
-    relative = os.path.relpath(target, os.path.realpath(top))
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        raise UsageError(
-            f"--policy-from: the policy {local!r} is outside the git repository {top!r}",
-            hint="name a policy file inside the repository",
-        )
-    return relative.replace(os.sep, "/")
+    """``local`` relative to the repository root as written, with no symlink followed.
 
-
-def _require_commit(top: str, ref: str) -> None:
-    try:
-        _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", what="")
-    except UsageError:
-        raise UsageError(
-            f"--policy-from: git ref {ref!r} does not exist in {top!r}", hint=FETCH_HINT
-        ) from None
-
-
-def _read_blob(top: str, ref: str, relative: str, name: str) -> str:
-    spec = f"{ref}:{relative}"
-    try:
-        kind = _git(top, "cat-file", "-t", spec, what="").strip()
-    except UsageError:
-        raise PolicyError(
-            f"no such file at git ref {ref!r}",
-            file=name,
-            hint="commit the policy to that branch first, or pass the ref that has it",
-        ) from None
-    if kind != "blob":
-        raise PolicyError(f"is a {kind} at git ref {ref!r}, not a policy file", file=name)
-    if int(_git(top, "cat-file", "-s", spec, what="measure the policy")) > MAX_BYTES:
-        raise PolicyError(f"larger than {MAX_BYTES // 1024} KiB at git ref {ref!r}", file=name)
-    raw = _git_bytes(top, "show", spec, what="read the policy")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PolicyError("not UTF-8 text", file=name, hint="save the policy as UTF-8") from None
-
-
-def _git(cwd: str, *args: str, what: str) -> str:
-    return _git_bytes(cwd, *args, what=what).decode("utf-8", "replace")
-
-
-def _git_bytes(cwd: str, *args: str, what: str) -> bytes:
-    """The stdout of ``git -C cwd ARGS``; UsageError (with git's own words) when it fails."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", cwd, *args], capture_output=True, timeout=_GIT_TIMEOUT_S, check=False
-        )
-    except FileNotFoundError:
-        raise UsageError(
-            "--policy-from needs git, and git is not installed", hint="install git"
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise UsageError(f"--policy-from: git {args[0]} took over {_GIT_TIMEOUT_S} s") from None
-    if done.returncode != 0:
-        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(
-            f"--policy-from: could not {what or 'run git'}: {said[-1] if said else 'git failed'}",
-            hint="run greengate inside a git checkout",
-        )
-    return done.stdout
+    The working tree belongs to the pull request: resolving the path through it (realpath)
+    would follow a symlink the PR put there. Only the part of the path above the repository
+    (a /tmp that is a link, say) is resolved, to find where the repository starts.
+    """
+    lexical = os.path.normpath(os.path.abspath(local))
+    real_top = os.path.realpath(top)
+    parts = lexical.split(os.sep)
+    for depth in range(1, len(parts) + 1):
+        ancestor = os.sep.join(parts[:depth]) or os.sep
+        if os.path.realpath(ancestor) == real_top:
+            relative = parts[depth:]
+            if not relative:
+                break
+            return "/".join(relative)
+    raise UsageError(
+        f"--policy-from: the policy {local!r} is outside the git repository {top!r}",
+        hint="name a policy file inside the repository",
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,31 @@ def test_a_fifo_step_summary_does_not_hang_the_run(
     assert "cannot write the job summary (GITHUB_STEP_SUMMARY)" in done.stderr
     assert "FIFO" in done.stderr
     assert done.verdict()["status"] == "pass"
+
+
+def test_a_verdict_written_to_a_device_leaves_the_device_alone(tmp_path: Path) -> None:
+    # Before: the atomic writer renamed its temporary file over the target, so
+    # ``--verdict /dev/null`` as root replaced the machine's /dev/null with a regular file.
+    from greengate.files.atomic import write_text_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_text_atomic(fifo, "verdict\n")
+        assert os.read(reader, 100) == b"verdict\n"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    write_text_atomic(os.devnull, "x")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_a_verdict_to_a_fifo_nobody_reads_fails_at_once(tmp_path: Path) -> None:
+    from greengate.files.atomic import write_text_atomic
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError):
+        write_text_atomic(fifo, "verdict\n")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

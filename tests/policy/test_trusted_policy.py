@@ -81,8 +81,8 @@ def test_a_pr_that_loosens_its_budget_gets_the_base_one(repo: Path) -> None:
     (repo / "greengate.yml").write_text(LOOSER)
     git(repo, "commit", "-q", "-am", "raise my own budget")
     choice = resolve_policy("greengate.yml", "main", str(repo))
-    assert choice.ref == "main"
-    assert choice.applied.path == "main:greengate.yml"
+    assert choice.ref == "refs/heads/main"  # the branch, fully qualified: which ref was read
+    assert choice.applied.path == "refs/heads/main:greengate.yml"
     assert limit(choice.applied) == pytest.approx(0.001)
     assert choice.proposed is not None
     assert limit(choice.proposed) == pytest.approx(0.1)
@@ -127,7 +127,7 @@ def test_paths_are_made_repository_relative(repo: Path) -> None:
 def test_a_missing_ref_is_an_error_with_a_fetch_hint(repo: Path) -> None:
     with pytest.raises(UsageError) as caught:
         resolve_policy("greengate.yml", "origin/main", str(repo))
-    assert "'origin/main' does not exist" in caught.value.message
+    assert "no branch 'origin/main'" in caught.value.message
     assert caught.value.hint is not None and "fetch-depth: 0" in caught.value.hint
 
 
@@ -135,8 +135,8 @@ def test_a_file_missing_at_the_ref_is_an_error_not_a_fallback(repo: Path) -> Non
     (repo / "new.yml").write_text(BASE)
     with pytest.raises(PolicyError) as caught:
         resolve_policy("new.yml", "main", str(repo))
-    assert caught.value.file == "main:new.yml"
-    assert "no such file at git ref 'main'" in str(caught.value)
+    assert caught.value.file == "refs/heads/main:new.yml"
+    assert "no such file at refs/heads/main" in str(caught.value)
 
 
 def test_a_directory_at_the_ref_is_refused(repo: Path) -> None:
@@ -144,7 +144,7 @@ def test_a_directory_at_the_ref_is_refused(repo: Path) -> None:
     (repo / "d" / "x.yml").write_text(BASE)
     git(repo, "add", "d")
     git(repo, "commit", "-q", "-m", "dir")
-    with pytest.raises(PolicyError, match="is a tree"):
+    with pytest.raises(PolicyError, match="is a directory at HEAD"):
         resolve_policy("d", "HEAD", str(repo))
 
 
@@ -153,7 +153,7 @@ def test_an_invalid_policy_at_the_ref_names_ref_and_path(repo: Path) -> None:
     git(repo, "commit", "-q", "-am", "break it")
     with pytest.raises(PolicyError) as caught:
         resolve_policy("greengate.yml", "pr", str(repo))
-    assert caught.value.file == "pr:greengate.yml"
+    assert caught.value.file == "refs/heads/pr:greengate.yml"
 
 
 def test_an_invalid_proposal_is_reported_not_ignored(
@@ -224,8 +224,8 @@ def test_policy_change_lists_old_and_new_limits_side_by_side(repo: Path) -> None
     change = changed(choice, "unit-tests", "pr")
     assert change is not None
     assert (change.ref, change.applied_path, change.proposed_path) == (
-        "main",
-        "main:greengate.yml",
+        "refs/heads/main",
+        "refs/heads/main:greengate.yml",
         "greengate.yml",
     )
     assert change.applied_rule == change.proposed_rule == "tests"
@@ -271,10 +271,10 @@ def test_a_pr_cannot_loosen_its_budget_end_to_end(repo: Path) -> None:
     assert trusted.returncode == 1, trusted.stderr  # judged by main's budget: over it
     data = json.loads((repo / "greengate-verdict.json").read_text())
     assert_valid_verdict(data)
-    assert data["status"] == "fail" and data["policy"]["path"] == "main:greengate.yml"
+    assert data["status"] == "fail" and data["policy"]["path"] == "refs/heads/main:greengate.yml"
     assert data["policy_change"] == {
-        "ref": "main",
-        "applied": {"path": "main:greengate.yml", "rule": "tests", "mode": "enforce"},
+        "ref": "refs/heads/main",
+        "applied": {"path": "refs/heads/main:greengate.yml", "rule": "tests", "mode": "enforce"},
         "proposed": {"path": "greengate.yml", "rule": "tests, loosened", "mode": "warn"},
         "limits": [
             {"quantity": "emissions", "applied": None, "proposed": 1.0},
@@ -283,9 +283,14 @@ def test_a_pr_cannot_loosen_its_budget_end_to_end(repo: Path) -> None:
         "other": ["pue"],
     }
     assert verdict_from_dict(data).policy_change == policy_change_from_dict(data["policy_change"])
-    assert "this change edits the policy: applied main:greengate.yml from main" in trusted.stderr
+    said = " ".join(trusted.stderr.split())  # the console wraps long lines
+    assert "this change edits the policy: applied refs/heads/main:greengate.yml from" in said
+    assert "from refs/heads/main (rule 'tests', enforce)" in said
     summary = (repo / "summary.md").read_text(encoding="utf-8")
-    assert "**This change edits the policy.** Applied: the trusted `main:greengate.yml`" in summary
+    assert (
+        "**This change edits the policy.** Applied: the trusted `refs/heads/main:greengate.yml`"
+        in summary
+    )
     assert "| mode | enforce | warn |" in summary
     assert "| energy | 0.001 mWh | 1 kWh |" in summary
     assert "| emissions | none | 1 kg CO2e |" in summary

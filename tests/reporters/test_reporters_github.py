@@ -169,10 +169,10 @@ def test_unwritable_files_are_warnings_not_crashes(tmp_path: Path) -> None:
     out, err = _run(passing_verdict(), env)
     assert out.startswith("::notice ")
     assert err == (
-        f"greengate: warning: cannot write the job summary to {tmp_path} "
-        "(GITHUB_STEP_SUMMARY): Is a directory\n"
-        f"greengate: warning: cannot write the step outputs to {tmp_path}/gone/output "
-        "(GITHUB_OUTPUT): No such file or directory\n"
+        "greengate: warning: cannot write the job summary (GITHUB_STEP_SUMMARY): "
+        f"{tmp_path}: is a directory, not a regular file\n"
+        "greengate: warning: cannot write the step outputs (GITHUB_OUTPUT): "
+        f"{tmp_path}/gone/output: no such file\n"
     )
 
 
