@@ -38,7 +38,9 @@ def git(repo: Path, *args: str) -> str:
         "GIT_AUTHOR_EMAIL": "t@example.com",
         "GIT_COMMITTER_NAME": "t",
         "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
+        # A path that does not exist: no global config. (Not /dev/null: a test that renames a
+        # file over it, as a root run can, leaves a "config" git refuses to parse.)
+        "GIT_CONFIG_GLOBAL": str(repo.parent / "no-global-gitconfig"),
         "GIT_CONFIG_NOSYSTEM": "1",
     }
     done = subprocess.run(
