@@ -11,6 +11,7 @@ from greengate.measurement import Measurement
 from greengate.reporters import figures
 from greengate.reporters.history_text import history_lines
 from greengate.reporters.interface import Reporter, ReportTarget
+from greengate.reporters.laps_text import job_lap_text, laps_lines
 from greengate.reporters.policy_change_text import change_lines
 from greengate.units import format_emissions, format_energy, format_intensity, significant
 from greengate.verdict import CommandOutcome, LimitCheck, Status, Verdict
@@ -80,6 +81,11 @@ def _rows(v: Verdict, ascii_only: bool) -> list[tuple[str, Text]]:
         rows += _measurement_rows(v.measurement)
     for i, check in enumerate(v.checks):
         rows.append(("limits" if i == 0 else "", _limit(check, ascii_only)))
+    rows += [("steps" if i == 0 else "", Text(t)) for i, t in enumerate(laps_lines(v))]
+    if v.job_lap is not None:
+        rows.append(("job", Text(job_lap_text(v.job_lap))))
+    if v.context.job_key is not None:
+        rows.append(("leg", Text(v.context.job_key)))
     # A ledger was used: windows, regression, rerun. Its problem, if any, is already a reason.
     if v.history is not None and v.history.problem is None:
         emissions = v.measurement.emissions_kg if v.measurement else None

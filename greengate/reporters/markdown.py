@@ -16,6 +16,7 @@ from greengate.reporters.history_text import (
     window_name,
 )
 from greengate.reporters.interface import Reporter
+from greengate.reporters.laps_text import job_lap_text, laps_markdown
 from greengate.reporters.policy_change_text import limit_text
 from greengate.reporters.report_file import write_report_file
 from greengate.reporters.trend_chart import trend_lines
@@ -68,6 +69,7 @@ def verdict_markdown(v: Verdict) -> str:
                 f"{' (band straddles the limit)' if c.straddles else ''} |"
             )
         lines.append("")
+    lines += laps_markdown(v, text)
     if v.policy_change is not None:
         lines += _policy_change(v.policy_change)
     if v.history is not None:
@@ -136,11 +138,14 @@ def _rule(label: str | None) -> str:
 
 def _context_line(v: Verdict) -> str:
     ctx = v.context
-    parts = [f"Job {code(ctx.job)}" if ctx.job else "No job name"]
+    job = ctx.job_identity
+    parts = [f"Job {code(job)}" if job else "No job name"]
     if ctx.branch:
         parts.append(f"on {code(ctx.branch)}")
     if ctx.commit:
         parts.append(f"at {code(ctx.commit[:7])}")
+    if v.job_lap is not None:
+        parts.append(f"in {text(job_lap_text(v.job_lap))}")
     return " ".join(parts) + f", mode {v.mode.value}."
 
 
