@@ -7,17 +7,18 @@ import os
 import click
 
 from greengate.cli.errors import debug_requested, handle_errors
+from greengate.errors import UsageError
 from greengate.scaffold.ci_templates import CI_KINDS, ci_snippet
 from greengate.scaffold.starter import NewFile, starter_policy, write_new_files
 
 
-def _files(policy_path: str, ci: str | None) -> list[NewFile]:
+def _files(policy_path: str, ci: str | None, job_wide: bool) -> list[NewFile]:
     """What ``init`` creates: the policy, and with ``--ci`` the pipeline file for that CI."""
     if ci is not None and os.path.isfile(policy_path):
-        return [ci_snippet(ci, policy_path)]  # a pipeline for the policy the project has
+        return [ci_snippet(ci, policy_path, job_wide)]  # for the policy the project has
     files = [NewFile(policy_path, starter_policy(policy_path), "starter policy")]
     if ci is not None:
-        files.append(ci_snippet(ci, policy_path))
+        files.append(ci_snippet(ci, policy_path, job_wide))
     return files
 
 
@@ -28,8 +29,13 @@ def _files(policy_path: str, ci: str | None) -> list[NewFile]:
     type=click.Choice(list(CI_KINDS)),
     help="Also write a pipeline running greengate for this CI (docs/ci.md).",
 )
+@click.option(
+    "--job-wide",
+    is_flag=True,
+    help="With --ci: measure the whole job with start / lap / stop (docs/job.md).",
+)
 @click.pass_context
-def command(ctx: click.Context, path: str, ci: str | None) -> None:
+def command(ctx: click.Context, path: str, ci: str | None, job_wide: bool) -> None:
     """Write a commented starter policy to PATH (default greengate.yml).
 
     With --ci, also the pipeline for that CI (only the pipeline when PATH exists): GitHub's
@@ -37,7 +43,11 @@ def command(ctx: click.Context, path: str, ci: str | None) -> None:
     overwrite an existing file (exit code 2).
     """
     with handle_errors(debug=debug_requested(ctx)):
-        files = _files(path, ci)
+        if job_wide and ci is None:
+            raise UsageError(
+                "--job-wide needs --ci NAME", hint="e.g. greengate init --ci gitlab --job-wide"
+            )
+        files = _files(path, ci, job_wide)
         write_new_files(files)
         for new in files:
             click.echo(f"wrote {new.what} {new.path}")

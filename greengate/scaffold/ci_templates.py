@@ -26,27 +26,48 @@ class CiKind:
     template: str
     filename: str
     in_workflows_dir: bool  # GitHub: under .github/workflows of the repository root
+    job_template: str  # --job-wide: the whole job with start / lap / stop (docs/job.md)
+    job_filename: str
 
 
 CI_KINDS = {
-    "github": CiKind("github.yml", "greengate.yml", in_workflows_dir=True),
-    "gitlab": CiKind("gitlab-ci.yml", "greengate.gitlab-ci.yml", in_workflows_dir=False),
-    "azure": CiKind("azure-pipelines.yml", "greengate.azure-pipelines.yml", in_workflows_dir=False),
-    "jenkins": CiKind("Jenkinsfile", "Jenkinsfile.greengate", in_workflows_dir=False),
+    "github": CiKind("github.yml", "greengate.yml", True, "github-job.yml", "greengate-job.yml"),
+    "gitlab": CiKind(
+        "gitlab-ci.yml",
+        "greengate.gitlab-ci.yml",
+        False,
+        "gitlab-ci-job.yml",
+        "greengate-job.gitlab-ci.yml",
+    ),
+    "azure": CiKind(
+        "azure-pipelines.yml",
+        "greengate.azure-pipelines.yml",
+        False,
+        "azure-pipelines-job.yml",
+        "greengate-job.azure-pipelines.yml",
+    ),
+    "jenkins": CiKind(
+        "Jenkinsfile",
+        "Jenkinsfile.greengate",
+        False,
+        "Jenkinsfile-job",
+        "Jenkinsfile.greengate-job",
+    ),
 }
 
 
-def ci_template(kind: str) -> str:
-    """The raw text of the template for ``kind``."""
+def ci_template(kind: str, job_wide: bool = False) -> str:
+    """The raw text of the template for ``kind`` (``job_wide``: the start/lap/stop one)."""
     folder = resources.files("greengate").joinpath("templates").joinpath("ci")
-    return folder.joinpath(_kind(kind).template).read_text("utf-8")
+    spec = _kind(kind)
+    return folder.joinpath(spec.job_template if job_wide else spec.template).read_text("utf-8")
 
 
-def render(kind: str, policy: str, version: str = __version__) -> str:
+def render(kind: str, policy: str, version: str = __version__, job_wide: bool = False) -> str:
     """The snippet for ``kind``, naming ``policy`` (repository-relative) and ``version``."""
     flat = " ".join(policy.splitlines())
     return (
-        ci_template(kind)
+        ci_template(kind, job_wide)
         .replace("@@POLICY_NAME@@", flat)
         .replace("@@POLICY_GROOVY@@", flat.replace("\\", "\\\\").replace("'", "\\'"))
         .replace("@@POLICY@@", _yaml_scalar(policy))
@@ -54,20 +75,22 @@ def render(kind: str, policy: str, version: str = __version__) -> str:
     )
 
 
-def ci_snippet(kind: str, policy_path: str) -> NewFile:
-    """The file ``init --ci KIND`` creates for the policy at ``policy_path``."""
+def ci_snippet(kind: str, policy_path: str, job_wide: bool = False) -> NewFile:
+    """The file ``init --ci KIND [--job-wide]`` creates for the policy at ``policy_path``."""
     spec = _kind(kind)
     policy_dir = os.path.dirname(os.path.abspath(policy_path))
     root = repository_root(policy_dir)
     relative = os.path.relpath(os.path.abspath(policy_path), root).replace(os.sep, "/")
     directory = os.path.join(root, ".github", "workflows") if spec.in_workflows_dir else policy_dir
-    target = os.path.relpath(os.path.join(directory, spec.filename))
-    return NewFile(target, render(kind, relative), f"{kind} pipeline")
+    filename = spec.job_filename if job_wide else spec.filename
+    target = os.path.relpath(os.path.join(directory, filename))
+    text = render(kind, relative, job_wide=job_wide)
+    return NewFile(target, text, f"{kind} {'job-wide ' if job_wide else ''}pipeline")
 
 
-def write_ci_snippet(kind: str, policy_path: str) -> str:
+def write_ci_snippet(kind: str, policy_path: str, job_wide: bool = False) -> str:
     """Write the snippet for ``kind`` (never over an existing file); return its path."""
-    new = ci_snippet(kind, policy_path)
+    new = ci_snippet(kind, policy_path, job_wide)
     write_new_files([new])
     return new.path
 
