@@ -102,3 +102,17 @@ def test_report_in_chromium(tmp_path: Path) -> None:
     # The palette's blue, as the first series draws it, covers part of the page.
     blue = sum(n for n, (r, g, b) in colours if abs(r - 0x00) + abs(g - 0x72) + abs(b - 0xB2) < 20)
     assert blue > 1000
+
+
+def test_report_prints(tmp_path: Path) -> None:
+    # @media print: the browser lays the page out on paper without error, on several pages.
+    page = tmp_path / "report.html"
+    page.write_text(known_html(tmp_path))
+    pdf = artifacts() / "report.pdf"
+    pdf.unlink(missing_ok=True)
+    done = browse(page, tmp_path / "profile", "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    assert done.returncode == 0, done.stderr
+    assert console(done.stderr) == []
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page\b", data)) >= 3
