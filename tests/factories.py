@@ -214,6 +214,7 @@ def make_verdict(
     command: CommandOutcome | None = None,
     history: HistoryFacts | LedgerUnavailable | None = None,
     ledger_failure: LedgerFailure = LedgerFailure.WARN,
+    failure: str | None = None,
     no_rule: bool = False,
     no_command: bool = False,
 ) -> Verdict:
@@ -225,6 +226,7 @@ def make_verdict(
         context=context or make_context(),
         measurement=measurement or make_measurement(),
         command=None if no_command else command or make_command(),
+        failure=failure,
         history=history,
     )
     return dataclasses.replace(verdict, tool_version=TOOL_VERSION)
@@ -297,6 +299,15 @@ def error_verdict() -> Verdict:
     return make_verdict(history=LOCKED_LEDGER, ledger_failure=LedgerFailure.FAIL)
 
 
+def job_error_verdict() -> Verdict:
+    """``greengate stop`` of a job whose sampler was killed: what it measured until then is
+    kept, within budget, and the verdict is an ERROR, the other one greengate produces."""
+    return make_verdict(
+        failure="the sampler stopped at 09:28:28 UTC (it was killed): measured until then",
+        no_command=True,
+    )
+
+
 def ledger_fail_verdict() -> Verdict:
     """Over budget and the ledger could not be used under ``ledger_failure: fail``: the
     measured overrun is a FAIL, with the ledger's problem as a further reason."""
@@ -335,6 +346,7 @@ def all_verdicts() -> dict[str, Verdict]:
         "warn_mode": warn_mode_verdict(),
         "error": error_verdict(),
         "ledger_fail": ledger_fail_verdict(),
+        "job_error": job_error_verdict(),
         "unmatched": unmatched_verdict(),
         "check": check_verdict(),
     }

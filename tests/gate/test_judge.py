@@ -291,3 +291,34 @@ def test_worst() -> None:
     assert worst([]) is Status.PASS
     assert worst([Status.WARN, Status.PASS]) is Status.WARN
     assert worst([Status.FAIL, Status.ERROR, Status.WARN]) is Status.ERROR
+
+
+DIED = "the sampler stopped at 09:28:28 UTC (it was killed): measured until then"
+
+
+@pytest.mark.parametrize(
+    ("limits", "mode", "status"),
+    [
+        (WITHIN, Mode.ENFORCE, Status.ERROR),  # incomplete figures never pass
+        (NEAR, Mode.ENFORCE, Status.ERROR),
+        (OVER, Mode.WARN, Status.ERROR),
+        (OVER, Mode.ENFORCE, Status.FAIL),  # already over with what was measured: a FAIL
+    ],
+)
+def test_an_incomplete_measurement_keeps_its_figures(
+    limits: dict[str, float], mode: Mode, status: Status
+) -> None:
+    the_rule = rule(**limits)
+    the_policy = policy(the_rule, mode=mode)
+    verdict = judge(
+        policy=the_policy,
+        rule=the_rule,
+        context=make_context(),
+        measurement=MEASUREMENT,
+        command=None,
+        failure=DIED,
+    )
+    assert verdict.status is status
+    assert verdict.measurement is MEASUREMENT and len(verdict.checks) == 1
+    assert (verdict.reasons[0] == DIED) is (status is Status.ERROR)
+    assert DIED in verdict.reasons
