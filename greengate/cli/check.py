@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
 
-from greengate.cli.gate_command import finish, reporters_for
+from greengate.cli.gate_command import environment, finish, reporters_for
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_parts
 from greengate.gate.flow import check_measurement, prepare
@@ -25,8 +24,9 @@ from greengate.verdict_file.measurement_input import read_measurement
 def command(measurement: str, **kwargs: Any) -> None:
     """Judge a measurement made elsewhere against the policy (same verdict and exit codes)."""
     options = build_gate_options(**kwargs)
+    env = environment()
     settings = options.settings
-    prepared = prepare(settings, os.environ, build_parts(os.environ))
-    reporters = reporters_for(options)
+    prepared = prepare(settings, env, build_parts(env))
+    reporters = reporters_for(options, env)
     result = check_measurement(read_measurement(measurement), settings, prepared)
-    finish(result, options, reporters)
+    finish(result, options, reporters, env)

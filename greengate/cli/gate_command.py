@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 import click
 
@@ -12,19 +13,29 @@ from greengate.cli.options import GateOptions
 from greengate.gate.flow import GateResult
 from greengate.gate.publish import publish
 from greengate.reporters.interface import Reporter, ReportTarget
-from greengate.reporters.registry import build_reporters
+from greengate.reporters.registry import ChosenReporters, choose_reporters
 
 
-def reporters_for(options: GateOptions) -> list[Reporter]:
-    """Built before the command runs, so an unknown ``--report`` name stops it early."""
-    target = ReportTarget(sys.stdout, sys.stderr, dict(os.environ))
-    return build_reporters(options.reports, target, console=not options.quiet)
+def environment() -> dict[str, str]:
+    """The environment, read once: the same for the run's context, its parts and reporters."""
+    return dict(os.environ)
 
 
-def finish(result: GateResult, options: GateOptions, reporters: list[Reporter]) -> None:
+def reporters_for(options: GateOptions, env: Mapping[str, str]) -> ChosenReporters:
+    """Chosen before the command runs, so an unknown ``--report`` name stops it early."""
+    return choose_reporters(options.reports, env, console=not options.quiet)
+
+
+def finish(
+    result: GateResult, options: GateOptions, chosen: ChosenReporters, env: Mapping[str, str]
+) -> None:
     """Write the verdict and reports, then exit with the gate's code."""
     sys.stdout.flush()
-    published = publish(result.verdict, verdict_path=options.verdict, reporters=reporters)
+
+    def build(written: str | None) -> list[Reporter]:
+        return chosen.build(ReportTarget(sys.stdout, sys.stderr, env, written))
+
+    published = publish(result.verdict, verdict_path=options.verdict, reporters=build)
     for problem in published.problems:
         click.echo(f"greengate: warning: {problem}", err=True)
     if debug_requested(click.get_current_context(silent=True)):

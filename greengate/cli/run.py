@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import replace
 from typing import Any
 
 import click
 
-from greengate.cli.gate_command import finish, reporters_for
+from greengate.cli.gate_command import environment, finish, reporters_for
 from greengate.cli.job_options import job_state
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_parts
@@ -33,13 +32,14 @@ def command(argv: tuple[str, ...], **kwargs: Any) -> None:
     could not measure.
     """
     options = build_gate_options(**kwargs)
+    env = environment()
     settings = options.settings
-    prepared = prepare(settings, os.environ, build_parts(os.environ))
+    prepared = prepare(settings, env, build_parts(env))
     state = job_state(None)
     lap = current_lap(state)  # inside a started job: the verdict names the lap it ran in
     if lap is not None:
         prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
-    reporters = reporters_for(options)
+    reporters = reporters_for(options, env)
     progress = None if options.quiet else ProgressLine(sys.stderr)
     result = run_command(argv, settings, prepared, progress)
-    finish(result, options, reporters)
+    finish(result, options, reporters, env)

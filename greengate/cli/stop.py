@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import click
 
-from greengate.cli.gate_command import finish, reporters_for
+from greengate.cli.gate_command import environment, finish, reporters_for
 from greengate.cli.job_options import job_state, state_option
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_job_energy, build_parts
@@ -34,10 +33,11 @@ def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> None:
     measured until then).
     """
     options = build_gate_options(**kwargs)
+    env = environment()
     record = stop_job(job_state(state_dir), lap_name)  # first: the sampler ends whatever follows
-    prepared = prepare(options.settings, os.environ, build_parts(os.environ))
-    reporters = reporters_for(options)
-    session = build_job_energy(os.environ, prepared.policy)
+    prepared = prepare(options.settings, env, build_parts(env))
+    reporters = reporters_for(options, env)
+    session = build_job_energy(env, prepared.policy)
     measured = measure_job(record, prepared, session, options.settings.unit)
     result = conclude_job(options.settings, prepared, measured.whole, measured.laps, record.problem)
-    finish(result, options, reporters)
+    finish(result, options, reporters, env)

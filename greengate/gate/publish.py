@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from greengate.errors import GreengateError
@@ -19,8 +20,13 @@ class Published:
     tracebacks: list[str] = field(default_factory=list)  # greengate's own bugs, for --debug
 
 
-def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -> Published:
-    """Write the verdict file, then run each reporter; say what was written and what failed."""
+#: Builds the run's reporters, given the verdict file written (None: it could not be).
+ReporterBuilder = Callable[[str | None], Sequence[Reporter]]
+
+
+def publish(verdict: Verdict, *, verdict_path: str, reporters: ReporterBuilder) -> Published:
+    """Write the verdict file, then build and run each reporter; say what was written and
+    what failed."""
     problems: list[str] = []
     tracebacks: list[str] = []
     written: str | None = verdict_path
@@ -30,8 +36,7 @@ def publish(verdict: Verdict, *, verdict_path: str, reporters: list[Reporter]) -
     except OSError as e:
         written = None
         problems.append(f"cannot write the verdict to {verdict_path}: {e.strerror or e}")
-    for reporter in reporters:
-        reporter.verdict_path = written
+    for reporter in reporters(written):
         try:
             reporter.report(verdict)
         except (OSError, GreengateError) as e:

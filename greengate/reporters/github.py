@@ -98,7 +98,7 @@ class GitHubReporter(Reporter):
         try:
             entries = [
                 output_entry(name, value)
-                for name, value in verdict_outputs(verdict, self.verdict_path).items()
+                for name, value in verdict_outputs(verdict, self.target.verdict_path).items()
             ]
         except ValueError as e:
             self._warn(f"step outputs not written: {e}")

@@ -21,7 +21,8 @@ class ReportTarget:
 
     stdout: TextIO
     stderr: TextIO
-    env: Mapping[str, str]
+    env: Mapping[str, str]  # the environment the run was prepared in, read once by the CLI
+    verdict_path: str | None = None  # the verdict file, once written; None: it could not be
 
 
 class Reporter(ABC):
@@ -29,9 +30,6 @@ class Reporter(ABC):
 
     #: the name used by ``--report NAME`` and in the registry
     name: ClassVar[str]
-
-    #: the verdict file ``publish`` wrote before calling ``report``; None if it could not
-    verdict_path: str | None = None
 
     def __init__(self, target: ReportTarget, option: str | None = None) -> None:
         self.target = target

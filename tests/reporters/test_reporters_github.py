@@ -113,8 +113,7 @@ def _run(
     verdict: Verdict, env: dict[str, str], verdict_path: str | None = VERDICT_PATH
 ) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    reporter = GitHubReporter(ReportTarget(out, err, env))
-    reporter.verdict_path = verdict_path
+    reporter = GitHubReporter(ReportTarget(out, err, env, verdict_path))
     reporter.report(verdict)
     return out.getvalue(), err.getvalue()
 

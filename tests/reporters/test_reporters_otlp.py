@@ -190,7 +190,9 @@ def test_a_refusal_is_a_warning_without_the_headers(
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20s3cret-token")
     reporter = OtlpReporter(ReportTarget(io.StringIO(), io.StringIO(), {}), None)
     published = publish(
-        passing_verdict(), verdict_path=str(tmp_path / "v.json"), reporters=[reporter]
+        passing_verdict(),
+        verdict_path=str(tmp_path / "v.json"),
+        reporters=lambda _: [reporter],
     )
     [problem] = published.problems
     assert problem.startswith(f"the otlp report failed: could not send metrics to {receiver.url}")

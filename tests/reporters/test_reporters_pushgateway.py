@@ -161,7 +161,9 @@ def test_a_refused_connection_is_a_warning_without_credentials(tmp_path: Path) -
     err = io.StringIO()
     reporter = PushgatewayReporter(ReportTarget(io.StringIO(), err, {}), url)
     published = publish(
-        passing_verdict(), verdict_path=str(tmp_path / "v.json"), reporters=[reporter]
+        passing_verdict(),
+        verdict_path=str(tmp_path / "v.json"),
+        reporters=lambda _: [reporter],
     )
     assert len(published.problems) == 1
     problem = published.problems[0]

@@ -7,7 +7,7 @@ import io
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -229,21 +229,28 @@ class _Recorder(Reporter):
         self.error = error
 
     def report(self, verdict: Verdict) -> None:
-        path = self.verdict_path
+        path = self.target.verdict_path
         self.seen.append(Path(path).read_text() if path else "<no verdict file>")
         if self.error is not None:
             raise self.error
 
 
-def _target() -> ReportTarget:
-    return ReportTarget(io.StringIO(), io.StringIO(), {})
+def _target(written: str | None = None) -> ReportTarget:
+    return ReportTarget(io.StringIO(), io.StringIO(), {}, written)
+
+
+def _built(
+    *reporters: Callable[[ReportTarget], Reporter],
+) -> Callable[[str | None], list[Reporter]]:
+    """What the CLI hands publish: reporters built once the verdict file is (not) written."""
+    return lambda written: [make(_target(written)) for make in reporters]
 
 
 def test_publish_writes_the_verdict_before_any_reporter_runs(tmp_path: Path) -> None:
     seen: list[str] = []
     path = str(tmp_path / "v.json")
     problems = publish(
-        passing_verdict(), verdict_path=path, reporters=[_Recorder(_target(), seen)]
+        passing_verdict(), verdict_path=path, reporters=_built(lambda t: _Recorder(t, seen))
     ).problems
     assert problems == []
     assert seen == [verdict_to_json(passing_verdict())]
@@ -251,12 +258,12 @@ def test_publish_writes_the_verdict_before_any_reporter_runs(tmp_path: Path) -> 
 
 def test_publish_keeps_going_after_a_failing_reporter(tmp_path: Path) -> None:
     seen: list[str] = []
-    reporters: list[Reporter] = [
-        _Recorder(_target(), seen, OSError(13, "Permission denied")),
-        _Recorder(_target(), seen, GreengateError("no summary")),
-        _Recorder(_target(), seen, RuntimeError("oops")),
-        _Recorder(_target(), seen),
-    ]
+    reporters = _built(
+        lambda t: _Recorder(t, seen, OSError(13, "Permission denied")),
+        lambda t: _Recorder(t, seen, GreengateError("no summary")),
+        lambda t: _Recorder(t, seen, RuntimeError("oops")),
+        lambda t: _Recorder(t, seen),
+    )
     path = tmp_path / "v.json"
     problems = publish(failing_verdict(), verdict_path=str(path), reporters=reporters).problems
     assert len(seen) == 4
@@ -269,10 +276,10 @@ def test_publish_keeps_going_after_a_failing_reporter(tmp_path: Path) -> None:
 
 
 def test_publish_keeps_a_buggy_reporters_traceback_for_debug(tmp_path: Path) -> None:
-    reporters: list[Reporter] = [
-        _Recorder(_target(), [], OSError(13, "Permission denied")),
-        _Recorder(_target(), [], RuntimeError("oops")),
-    ]
+    reporters = _built(
+        lambda t: _Recorder(t, [], OSError(13, "Permission denied")),
+        lambda t: _Recorder(t, [], RuntimeError("oops")),
+    )
     published = publish(
         failing_verdict(), verdict_path=str(tmp_path / "v.json"), reporters=reporters
     )
@@ -285,13 +292,19 @@ def test_publish_keeps_a_buggy_reporters_traceback_for_debug(tmp_path: Path) -> 
 def test_publish_reports_an_unwritable_verdict_and_still_runs_reporters(tmp_path: Path) -> None:
     seen: list[str] = []
     path = str(tmp_path / "no-such-dir" / "v.json")
-    reporter = _Recorder(_target(), seen)
-    published = publish(passing_verdict(), verdict_path=path, reporters=[reporter])
+    built: list[Reporter] = []
+
+    def reporters(written: str | None) -> list[Reporter]:
+        built.append(_Recorder(_target(written), seen))
+        return built
+
+    published = publish(passing_verdict(), verdict_path=path, reporters=reporters)
     assert not published.verdict_written
     problems = published.problems
     assert problems == [f"cannot write the verdict to {path}: No such file or directory"]
     assert seen == ["<no verdict file>"]
-    assert reporter.verdict_path is None
+    # Built after the write, so each reporter is told at construction that there is no file.
+    assert [r.target.verdict_path for r in built] == [None]
 
 
 def test_the_example_in_the_docs_validates() -> None:
