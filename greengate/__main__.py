@@ -1,3 +1,5 @@
+"""``python -m greengate``: the same command line as the ``greengate`` script."""
+
 from greengate.cli import main
 
-main()
+raise SystemExit(main())

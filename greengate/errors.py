@@ -5,11 +5,13 @@ Only the CLI turns these into exit codes (see ``greengate.cli``).
 
 from __future__ import annotations
 
+from greengate import exit_codes
+
 
 class GreengateError(Exception):
     """Base of every error greengate reports to a user without a traceback."""
 
-    exit_code = 2
+    exit_code = exit_codes.USAGE
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -58,4 +60,4 @@ class MeasurementFileError(GreengateError):
 class MeasurementError(GreengateError):
     """greengate itself failed to measure; the command still ran."""
 
-    exit_code = 3
+    exit_code = exit_codes.NOT_MEASURED

@@ -1,4 +1,9 @@
-"""The command line: click only, thin. Parses options, builds core objects, maps errors to codes."""
+"""The command line: click only, thin. Parses options, builds core objects, maps errors to codes.
+
+Every subcommand returns its exit code; the root group runs them all inside the one handler
+(``greengate.cli.errors.handle_errors``), so ``greengate``, ``python -m greengate`` and
+click's test runner exit the same way.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 import click
 
 from greengate import __version__
-from greengate.cli.errors import handle_errors
+from greengate.cli.errors import Session, handle_errors
 
 
 class LazyGroup(click.Group):
@@ -28,6 +33,41 @@ class LazyGroup(click.Group):
             command: click.Command = module.command
             return command
         return super().get_command(ctx, cmd_name)
+
+
+class GreengateGroup(LazyGroup):
+    """The root group: the one error handler around parsing and every subcommand."""
+
+    def main(  # type: ignore[override]  # returns the code instead of NoReturn
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> int:
+        """Run the command line; exit with its code, or return it when not standalone."""
+        session = Session()
+
+        def dispatch() -> int:
+            # standalone_mode=False: click hands errors and the command's value back to us.
+            code = super(GreengateGroup, self).main(
+                args, prog_name, complete_var, standalone_mode=False, obj=session, **extra
+            )
+            return 0 if code is None else int(code)  # None: --help, --version
+
+        code = handle_errors(session, dispatch)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _debug_flag(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    # Eager, so a bug while resolving the subcommand already knows --debug was given.
+    session = ctx.find_object(Session)
+    if session is not None and value:
+        session.debug_flag = True
+    return value
 
 
 SUBCOMMANDS = {
@@ -49,7 +89,7 @@ SUBCOMMANDS = {
 
 
 @click.group(
-    cls=LazyGroup,
+    cls=GreengateGroup,
     lazy=SUBCOMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -57,17 +97,16 @@ SUBCOMMANDS = {
 @click.option(
     "--debug",
     is_flag=True,
-    envvar="GREENGATE_DEBUG",
-    help="Show tracebacks for greengate's own errors.",
+    is_eager=True,
+    expose_value=False,
+    callback=_debug_flag,
+    help="Show tracebacks for greengate's own errors (or set GREENGATE_DEBUG=1).",
 )
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli() -> None:
     """Measure a command's energy and emissions and gate CI on a carbon budget."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
 
 
-def main() -> None:
-    """Entry point of the ``greengate`` console script."""
-    with handle_errors(debug="--debug" in sys.argv[1:2]):
-        cli.main(prog_name="greengate")
+def main() -> int:
+    """Entry point of the ``greengate`` console script: the exit code of the command line."""
+    code: int = cli.main(prog_name="greengate", standalone_mode=False)
+    return code

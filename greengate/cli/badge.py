@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 
 import click
 
-from greengate.cli.errors import handle_errors
 from greengate.cli.ledger import ledger_option, open_from
 from greengate.cli.report_html import report_policy
 from greengate.errors import UsageError
@@ -48,26 +47,26 @@ def command(
     policy: str | None,
     days: int,
     label: str,
-) -> None:
+) -> int:
     """Write a badge, ``carbon | 1.2 kg / 30 days``, coloured by the budget window's use."""
     from greengate.report.badge import badge_json, badge_svg, make_badge
 
-    with handle_errors(debug=False):
-        chosen, _ = report_policy(policy)
-        with open_from(location) as ledger:
-            if not isinstance(ledger, SqlLedger):  # pragma: no cover - every backend is SQL
-                raise UsageError(f"ledger {ledger.location}: a badge needs an SQL ledger")
-            badge = make_badge(
-                ledger,
-                chosen,
-                branch,
-                datetime.now(timezone.utc),
-                repository=repository,
-                days=days,
-                label=label,
-            )
-        try:
-            write_text_atomic(output, badge_json(badge) if as_json else badge_svg(badge))
-        except OSError as e:
-            raise UsageError(f"cannot write the badge to {output}: {e.strerror or e}") from None
+    chosen, _ = report_policy(policy)
+    with open_from(location) as ledger:
+        if not isinstance(ledger, SqlLedger):  # pragma: no cover - every backend is SQL
+            raise UsageError(f"ledger {ledger.location}: a badge needs an SQL ledger")
+        badge = make_badge(
+            ledger,
+            chosen,
+            branch,
+            datetime.now(timezone.utc),
+            repository=repository,
+            days=days,
+            label=label,
+        )
+    try:
+        write_text_atomic(output, badge_json(badge) if as_json else badge_svg(badge))
+    except OSError as e:
+        raise UsageError(f"cannot write the badge to {output}: {e.strerror or e}") from None
     click.echo(f"wrote {output}: {badge.label} | {badge.message} ({badge.colour})")
+    return 0

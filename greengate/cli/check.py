@@ -21,7 +21,7 @@ from greengate.verdict_file.measurement_input import read_measurement
     envvar="GREENGATE_MEASUREMENT",
     help="A greengate verdict JSON, or codecarbon's emissions.csv (its last row).",
 )
-def command(measurement: str, **kwargs: Any) -> None:
+def command(measurement: str, **kwargs: Any) -> int:
     """Judge a measurement made elsewhere against the policy (same verdict and exit codes)."""
     options = build_gate_options(**kwargs)
     env = environment()
@@ -29,4 +29,4 @@ def command(measurement: str, **kwargs: Any) -> None:
     prepared = prepare(settings, env, build_parts(env))
     reporters = reporters_for(options, env)
     result = check_measurement(read_measurement(measurement), settings, prepared)
-    finish(result, options, reporters, env)
+    return finish(result, options, reporters, env)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import click
 
+from greengate import exit_codes
 from greengate.cli.errors import debug_requested
 from greengate.cli.options import GateOptions
 from greengate.gate.flow import GateResult
@@ -28,8 +29,8 @@ def reporters_for(options: GateOptions, env: Mapping[str, str]) -> ChosenReporte
 
 def finish(
     result: GateResult, options: GateOptions, chosen: ChosenReporters, env: Mapping[str, str]
-) -> None:
-    """Write the verdict and reports, then exit with the gate's code."""
+) -> int:
+    """Write the verdict and reports; the gate's exit code."""
     sys.stdout.flush()
 
     def build(written: str | None) -> list[Reporter]:
@@ -38,10 +39,9 @@ def finish(
     published = publish(result.verdict, verdict_path=options.verdict, reporters=build)
     for problem in published.problems:
         click.echo(f"greengate: warning: {problem}", err=True)
-    if debug_requested(click.get_current_context(silent=True)):
+    if debug_requested():
         for text in published.tracebacks:
             click.echo(text, err=True, nl=False)
-    code = result.exit_code
-    if code == 0 and not published.verdict_written:
-        code = 3  # the verdict is greengate's product; losing it is greengate's failure
-    sys.exit(code)
+    if result.exit_code == exit_codes.OK and not published.verdict_written:
+        return exit_codes.NOT_MEASURED  # the verdict is greengate's product: losing it fails
+    return result.exit_code

@@ -6,7 +6,6 @@ import os
 
 import click
 
-from greengate.cli.errors import debug_requested, handle_errors
 from greengate.errors import UsageError
 from greengate.scaffold.ci_templates import CI_KINDS, ci_snippet
 from greengate.scaffold.starter import NewFile, starter_policy, write_new_files
@@ -34,21 +33,20 @@ def _files(policy_path: str, ci: str | None, job_wide: bool) -> list[NewFile]:
     is_flag=True,
     help="With --ci: measure the whole job with start / lap / stop (docs/job.md).",
 )
-@click.pass_context
-def command(ctx: click.Context, path: str, ci: str | None, job_wide: bool) -> None:
+def command(path: str, ci: str | None, job_wide: bool) -> int:
     """Write a commented starter policy to PATH (default greengate.yml).
 
     With --ci, also the pipeline for that CI (only the pipeline when PATH exists): GitHub's
     in .github/workflows of the repository, the others beside the policy. Refuses to
     overwrite an existing file (exit code 2).
     """
-    with handle_errors(debug=debug_requested(ctx)):
-        if job_wide and ci is None:
-            raise UsageError(
-                "--job-wide needs --ci NAME", hint="e.g. greengate init --ci gitlab --job-wide"
-            )
-        files = _files(path, ci, job_wide)
-        write_new_files(files)
-        for new in files:
-            click.echo(f"wrote {new.what} {new.path}")
-        click.echo(f"next: edit the limits, then run `greengate validate {path}`")
+    if job_wide and ci is None:
+        raise UsageError(
+            "--job-wide needs --ci NAME", hint="e.g. greengate init --ci gitlab --job-wide"
+        )
+    files = _files(path, ci, job_wide)
+    write_new_files(files)
+    for new in files:
+        click.echo(f"wrote {new.what} {new.path}")
+    click.echo(f"next: edit the limits, then run `greengate validate {path}`")
+    return 0

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from greengate.cli.errors import handle_errors
 from greengate.disclosure.documents import FORMATS, disclosure, instruments
 from greengate.disclosure.esrs import Scope
 from greengate.errors import UsageError
@@ -21,7 +20,7 @@ from greengate.ledger.interface import Ledger, open_ledger
 from greengate.ledger.records import RecordFilter
 from greengate.ledger.windows import named_period
 from greengate.policy.scope2 import Scope2
-from greengate.units import format_emissions, format_energy
+from greengate.units import format_count, format_emissions, format_energy
 
 ledger_option = click.option(
     "--ledger",
@@ -37,6 +36,14 @@ def open_from(location: str | None) -> Ledger:
     if chosen is None:
         raise UsageError("the ledger is off (GREENGATE_LEDGER=off)", hint="pass --ledger PATH|URL")
     return open_ledger(chosen)
+
+
+def write_output(path: str, text: str) -> None:
+    """``-o FILE``: written whole or not at all; a path that cannot be written is an error."""
+    try:
+        write_text_atomic(path, text)
+    except OSError as e:
+        raise UsageError(f"cannot write the export to {path}: {e.strerror or e}") from None
 
 
 def since_time(text: str | None) -> datetime | None:
@@ -79,9 +86,9 @@ def command() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def list_runs(
     location: str | None, branch: str | None, job: str | None, since: str | None, limit: int
-) -> None:
+) -> int:
     """The newest runs, oldest first."""
-    with handle_errors(debug=False), open_from(location) as ledger:
+    with open_from(location) as ledger:
         where = RecordFilter(branch=branch, job=job, since=since_time(since), limit=limit)
         for r in ledger.records(where):
             flags = " rerun" if r.rerun else ""
@@ -90,6 +97,7 @@ def list_runs(
                 f"{r.job or '?'} {format_energy(r.energy_kwh)} "
                 f"{format_emissions(r.emissions_kg)}{flags}"
             )
+    return 0
 
 
 @command.command("export")
@@ -118,28 +126,25 @@ def export(
     repository: str | None,
     policy_path: str | None,
     output: str | None,
-) -> None:
+) -> int:
     """Runs plus totals per repository, branch and job (location-based scope 2), or a
     disclosure: ESRS E1 energy and Scope 2, SCI per job."""
-    with handle_errors(debug=False):
-        where = replace(period_filter(period), repository=repository)
-        scope2, read = instruments(policy_path) if form.startswith("esrs") else (Scope2(), None)
-        with open_from(location) as ledger:
-            if form in FORMATS:
-                scope = Scope(where.since, where.until, repository, read)
-                text = disclosure(form, ledger, where, scope, scope2)
-            elif form == "csv":
-                text = to_csv(ledger.export_rows(where), ledger.totals(where))
-            else:
-                totals = ledger.totals(where)
-                text = rows_to_json(ledger.export_rows(where), totals, where.since, where.until)
-        if output:
-            try:
-                write_text_atomic(output, text)
-            except OSError as e:
-                raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
-    if not output:
+    where = replace(period_filter(period), repository=repository)
+    scope2, read = instruments(policy_path) if form.startswith("esrs") else (Scope2(), None)
+    with open_from(location) as ledger:
+        if form in FORMATS:
+            scope = Scope(where.since, where.until, repository, read)
+            text = disclosure(form, ledger, where, scope, scope2)
+        elif form == "csv":
+            text = to_csv(ledger.export_rows(where), ledger.totals(where))
+        else:
+            totals = ledger.totals(where)
+            text = rows_to_json(ledger.export_rows(where), totals, where.since, where.until)
+    if output:
+        write_output(output, text)
+    else:
         click.echo(text, nl=False)
+    return 0
 
 
 @command.command("import")
@@ -149,25 +154,25 @@ def export(
 @click.option("--repository", help="The repository to file the runs under.")
 def import_csv(
     location: str | None, csv_path: str, branch: str | None, repository: str | None
-) -> None:
+) -> int:
     """Add the runs of a codecarbon emissions.csv (project name as the job)."""
-    with handle_errors(debug=False):
-        records = read_emissions_csv(csv_path, branch=branch, repository=repository)
-        with open_from(location) as ledger:
-            count = ledger.insert_many(records)
-    click.echo(f"imported {count} runs from {csv_path}")
+    records = read_emissions_csv(csv_path, branch=branch, repository=repository)
+    with open_from(location) as ledger:
+        count = ledger.insert_many(records)
+    click.echo(f"imported {format_count(count, 'run')} from {csv_path}")
+    return 0
 
 
 @command.command("prune")
 @ledger_option
 @click.option("--older-than", "age", required=True, help="An age like 400d.")
-def prune(location: str | None, age: str) -> None:
+def prune(location: str | None, age: str) -> int:
     """Delete runs older than an age (keep at least a year for annual reports)."""
     found = re.fullmatch(r"(\d+)d", age.strip())
-    with handle_errors(debug=False):
-        if not found:
-            raise UsageError(f"--older-than {age!r}: expected days, e.g. 400d")
-        before = datetime.now(timezone.utc) - timedelta(days=int(found.group(1)))
-        with open_from(location) as ledger:
-            count = ledger.prune(before)
-    click.echo(f"pruned {count} runs recorded before {before:%Y-%m-%d}")
+    if not found:
+        raise UsageError(f"--older-than {age!r}: expected days, e.g. 400d")
+    before = datetime.now(timezone.utc) - timedelta(days=int(found.group(1)))
+    with open_from(location) as ledger:
+        count = ledger.prune(before)
+    click.echo(f"pruned {format_count(count, 'run')} recorded before {before:%Y-%m-%d}")
+    return 0

@@ -74,7 +74,7 @@ def render(profiles: tuple[RunnerProfile, ...], choice: ProfileChoice, console: 
 
 @click.command("profiles")
 @click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
-def command(as_json: bool) -> None:
+def command(as_json: bool) -> int:
     """List the built-in runner profiles and say which one this machine gets, and why.
 
     Names go in the policy as energy.profile; without one, greengate detects the profile
@@ -86,7 +86,7 @@ def command(as_json: bool) -> None:
     profiles = builtin_profiles(vcpus)
     if not as_json:
         render(profiles, choice, Console())
-        return
+        return 0
     detected = choice.profile
     data = {
         "vcpus": vcpus,
@@ -99,3 +99,4 @@ def command(as_json: bool) -> None:
         },
     }
     click.echo(json.dumps(data, indent=2))
+    return 0

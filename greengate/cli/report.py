@@ -8,7 +8,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from greengate.cli.errors import handle_errors
 from greengate.cli.ledger import ledger_option, open_from, period_filter
 from greengate.ledger.summary import Summary, summarise
 from greengate.units import format_emissions, format_energy
@@ -76,15 +75,15 @@ def command(
     top: int,
     html_path: str | None,
     policy: str | None,
-) -> None:
+) -> int:
     """Summarise a period of the budget history on the console, or as an HTML report."""
-    with handle_errors(debug=False):
-        where = replace(period_filter(period), branch=branch, job=job)
-        if html_path is not None:
-            from greengate.cli.report_html import write_html_report
+    where = replace(period_filter(period), branch=branch, job=job)
+    if html_path is not None:
+        from greengate.cli.report_html import write_html_report
 
-            click.echo(write_html_report(location, where, period, policy, html_path, top))
-            return
-        with open_from(location) as ledger:
-            records = ledger.records(where)
+        click.echo(write_html_report(location, where, period, policy, html_path, top))
+        return 0
+    with open_from(location) as ledger:
+        records = ledger.records(where)
     render(summarise(records, top), f"greengate report: {period or 'all time'}", Console())
+    return 0

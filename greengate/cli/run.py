@@ -24,7 +24,7 @@ from greengate.verdict import JobLap
 )
 @gate_options
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
-def command(argv: tuple[str, ...], **kwargs: Any) -> None:
+def command(argv: tuple[str, ...], **kwargs: Any) -> int:
     """Run CMD (no shell), measure its energy and emissions, and judge it against the policy.
 
     Exit code: CMD's own when it fails (128+N if killed by signal N, 127 not found, 126 not
@@ -42,4 +42,4 @@ def command(argv: tuple[str, ...], **kwargs: Any) -> None:
     reporters = reporters_for(options, env)
     progress = None if options.quiet else ProgressLine(sys.stderr)
     result = run_command(argv, settings, prepared, progress)
-    finish(result, options, reporters, env)
+    return finish(result, options, reporters, env)

@@ -6,7 +6,6 @@ import os
 
 import click
 
-from greengate.cli.errors import debug_requested, handle_errors
 from greengate.errors import PolicyError, UsageError
 from greengate.intensity.offline import OfflineIntensity
 from greengate.policy.describe import describe_match, describe_policy
@@ -19,30 +18,24 @@ from greengate.units import format_intensity
 @click.argument("policies", nargs=-1, metavar="[POLICY]...")
 @click.option("--job", metavar="NAME", help="Also say which rule a run of job NAME gets.")
 @click.option("--branch", metavar="NAME", help="Also say which rule a run on branch NAME gets.")
-@click.pass_context
-def command(
-    ctx: click.Context, policies: tuple[str, ...], job: str | None, branch: str | None
-) -> None:
+def command(policies: tuple[str, ...], job: str | None, branch: str | None) -> int:
     """Check each POLICY (default greengate.yml, or $GREENGATE_POLICY) and describe it.
 
     Exit code: 0 valid, 2 invalid (each problem named by file, line, column and key).
     """
-    # Handled here as well as in main() so the exit code is the same under click's runner.
-    with handle_errors(debug=debug_requested(ctx)):
-        # Read by hand: click would split a nargs=-1 argument's variable at whitespace.
-        default = os.environ.get("GREENGATE_POLICY") or "greengate.yml"
-        for policy in policies or (default,):
-            loaded = load_policy(policy)
-            # An unknown country or region must fail here too, not first in CI.
-            try:
-                grid = OfflineIntensity().lookup(loaded.defaults.grid)
-            except UsageError as e:
-                raise PolicyError(
-                    e.message, file=policy, key_path="defaults", hint=e.hint
-                ) from None
-            for line in describe_policy(loaded):
-                click.echo(line)
-            year = f", {grid.year}" if grid.year else ""
-            click.echo(f"grid intensity: {format_intensity(grid.g_per_kwh)} ({grid.source}{year})")
-            if job is not None or branch is not None:
-                click.echo(describe_match(loaded, job, branch))
+    # Read by hand: click would split a nargs=-1 argument's variable at whitespace.
+    default = os.environ.get("GREENGATE_POLICY") or "greengate.yml"
+    for policy in policies or (default,):
+        loaded = load_policy(policy)
+        # An unknown country or region must fail here too, not first in CI.
+        try:
+            grid = OfflineIntensity().lookup(loaded.defaults.grid)
+        except UsageError as e:
+            raise PolicyError(e.message, file=policy, key_path="defaults", hint=e.hint) from None
+        for line in describe_policy(loaded):
+            click.echo(line)
+        year = f", {grid.year}" if grid.year else ""
+        click.echo(f"grid intensity: {format_intensity(grid.g_per_kwh)} ({grid.source}{year})")
+        if job is not None or branch is not None:
+            click.echo(describe_match(loaded, job, branch))
+    return 0

@@ -71,7 +71,7 @@ def test_import_codecarbon_csv_and_prune(tmp_path: Path) -> None:
         first = ledger.records()[-1]
     assert (first.job, first.emissions_kg, first.intensity_g_per_kwh) == ("train", 0.5, 500.0)
     assert greengate("ledger", "prune", "--older-than", "400d", ledger=db).stdout.startswith(
-        "pruned 1 runs"
+        "pruned 1 run recorded before"
     )
 
 
