@@ -161,6 +161,8 @@ def test_an_unwritable_export_file_is_a_users_mistake(tmp_path: Path) -> None:
         (("ledger", "export", "--ledger", "l.db", "-o", "runs.csv"), 0),
         (("ledger", "prune", "--older-than", "400d", "--ledger", "l.db"), 0),
         (("report", "--ledger", "l.db"), 0),
+        (("report", "--ledger", "l.db", "--html", "report.html"), 0),
+        (("badge", "--ledger", "l.db", "-o", "badge.svg"), 0),
         (("run", "--intensity", "350", "--", sys.executable, "-c", "raise SystemExit(5)"), 5),
         (("ledger", "list", "--limit", "0"), exit_codes.USAGE),
     ],
