@@ -54,7 +54,10 @@ class GreengateGroup(LazyGroup):
             code = super(GreengateGroup, self).main(
                 args, prog_name, complete_var, standalone_mode=False, obj=session, **extra
             )
-            return 0 if code is None else int(code)  # None: --help, --version
+            if not isinstance(code, int):
+                # A command that forgot its code would exit 0 whatever it decided.
+                raise TypeError(f"a greengate command returned {code!r}, not its exit code")
+            return code
 
         code = handle_errors(session, dispatch)
         if standalone_mode:

@@ -11,7 +11,7 @@ from greengate.job.session import close_lap
 @click.command("lap")
 @state_option
 @click.argument("name")
-def command(state_dir: str | None, name: str) -> None:
+def command(state_dir: str | None, name: str) -> int:
     """Close the current lap of the job as NAME (the step that just ran); returns at once.
 
     Exit code: 0, or 2 when no 'greengate start' ran with this state directory.
@@ -19,3 +19,4 @@ def command(state_dir: str | None, name: str) -> None:
     lap = close_lap(job_state(state_dir), name)
     if lap.note:
         click.echo(f"greengate: warning: lap {name!r}: {lap.note}", err=True)
+    return 0

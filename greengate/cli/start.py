@@ -28,7 +28,7 @@ from greengate.job.session import DEFAULT_MAX_DURATION_S, start_job
 )
 def command(
     state_dir: str | None, max_duration: float | None, restart: bool, interval: float | None
-) -> None:
+) -> int:
     """Start measuring this machine for the whole CI job, across its steps.
 
     Leaves a small detached sampler; close laps with 'greengate lap NAME' after the heavy
@@ -47,3 +47,4 @@ def command(
         "close laps with 'greengate lap NAME', end with 'greengate stop'",
         err=True,
     )
+    return 0

@@ -24,7 +24,7 @@ from greengate.job.session import LAST_LAP, stop_job
     show_default=True,
     help="Name of the last lap (from the last 'greengate lap' to now).",
 )
-def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> None:
+def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> int:
     """End the job's measurement, judge it against the policy and report it as 'run' does.
 
     The whole job is judged by the rules without 'step', each lap by the first rule whose
@@ -40,4 +40,4 @@ def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> None:
     session = build_job_energy(env, prepared.policy)
     measured = measure_job(record, prepared, session, options.settings.unit)
     result = conclude_job(options.settings, prepared, measured.whole, measured.laps, record.problem)
-    finish(result, options, reporters, env)
+    return finish(result, options, reporters, env)

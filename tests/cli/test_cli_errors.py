@@ -165,6 +165,8 @@ def test_an_unwritable_export_file_is_a_users_mistake(tmp_path: Path) -> None:
         (("badge", "--ledger", "l.db", "-o", "badge.svg"), 0),
         (("run", "--intensity", "350", "--", sys.executable, "-c", "raise SystemExit(5)"), 5),
         (("ledger", "list", "--limit", "0"), exit_codes.USAGE),
+        (("lap", "build", "--state", "no-job"), exit_codes.USAGE),  # no 'greengate start'
+        (("stop", "--state", "no-job"), exit_codes.USAGE),
     ],
 )
 def test_every_command_returns_its_exit_code(
