@@ -331,3 +331,30 @@ def test_a_wrong_scope2_section_is_a_located_error(greengate: Greengate, tmp_pat
         "--policy", "nope.yml",
     )  # fmt: skip
     assert missing.returncode == 2 and "nope.yml" in missing.stderr
+
+
+def test_a_schema_1_postgres_ledger_is_upgraded() -> None:
+    if not POSTGRES_URL:
+        pytest.skip("GREENGATE_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    psycopg = pytest.importorskip("psycopg")
+    from greengate.ledger.postgres import MIGRATIONS as PG_MIGRATIONS
+
+    for url in _postgres(POSTGRES_URL):
+        with psycopg.connect(url, autocommit=True) as db:
+            for statement in PG_MIGRATIONS[0]:
+                db.execute(statement)
+            db.execute("CREATE TABLE greengate_schema (version INTEGER NOT NULL)")
+            db.execute("INSERT INTO greengate_schema VALUES (1)")
+            db.execute(
+                "INSERT INTO runs (recorded_at, repository, workflow, job, branch, energy_kwh, "
+                "emissions_kg, intensity_g_per_kwh, status, source, rerun) VALUES "
+                "(%s, 'r', 'ci', 'j', 'main', 2.0, 0.8, 400.0, 'pass', 'greengate run', false)",
+                (AT,),
+            )
+        with open_ledger(url) as ledger:
+            doc = json.loads(disclosure("esrs", ledger, YEAR, SCOPE, Scope2()))
+            ledger.insert_many([RUNS[0]])
+            zones = {z.zone: z.runs for z in ledger.zones(YEAR)}
+        assert doc["runs"] == 1
+        assert doc["scope2_location_based_tco2e"] == pytest.approx(800e-6)
+        assert zones == {None: 1, "FRA": 1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -74,7 +75,6 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(autouse=True)
 def _no_outside_otel(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
 
     for name in list(os.environ):
         if name.startswith("OTEL_"):
@@ -235,3 +235,24 @@ def test_the_cli_sends_and_keeps_the_commands_exit_code(
     )  # fmt: skip
     assert down.returncode == 0, down.stderr
     assert "greengate: warning: the otlp report failed: could not send metrics" in down.stderr
+
+
+def test_a_run_without_the_metric_reporters_imports_neither_sdk(tmp_path: Path) -> None:
+    """Start-up time: the OpenTelemetry SDK and prometheus-client load only when asked for."""
+    import subprocess
+    import sys
+
+    (tmp_path / "greengate.yml").write_text("version: 1\nbudgets:\n  - max_energy: 1 kWh\n")
+    probe = (
+        "import sys\n"
+        "sys.argv = ['greengate', 'run', '--quiet', '--', 'true']\n"
+        "from greengate.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('opentelemetry', 'prometheus_client', 'google')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "GREENGATE_LEDGER": "off"},
+    )  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
