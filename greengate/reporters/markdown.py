@@ -74,7 +74,7 @@ def verdict_markdown(v: Verdict) -> str:
         lines += _policy_change(v.policy_change)
     if v.history is not None:
         lines += _history(v.history, v.measurement.emissions_kg if v.measurement else None)
-        lines += trend_lines(v.history.trend, v.context.job, v.context.branch)
+        lines += trend_lines(v.history.trend, v.context.job_identity, v.context.branch)
     lines += ["| | |", "| --- | --- |", *_detail_rows(v), ""]
     if v.reasons:
         lines += ["**Why**", "", *(f"- {text(r)}" for r in v.reasons), ""]
