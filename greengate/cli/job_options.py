@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ def state_option(f: F) -> F:
     )(f)
 
 
-def job_state(state_dir: str | None) -> JobState:
+def job_state(state_dir: str | None, env: Mapping[str, str] | None = None) -> JobState:
     """The state directory the options name, else the default for this environment."""
-    return JobState(Path(state_dir) if state_dir else default_state_dir(os.environ))
+    where = os.environ if env is None else env
+    return JobState(Path(state_dir) if state_dir else default_state_dir(where))

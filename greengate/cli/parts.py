@@ -24,15 +24,21 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def build_parts(env: Mapping[str, str]) -> GateParts:
+def build_parts(env: Mapping[str, str], inside_job: bool = False) -> GateParts:
     """RAPL and NVML counters with the estimate behind them, codecarbon's offline grid data,
-    the ledger backend its location's scheme names, and the system clock."""
+    the ledger backend its location's scheme names, and the system clock.
+
+    ``inside_job``: ``run`` inside a job started with ``greengate start``, whose machine is
+    already measured: the run's own command in process scope unless the policy names one."""
     # Overridable for containers that bind-mount the host's /sys elsewhere, and for tests.
     powercap = Path(env.get("GREENGATE_POWERCAP_DIR") or POWERCAP)
 
     def energy(policy: Policy) -> RunEnergy:
+        settings = policy.energy
+        if inside_job and settings.scope is None:
+            settings = replace(settings, scope=Scope.PROCESS)
         return EnergySession(
-            policy.energy,
+            settings,
             env,
             HardwareDetector(cache_dir()),
             policy.defaults.pue,

@@ -34,9 +34,9 @@ def command(argv: tuple[str, ...], **kwargs: Any) -> int:
     options = build_gate_options(**kwargs)
     env = environment()
     settings = options.settings
-    prepared = prepare(settings, env, build_parts(env))
-    state = job_state(None)
+    state = job_state(None, env)
     lap = current_lap(state)  # inside a started job: the verdict names the lap it ran in
+    prepared = prepare(settings, env, build_parts(env, inside_job=lap is not None))
     if lap is not None:
         prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
     reporters = reporters_for(options, env)

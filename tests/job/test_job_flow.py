@@ -240,10 +240,38 @@ def test_concurrent_jobs_keep_separate_state(greengate: Greengate, job_dir: Path
 def test_run_inside_a_job_names_its_lap_and_keeps_process_scope(
     greengate: Greengate, job_dir: Path
 ) -> None:
-    assert greengate("start", cwd=job_dir).returncode == 0
+    # A GitHub-hosted runner: a run alone is charged the whole machine; inside a started job,
+    # whose machine the job already measures, its own command only.
+    (job_dir / "plain.yml").write_text("version: 1\nbudgets:\n  - max_energy: 1 kWh\n")
+    hosted = {"GITHUB_ACTIONS": "true", "RUNNER_ENVIRONMENT": "github-hosted", "RUNNER_OS": "Linux"}
+    alone = greengate(
+        "run",
+        "--policy",
+        "plain.yml",
+        "--job",
+        "x",
+        "--verdict",
+        "alone.json",
+        "--",
+        sys.executable,
+        "-c",
+        "pass",
+        env=hosted,
+        cwd=job_dir,
+    )
+    assert alone.verdict("alone.json")["measurement"]["scope"] == "machine"
+    assert (
+        greengate(
+            "start", "--state", str(job_dir / ".greengate/job"), env=hosted, cwd=job_dir
+        ).returncode
+        == 0
+    )
+    hosted["GREENGATE_STATE"] = str(job_dir / ".greengate/job")
     assert greengate("lap", "checkout", cwd=job_dir).returncode == 0
     ran = greengate(
         "run",
+        "--policy",
+        "plain.yml",
         "--job",
         "x",
         "--verdict",
@@ -252,13 +280,18 @@ def test_run_inside_a_job_names_its_lap_and_keeps_process_scope(
         sys.executable,
         "-c",
         "pass",
+        env=hosted,
         cwd=job_dir,
     )
     assert ran.returncode == 0, ran.stderr
     v = ran.verdict("run.json")
     assert v["job_lap"]["index"] == 2 and v["job_lap"]["after"] == "checkout"
     assert v["measurement"]["source"] == "greengate run"
-    assert greengate("stop", "--job", "x", cwd=job_dir).returncode == 0
+    assert v["measurement"]["scope"] == "process"
+    assert (
+        greengate("stop", "--policy", "plain.yml", "--job", "x", env=hosted, cwd=job_dir).returncode
+        == 0
+    )
 
 
 def test_a_lap_name_is_checked(greengate: Greengate, job_dir: Path) -> None:
