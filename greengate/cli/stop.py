@@ -34,7 +34,7 @@ def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> int:
     """
     options = build_gate_options(**kwargs)
     env = environment()
-    record = stop_job(job_state(state_dir), lap_name)  # first: the sampler ends whatever follows
+    record = stop_job(job_state(state_dir, env), lap_name)  # first: the sampler ends, come what may
     prepared = prepare(options.settings, env, build_parts(env))
     reporters = reporters_for(options, env)
     session = build_job_energy(env, prepared.policy)
