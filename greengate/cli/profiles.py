@@ -7,12 +7,12 @@ import os
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
+from greengate.cli.listing import output_width, wrapped
 from greengate.energy.hardware import cpuinfo_fields
 from greengate.energy.profiles import RunnerProfile, builtin_profiles
 from greengate.energy.runner_detection import ProfileChoice, choose_profile
+from greengate.units import format_count, format_emissions, format_power, significant
 
 
 def profile_to_dict(profile: RunnerProfile) -> dict[str, Any]:
@@ -32,44 +32,40 @@ def profile_to_dict(profile: RunnerProfile) -> dict[str, Any]:
     }
 
 
-def _row(profile: RunnerProfile, chosen: bool) -> tuple[str, ...]:
+def _describe(profile: RunnerProfile) -> str:
+    """The profile's figures in one sentence, each through the one formatter."""
+    curve = profile.curve
     embodied = (
-        f"{profile.embodied_kg:.1f} over {profile.lifetime_years:g} y"
+        f"embodied {format_emissions(profile.embodied_kg)} over "
+        f"{significant(profile.lifetime_years)} years"
         if profile.embodied_kg is not None
-        else "unknown"
+        else "embodied unknown"
     )
+    low, high = profile.band
     return (
-        "*" if chosen else "",
-        profile.name,
-        profile.title,
-        str(profile.vcpus),
-        f"{profile.curve.idle_watts:.2f}",
-        f"{profile.curve.max_watts:.2f}",
-        f"{profile.pue:g}",
-        embodied,
-        f"x{profile.band[0]:g} to x{profile.band[1]:g}",
-        profile.source,
+        f"{format_count(profile.vcpus, 'vCPU')}, {format_power(curve.idle_watts)} idle to "
+        f"{format_power(curve.max_watts)} busy, PUE {significant(profile.pue)}; {embodied}; "
+        f"uncertainty x{significant(low)} to x{significant(high)}"
     )
 
 
-def render(profiles: tuple[RunnerProfile, ...], choice: ProfileChoice, console: Console) -> None:
-    """The profiles as a table, the one this machine gets marked, then why."""
-    table = Table(title="Runner profiles (watts for the whole VM share)")
-    for column in ("", "name", "title", "vCPUs", "idle W", "max W", "PUE", "embodied kg"):
-        numeric = column in ("vCPUs", "idle W", "max W", "PUE")
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=column == "name")
-    table.add_column("band")
-    table.add_column("source")
+def render(profiles: tuple[RunnerProfile, ...], choice: ProfileChoice, width: int) -> list[str]:
+    """Each profile as a short block, the one this machine gets marked ``*``, then why."""
     chosen = choice.profile
-    for profile in profiles:
-        table.add_row(*_row(profile, profile == chosen))
+    shown = list(profiles)
     if chosen is not None and chosen not in profiles:
-        table.add_row(*_row(chosen, True))  # e.g. a GitHub curve scaled to an unlisted size
-    console.print(table)
+        shown.append(chosen)  # e.g. a GitHub curve scaled to an unlisted size
+    lines = ["Runner profiles (watts for the whole VM share; * this machine's)", ""]
+    for profile in shown:
+        mark = "* " if profile == chosen else "  "
+        lines += wrapped(f"{profile.name}: {profile.title}", width, first=mark, rest="    ")
+        lines += wrapped(_describe(profile), width, first="    ")
+        lines += wrapped(f"source: {profile.source}", width, first="    ")
     name = chosen.name if chosen is not None else "none (codecarbon's TDP table)"
-    console.print(f"* this machine: {name}: {choice.reason}", highlight=False, markup=False)
+    lines += ["", *wrapped(f"* this machine: {name}: {choice.reason}", width, rest="  ")]
     for note in choice.notes:
-        console.print(f"  note: {note}", highlight=False, markup=False)
+        lines += wrapped(f"note: {note}", width, first="  ", rest="    ")
+    return lines
 
 
 @click.command("profiles")
@@ -85,7 +81,7 @@ def command(as_json: bool) -> int:
     choice = choose_profile(None, os.environ, cpu_model, vcpus)
     profiles = builtin_profiles(vcpus)
     if not as_json:
-        render(profiles, choice, Console())
+        click.echo("\n".join(render(profiles, choice, output_width())))
         return 0
     detected = choice.profile
     data = {

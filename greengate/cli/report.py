@@ -1,52 +1,52 @@
-"""``greengate report``: a period's totals, top jobs, trend and rerun waste, as rich tables."""
+"""``greengate report``: a period's totals, top jobs, trend and rerun waste, as short lists."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from greengate.cli.ledger import ledger_option, open_from, period_filter
+from greengate.cli.listing import labelled, output_width, wrapped
 from greengate.ledger.summary import Summary, summarise
-from greengate.units import format_emissions, format_energy
+from greengate.units import format_count, format_emissions, format_energy
 
 
-def render(summary: Summary, title: str, console: Console) -> None:
-    """The summary as three tables."""
-    totals = Table(title=title)
-    for column in ("runs", "energy", "emissions", "reruns", "rerun waste"):
-        totals.add_column(column, justify="right")
+def render(summary: Summary, title: str, width: int) -> list[str]:
+    """The summary as three short lists: totals, the top jobs, the trend by month."""
     share = summary.rerun_emissions_kg / summary.emissions_kg if summary.emissions_kg else 0.0
-    totals.add_row(
-        str(summary.runs),
-        format_energy(summary.energy_kwh),
-        format_emissions(summary.emissions_kg),
-        str(summary.reruns),
-        f"{format_emissions(summary.rerun_emissions_kg)} ({share:.0%})",
-    )
-    console.print(totals)
-    top = Table(title="Top jobs by emissions")
-    for column in ("repository", "job", "runs", "energy", "emissions"):
-        top.add_column(
-            column, justify="right" if column in ("runs", "energy", "emissions") else "left"
+    lines = [
+        title,
+        *labelled(
+            [
+                ("runs", str(summary.runs)),
+                ("energy", format_energy(summary.energy_kwh)),
+                ("emissions", format_emissions(summary.emissions_kg)),
+                (
+                    "rerun waste",
+                    f"{format_emissions(summary.rerun_emissions_kg)} ({share:.0%}) in "
+                    f"{format_count(summary.reruns, 'rerun')}",
+                ),
+            ],
+            width,
+        ),
+        "",
+        "Top jobs by emissions",
+    ]
+    for rank, job in enumerate(summary.top_jobs, 1):
+        name = f"{job.repository or '?'} {job.job or '?'}"
+        figures = (
+            f"{format_emissions(job.emissions_kg)}, {format_energy(job.energy_kwh)} in "
+            f"{format_count(job.runs, 'run')}"
         )
-    for job in summary.top_jobs:
-        top.add_row(
-            job.repository or "?",
-            job.job or "?",
-            str(job.runs),
-            format_energy(job.energy_kwh),
-            format_emissions(job.emissions_kg),
-        )
-    console.print(top)
-    trend = Table(title="Trend")
-    trend.add_column("month")
-    trend.add_column("emissions", justify="right")
-    for month, kg in summary.trend:
-        trend.add_row(month, format_emissions(kg))
-    console.print(trend)
+        lines += wrapped(f"{name}: {figures}", width, first=f"  {rank}. ", rest="     ")
+    if not summary.top_jobs:
+        lines.append("  none")
+    lines += ["", "Trend"]
+    lines += labelled([(month, format_emissions(kg)) for month, kg in summary.trend], width)
+    if not summary.trend:
+        lines.append("  none")
+    return lines
 
 
 @click.command("report")
@@ -85,5 +85,6 @@ def command(
         return 0
     with open_from(location) as ledger:
         records = ledger.records(where)
-    render(summarise(records, top), f"greengate report: {period or 'all time'}", Console())
+    title = f"greengate report: {period or 'all time'}"
+    click.echo("\n".join(render(summarise(records, top), title, output_width())))
     return 0

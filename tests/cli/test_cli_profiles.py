@@ -31,16 +31,23 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-    # Wide enough that rich keeps each profile's name and reason on one line.
+    # Wide enough that each profile's name and reason stay on one line.
     return CliRunner().invoke(cli, ["profiles", *args], env={"COLUMNS": "250", **(env or {})})
 
 
-def test_the_table_lists_every_built_in_profile(machine: Path) -> None:
+def marked_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("* ")]
+
+
+def test_the_list_names_every_built_in_profile(machine: Path) -> None:
     result = invoke()
     assert result.exit_code == 0, result.output
     for profile in builtin_profiles(4):
-        assert f" {profile.name} " in result.output
-    assert "Runner profiles (watts for the whole VM share)" in result.output
+        assert f"  {profile.name}: {profile.title}\n" in result.output
+    assert "Runner profiles (watts for the whole VM share; * this machine's)" in result.output
+    assert "    4 vCPUs, 1.76 W idle to 8.18 W busy, PUE 1.19; embodied 36 kg CO2e over 4 " in (
+        result.output
+    )
     assert (
         "* this machine: none (codecarbon's TDP table): no runner profile fits this machine "
         "(DMI sys_vendor 'QEMU')" in result.output
@@ -50,8 +57,9 @@ def test_the_table_lists_every_built_in_profile(machine: Path) -> None:
 def test_the_detected_profile_is_marked_with_the_reason(machine: Path) -> None:
     result = invoke(env=GITHUB)
     assert result.exit_code == 0, result.output
-    marked = [line for line in result.output.splitlines() if line.startswith("│ * ")]
-    assert len(marked) == 1 and " github-linux-4vcpu " in marked[0]
+    marked = marked_lines(result.output)
+    assert marked[0] == "* github-linux-4vcpu: GitHub-hosted Linux runner, 4 vCPU"
+    assert len(marked) == 2  # the profile, then the line that says why
     assert (
         "* this machine: github-linux-4vcpu: GitHub-hosted runner "
         "(RUNNER_ENVIRONMENT=github-hosted), 4 vCPUs"
@@ -65,10 +73,31 @@ def test_a_scaled_profile_gets_its_own_marked_row_and_notes(
     monkeypatch.setattr(profiles_command, "cpuinfo_fields", lambda: {})
     result = invoke(env=GITHUB)
     assert result.exit_code == 0, result.output
-    marked = [line for line in result.output.splitlines() if line.startswith("│ * ")]
-    assert len(marked) == 1 and "scaled to 6 vCPUs" in marked[0]
+    marked = marked_lines(result.output)
+    assert len(marked) == 2 and marked[0].endswith("scaled to 6 vCPUs")
     assert "  note: 6 vCPUs is not a GitHub runner size" in result.output
     assert "  note: the CPU is unknown, not the AMD EPYC 7763" in result.output
+
+
+@pytest.mark.parametrize("env", [GITHUB, {}])
+def test_at_80_columns_in_a_ci_log_nothing_is_cut(machine: Path, env: dict[str, str]) -> None:
+    # CliRunner's output is no terminal, as a CI log: the width comes from COLUMNS alone.
+    result = invoke(env={**env, "COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.output  # no cell cut short
+    words = result.output.split()
+    for profile in builtin_profiles(4):
+        # Every word of each profile's title and source is there, wrapped but whole.
+        for text in (profile.title, profile.source):
+            assert " ".join(text.split()) in " ".join(words)
+
+
+def test_without_columns_or_a_terminal_the_width_is_80(machine: Path) -> None:
+    result = CliRunner().invoke(cli, ["profiles"], env={"COLUMNS": None})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
 def test_json_holds_the_same(machine: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -102,6 +103,28 @@ def test_report_shows_totals_top_jobs_trend_and_waste(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     for text in ("3 kg CO2e", "rerun waste", "1 kg CO2e (33%)", "train", "2026-07"):
         assert text in out.stdout
+
+
+def test_report_fits_80_columns_in_a_ci_log_and_cuts_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    repository = "an-organisation-with-a-long-name/a-repository-with-a-long-name"
+    job = "integration-tests-against-postgres-on-a-long-matrix (3.12, ubuntu-latest)"
+    with open_ledger(str(db)) as ledger:
+        ledger.insert_many([make_record(recorded_at=T0, repository=repository, job=job)])
+    # A pipe, as a CI log is: no terminal, so the width is COLUMNS (or 80 without it).
+    out = subprocess.run(
+        [sys.executable, "-m", "greengate", "report", "--ledger", str(db)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in out.stdout
+    assert f"{repository} {job}: 1 kg CO2e, 2 kWh in 1 run" in " ".join(out.stdout.split())
+    assert "  runs         1" in lines
 
 
 def test_a_bad_period_is_a_usage_error(tmp_path: Path) -> None:
