@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 
 JOULES_PER_KWH = 3.6e6
@@ -124,6 +125,40 @@ class PowerTimeline:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """One live provider value: the grid's intensity from ``start`` to ``end`` (UTC-aware)."""
+
+    start: datetime
+    end: datetime
+    g_per_kwh: float
+    forecast: bool = False  # a forecast, not (yet) a measured or estimated actual
+    estimated: bool = False  # the provider says the value is estimated, not measured
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+@dataclass(frozen=True)
+class LiveIntensity:
+    """What a live provider gave for a run (docs/grid.md), or why it gave nothing."""
+
+    provider: str  # electricitymaps, watttime, uk-carbon-intensity, carbon-aware-sdk, ...
+    zone: str
+    signal: str  # average | marginal
+    slots: tuple[Slot, ...] = ()  # the data of the hours the run covered
+    fallback_reason: str | None = None  # set: the provider failed, the figure is the bundled one
+
+    @property
+    def forecast(self) -> bool:
+        return any(s.forecast for s in self.slots)
+
+    @property
+    def estimated(self) -> bool:
+        return any(s.estimated for s in self.slots)
+
+
+@dataclass(frozen=True)
 class GridIntensity:
     """Carbon intensity of the electricity, and where the figure came from."""
 
@@ -131,6 +166,7 @@ class GridIntensity:
     source: str  # e.g. "codecarbon bundled data (Our World in Data)", "--intensity", "policy"
     zone: str | None = None  # e.g. "FRA", "USA/california"
     year: int | None = None
+    live: LiveIntensity | None = None  # a live provider's data, or its failure (grid:)
 
 
 @dataclass(frozen=True)

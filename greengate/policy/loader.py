@@ -14,6 +14,7 @@ from typing import Any
 from greengate.errors import PolicyError
 from greengate.policy.document import Document, Path, format_path, parse_document, read_policy_file
 from greengate.policy.energy_settings import energy_problems, energy_settings
+from greengate.policy.grid_settings import carbon_aware, grid_problems, live_grid
 from greengate.policy.history import history_fields, history_quantities
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 from greengate.policy.problems import Problem, raise_problems, shown
@@ -56,6 +57,7 @@ def load_policy_text(text: str, name: str, *, trusted: bool = False) -> Policy:
     problems.extend(_dead_rule_problems(document, data))
     problems.extend(energy_problems(document, data))
     problems.extend(scope2_problems(data))
+    problems.extend(grid_problems(data))
     raise_problems(document, problems)
     return _build(document, data, quantities)
 
@@ -175,5 +177,7 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
         budgets=tuple(budgets),
         energy=energy_settings(data),
         scope2=scope2_settings(data, quantities),
+        grid=live_grid(data),
+        carbon_aware=carbon_aware(data),
         **history_fields(data, quantities),
     )

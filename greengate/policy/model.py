@@ -34,6 +34,49 @@ class GridSetting:
         return self.country is not None or self.g_per_kwh is not None
 
 
+class GridProvider(str, Enum):
+    """A live grid-intensity service (docs/grid.md)."""
+
+    ELECTRICITYMAPS = "electricitymaps"
+    WATTTIME = "watttime"
+    UK_CARBON_INTENSITY = "uk-carbon-intensity"
+    CARBON_AWARE_SDK = "carbon-aware-sdk"
+    ENERGY_CHARTS = "energy-charts"
+
+
+class Signal(str, Enum):
+    """Which intensity a figure is: the grid's average, or the marginal plant's (MOER)."""
+
+    AVERAGE = "average"
+    MARGINAL = "marginal"
+
+
+class GridFallback(str, Enum):
+    """What a live provider's failure does to the run."""
+
+    BUNDLED = "bundled"  # the bundled yearly figure, with the reason shown
+    ERROR = "error"  # a greengate error (exit 3)
+
+
+@dataclass(frozen=True)
+class LiveGrid:
+    """``grid:``: where live intensity comes from; credentials only from the environment."""
+
+    provider: GridProvider
+    zone: str  # the provider's own name: DE, CAISO_NORTH, national / OX1, eastus, de
+    signal: Signal = Signal.AVERAGE
+    url: str | None = None  # replaces the documented scheme and host (self-hosted, proxy)
+    timeout_s: float = 3.0  # the most the lookup may add after the command ends
+    fallback: GridFallback = GridFallback.BUNDLED
+
+
+@dataclass(frozen=True)
+class CarbonAware:
+    """``carbon_aware:``: when ``run --start-within`` is worth a wait."""
+
+    min_saving: float = 0.10  # fraction of the intensity now a later start must save
+
+
 @dataclass(frozen=True)
 class Defaults:
     """Settings that apply to every budget unless the budget overrides them."""
@@ -151,6 +194,8 @@ class Policy:
     ledger_failure: LedgerFailure = LedgerFailure.WARN
     energy: EnergySettings = EnergySettings()
     scope2: Scope2 = field(default_factory=Scope2)  # ledger export --format esrs
+    grid: LiveGrid | None = None  # None: offline (the bundled yearly figures)
+    carbon_aware: CarbonAware = CarbonAware()
 
     def mode_of(self, own: Mode | None) -> Mode:
         """The mode a rule, window or regression is judged in: its own, else the default."""

@@ -63,8 +63,34 @@ _EXPECTED = {
     "zone": "a grid as ISO 3166-1 alpha-3 in upper case (DEU) or a zone such as USA/california",
     "coverage": "the share of the grid's energy covered, 0 < coverage <= 1, e.g. 0.5",
     "source": "a non-empty string saying where the figure is documented",
+    "grid": "a mapping with provider and zone, and optional signal, url, timeout, fallback",
+    "provider": "one of electricitymaps, watttime, uk-carbon-intensity, carbon-aware-sdk, "
+    "energy-charts",
+    "grid.zone": "the provider's name for the grid, e.g. DE, CAISO_NORTH, national, OX1, "
+    "eastus, de",
+    "signal": "one of average, marginal",
+    "url": "an http:// or https:// address with no query, e.g. http://localhost:8080",
+    "timeout": "a duration such as '3 s' or '500 ms' (bare number = seconds)",
+    "fallback": "one of bundled, error",
+    "carbon_aware": "a mapping of settings: min_saving",
+    "min_saving": "a saving such as '10 %' or a fraction from 0 to 1, e.g. 0.1",
 }
-_TEXT_FIELDS = frozenset({"name", "job", "branch", "step", "country", "region", "mode", "profile"})
+_TEXT_FIELDS = frozenset(
+    {
+        "name",
+        "job",
+        "branch",
+        "step",
+        "country",
+        "region",
+        "mode",
+        "profile",
+        "zone",
+        "url",
+        "provider",
+        "grid.zone",
+    }
+)
 _LIMITS = ("max_emissions", "max_energy")
 
 
@@ -174,6 +200,8 @@ def _field(path: Path) -> str:
     names = [part for part in path if isinstance(part, str)]
     if path and isinstance(path[-1], int) and names in (["budgets"], ["windows"]):
         return f"{names[0]}[]"
+    if names[:1] == ["grid"] and f"grid.{names[-1]}" in _EXPECTED:
+        return f"grid.{names[-1]}"  # grid.zone is a provider's name, scope2's zone is not
     return names[-1] if names else ""
 
 

@@ -1,0 +1,139 @@
+"""A run's live intensity: fetched while the command runs, bounded after it ends.
+
+``LiveLookup.begin`` starts a background fetch of the slot the run starts in (unless the
+cache has it), so the command never waits for the network; ``finish`` waits at most the
+grid timeout for what is still missing and returns the run's figure, or raises
+ProviderError with a short reason (HTTP 401, timeout, malformed, ...).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from greengate.intensity.carbon_aware_sdk import CarbonAwareSdk
+from greengate.intensity.electricitymaps import ElectricityMaps
+from greengate.intensity.energy_charts import EnergyCharts
+from greengate.intensity.grid_api import GridApi
+from greengate.intensity.http import Http, ProviderError
+from greengate.intensity.slot_cache import SlotCache, utc_now
+from greengate.intensity.slots import CoverageError, covering, merge, run_figure
+from greengate.intensity.uk_carbon_intensity import UkCarbonIntensity
+from greengate.intensity.watttime import WattTime
+from greengate.measurement import GridIntensity, LiveIntensity, PowerTimeline, Slot
+from greengate.policy.model import GridProvider, LiveGrid
+
+PROVIDERS: dict[GridProvider, type[GridApi]] = {
+    GridProvider.ELECTRICITYMAPS: ElectricityMaps,
+    GridProvider.WATTTIME: WattTime,
+    GridProvider.UK_CARBON_INTENSITY: UkCarbonIntensity,
+    GridProvider.CARBON_AWARE_SDK: CarbonAwareSdk,
+    GridProvider.ENERGY_CHARTS: EnergyCharts,
+}
+
+
+def build_api(grid: LiveGrid, env: Mapping[str, str]) -> GridApi:
+    """The provider a ``grid:`` section names."""
+    return PROVIDERS[grid.provider](grid, env)
+
+
+class _Fetch(threading.Thread):
+    """One provider call in the background; a hung provider never holds up the exit."""
+
+    def __init__(self, call: Callable[[], list[Slot]]) -> None:
+        super().__init__(daemon=True, name="greengate-grid")
+        self._call = call
+        self.slots: list[Slot] = []
+        self.error: ProviderError | None = None
+
+    def run(self) -> None:
+        try:
+            self.slots = self._call()
+        except ProviderError as error:
+            self.error = error
+        except Exception as error:  # a provider bug must not take the run down with it
+            self.error = ProviderError("malformed", f"unexpected failure: {type(error).__name__}")
+
+
+class LiveLookup:
+    """The live figure of one run, from ``grid:``, the environment and the cache."""
+
+    def __init__(
+        self,
+        grid: LiveGrid,
+        env: Mapping[str, str],
+        cache_root: Path | None,
+        *,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.grid = grid
+        self.api = build_api(grid, env)
+        self.http = Http(grid.timeout_s, self.api.secrets())
+        self.cache = SlotCache(cache_root, grid) if cache_root is not None else None
+        self._now = now
+        self._start: datetime | None = None
+        self._first: _Fetch | None = None
+
+    def _fetch(self, start: datetime, end: datetime) -> _Fetch:
+        fetch = _Fetch(lambda: self.api.actual(self.http, start, end))
+        fetch.start()
+        return fetch
+
+    def _cached(self, start: datetime, end: datetime) -> tuple[Slot, ...] | None:
+        return self.cache.cover(start, end, self._now()) if self.cache else None
+
+    def begin(self, start: datetime) -> None:
+        """Start fetching the slot ``start`` falls in; returns at once."""
+        self._start = start
+        if self._cached(start, start) is None:
+            self._first = self._fetch(start, start)
+
+    def finish(self, end: datetime, timeline: PowerTimeline | None = None) -> GridIntensity:
+        """The run's slots and figure; waits at most the grid timeout from now."""
+        start = self._start if self._start is not None else end
+        deadline = time.monotonic() + self.grid.timeout_s
+        slots: list[Slot] = list(self.cache.fresh(self._now())) if self.cache else []
+        if self._first is not None:
+            slots = list(merge(self._join(self._first, deadline), slots))
+        try:
+            used = covering(slots, start, end)
+        except CoverageError:
+            more = self._join(self._fetch(start, end), deadline)
+            slots = list(merge(more, slots))
+            try:
+                used = covering(slots, start, end)
+            except CoverageError as gap:
+                raise ProviderError("no data", f"{self.api.name}: {gap}") from None
+        live = LiveIntensity(self.api.name, self.grid.zone, self.grid.signal.value, used)
+        return GridIntensity(
+            run_figure(used, start, end, timeline),
+            f"{self.api.name} live data ({self.grid.signal.value})",
+            self.grid.zone,
+            None,
+            live,
+        )
+
+    def _join(self, fetch: _Fetch, deadline: float) -> list[Slot]:
+        fetch.join(max(deadline - time.monotonic(), 0.0))
+        if fetch.is_alive():
+            raise ProviderError(
+                "timeout", f"{self.api.name}: no answer within {self.grid.timeout_s:g} s"
+            )
+        if fetch.error is not None:
+            raise fetch.error
+        if self.cache is not None and fetch.slots:
+            self.cache.store(fetch.slots, self._now())
+        return fetch.slots
+
+    def forecast(self, start: datetime, end: datetime) -> list[Slot]:
+        """The forecast for [start, end] (``greengate when``), from the cache when fresh."""
+        cached = self._cached(start, end)
+        if cached is not None:
+            return list(cached)
+        slots = self.api.forecast(self.http, start, end)
+        if self.cache is not None:
+            self.cache.store(slots, self._now())
+        return slots
