@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
 from greengate.context import job_key_text
 from greengate.gate.flow import GateSettings
 from greengate.measurement import FunctionalUnit
@@ -129,6 +130,7 @@ def gate_options(f: F) -> F:
             envvar="GREENGATE_REPORT",
             help="Extra reporter NAME or NAME=PATH (repeatable); CI ones switch on by themselves.",
         ),
+        *GRID_OPTIONS,
     ]
     for decorator in reversed(decorators):
         f = decorator(f)
@@ -147,6 +149,7 @@ def build_gate_options(**kwargs: Any) -> GateOptions:
         violation_exit_code=kwargs.pop("violation_exit_code"),
         unit=kwargs.pop("unit"),
         job_key=kwargs.pop("job_key"),
+        grid=pop_grid_override(kwargs),
     )
     return GateOptions(
         settings=settings,

@@ -13,7 +13,7 @@ from greengate.energy.interface import RunEnergy
 from greengate.energy.rapl import POWERCAP, rapl_counter
 from greengate.energy.session import EnergySession
 from greengate.gate.parts import GateParts
-from greengate.intensity.offline import OfflineIntensity
+from greengate.intensity.grid_provider import GridIntensityProvider
 from greengate.ledger.interface import open_ledger
 from greengate.measurement import Scope
 from greengate.policy.model import Policy
@@ -25,8 +25,9 @@ def utc_now() -> datetime:
 
 
 def build_parts(env: Mapping[str, str], inside_job: bool = False) -> GateParts:
-    """RAPL and NVML counters with the estimate behind them, codecarbon's offline grid data,
-    the ledger backend its location's scheme names, and the system clock.
+    """RAPL and NVML counters with the estimate behind them, codecarbon's offline grid data
+    (and the policy's live grid provider, if it has one), the ledger backend its location's
+    scheme names, and the system clock.
 
     ``inside_job``: ``run`` inside a job started with ``greengate start``, whose machine is
     already measured: the run's own command in process scope unless the policy names one."""
@@ -46,7 +47,12 @@ def build_parts(env: Mapping[str, str], inside_job: bool = False) -> GateParts:
             gpu_counter=nvml_counter(env),
         )
 
-    return GateParts(energy=energy, intensity=OfflineIntensity(), ledger=open_ledger, clock=utc_now)
+    return GateParts(
+        energy=energy,
+        intensity=GridIntensityProvider(env, cache_dir()),
+        ledger=open_ledger,
+        clock=utc_now,
+    )
 
 
 def build_job_energy(env: Mapping[str, str], policy: Policy) -> EnergySession:

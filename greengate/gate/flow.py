@@ -17,8 +17,9 @@ from greengate.gate.recording import judge_and_record
 from greengate.job.session import LapSpan
 from greengate.ledger.history import ledger_location
 from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
+from greengate.policy.grid_settings import GridOverride, choose_live
 from greengate.policy.matching import select_budget
-from greengate.policy.model import Budget, GridSetting, Policy
+from greengate.policy.model import Budget, GridFallback, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
 from greengate.process.supervisor import Supervised, TreeSample, supervise
 from greengate.verdict import CommandOutcome, JobLap, LapVerdict, Verdict
@@ -37,6 +38,7 @@ class GateSettings:
     violation_exit_code: int = 1
     unit: FunctionalUnit | None = None  # SCI's functional unit, e.g. tests=412
     job_key: str | None = None  # a matrix leg's identity beside the shared job id
+    grid: GridOverride | None = None  # --grid-* options over the policy's grid: (live data)
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,11 @@ def _grid(settings: GateSettings, policy: Policy) -> GridSetting:
     """--intensity > --country > the policy's intensity > its country/region."""
     if settings.intensity is not None:
         return GridSetting(g_per_kwh=settings.intensity)
+    base = policy.defaults.grid
     if settings.country is not None:
-        return GridSetting(country=settings.country.upper())
-    return policy.defaults.grid
+        base = GridSetting(country=settings.country.upper())
+    live = choose_live(policy.grid, settings.grid, country_given=settings.country is not None)
+    return replace(base, live=live)
 
 
 def prepare(
@@ -92,8 +96,27 @@ def prepare(
     return Prepared(choice, rule, context, grid, parts, ledger)
 
 
+def grid_failure(grid: GridSetting, intensity: GridIntensity) -> str | None:
+    """A live provider's failure under ``grid.fallback: error``: the verdict is an error."""
+    live = intensity.live
+    if grid.live is None or live is None or not live.fallback_reason:
+        return None
+    if grid.live.fallback is not GridFallback.ERROR:
+        return None
+    return (
+        f"live grid intensity from {live.provider} failed ({live.fallback_reason}); "
+        "grid.fallback is error (set it to bundled to charge the yearly figure instead)"
+    )
+
+
 def grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
-    """What a measurement's notes say about an unconfigured grid."""
+    """What a measurement's notes say about an unconfigured grid or a live provider's failure."""
+    live = intensity.live
+    if live is not None and live.fallback_reason:
+        return [
+            f"grid: {live.provider} gave no figure ({live.fallback_reason}); the figures use the "
+            f"{intensity.source} of {intensity.g_per_kwh:g} g/kWh"
+        ]
     if grid.configured:
         return []
     return [
@@ -160,7 +183,9 @@ def run_command(
         functional_unit=settings.unit,
         timeline=result.timeline,
     )
-    return _conclude(settings, prepared, measurement, outcome)
+    return _conclude(
+        settings, prepared, measurement, outcome, grid_failure(prepared.grid, intensity)
+    )
 
 
 def check_measurement(

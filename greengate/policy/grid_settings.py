@@ -8,9 +8,11 @@ has, a Carbon Aware SDK (self-hosted) that names its url. Data given to ``live_g
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from greengate.durations import DurationError, parse_duration
+from greengate.errors import UsageError
 from greengate.policy.model import CarbonAware, GridFallback, GridProvider, LiveGrid, Signal
 from greengate.policy.problems import Problem
 
@@ -111,3 +113,65 @@ def carbon_aware(data: dict[str, Any]) -> CarbonAware:
         return CarbonAware()
     saving = float(value.strip().rstrip("%")) / 100 if isinstance(value, str) else float(value)
     return CarbonAware(min_saving=saving)
+
+
+@dataclass(frozen=True)
+class GridOverride:
+    """``--grid-*`` options and ``GREENGATE_GRID_*`` variables, over the policy's ``grid:``."""
+
+    provider: str | None = None  # a provider name, or "offline" to switch live data off
+    zone: str | None = None
+    signal: str | None = None
+    url: str | None = None
+    timeout: str | None = None
+    fallback: str | None = None
+
+
+def choose_live(
+    policy_grid: LiveGrid | None, override: GridOverride | None, country_given: bool
+) -> LiveGrid | None:
+    """The live grid of a run: the override over the policy's; None for offline.
+
+    ``--country`` alone asks for that country's bundled figure, so it switches the policy's
+    live grid off unless a zone is given too.
+    """
+    o = override or GridOverride()
+    if o.provider == "offline":
+        return None
+    if policy_grid is None and o.provider is None:
+        if o.zone:
+            raise UsageError("--grid-zone needs a provider", hint="add --grid-provider NAME")
+        return None
+    if country_given and o.zone is None and o.provider is None:
+        return None
+    try:
+        base = policy_grid
+        if o.provider is not None:
+            provider = GridProvider(o.provider)
+            zone = o.zone or (base.zone if base and base.provider is provider else None)
+            if zone is None:
+                raise UsageError(
+                    f"--grid-provider {o.provider} needs a zone", hint="add --grid-zone"
+                )
+            base = (
+                LiveGrid(provider, zone)
+                if base is None
+                else replace(base, provider=provider, zone=zone)
+            )
+        assert base is not None
+        grid = replace(
+            base,
+            zone=o.zone or base.zone,
+            signal=Signal(o.signal) if o.signal else base.signal,
+            url=o.url.rstrip("/") if o.url else base.url,
+            timeout_s=grid_timeout(o.timeout) if o.timeout else base.timeout_s,
+            fallback=GridFallback(o.fallback) if o.fallback else base.fallback,
+        )
+    except (ValueError, DurationError) as error:
+        raise UsageError(f"grid override: {error}", hint="see greengate run --help") from None
+    problem = signal_problem(grid.provider, grid.signal)
+    if problem:
+        raise UsageError(problem)
+    if grid.provider is GridProvider.CARBON_AWARE_SDK and not grid.url:
+        raise UsageError("the Carbon Aware SDK is self-hosted: give --grid-url")
+    return grid

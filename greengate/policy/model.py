@@ -28,10 +28,11 @@ class GridSetting:
     country: str | None = None  # ISO 3166-1 alpha-3, upper case
     region: str | None = None  # a region codecarbon has data for, e.g. "california"
     g_per_kwh: float | None = None
+    live: LiveGrid | None = None  # a live provider; country/region give its bundled fallback
 
     @property
     def configured(self) -> bool:
-        return self.country is not None or self.g_per_kwh is not None
+        return self.country is not None or self.g_per_kwh is not None or self.live is not None
 
 
 class GridProvider(str, Enum):

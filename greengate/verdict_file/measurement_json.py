@@ -18,6 +18,7 @@ from greengate.measurement import (
     TreeUsage,
 )
 from greengate.verdict_file.json_values import finite, opt_float
+from greengate.verdict_file.live_json import live_from_dict, live_to_dict
 
 
 def measurement_to_dict(m: Measurement) -> dict[str, Any]:
@@ -42,6 +43,7 @@ def measurement_to_dict(m: Measurement) -> dict[str, Any]:
             "source": m.intensity.source,
             "zone": m.intensity.zone,
             "year": m.intensity.year,
+            **({"live": live_to_dict(m.intensity.live)} if m.intensity.live else {}),
         },
         "include_embodied": m.include_embodied,
         "embodied": _embodied_to_dict(m.embodied) if m.embodied else None,
@@ -140,7 +142,9 @@ def measurement_from_dict(d: dict[str, Any]) -> Measurement:
     return Measurement(
         components=tuple(_component_from_dict(c) for c in d["components"]),
         pue=float(d["pue"]),
-        intensity=GridIntensity(float(i["g_per_kwh"]), i["source"], i["zone"], i["year"]),
+        intensity=GridIntensity(
+            float(i["g_per_kwh"]), i["source"], i["zone"], i["year"], live_from_dict(i.get("live"))
+        ),
         usage=None
         if u is None
         else TreeUsage(

@@ -1,0 +1,64 @@
+"""``--grid-*`` options (and GREENGATE_GRID_* variables) over the policy's ``grid:`` section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from greengate.policy.grid_settings import GridOverride
+
+PROVIDER_CHOICES = (
+    "electricitymaps",
+    "watttime",
+    "uk-carbon-intensity",
+    "carbon-aware-sdk",
+    "energy-charts",
+    "offline",
+)
+
+GRID_OPTIONS = [
+    click.option(
+        "--grid-provider",
+        type=click.Choice(PROVIDER_CHOICES),
+        envvar="GREENGATE_GRID_PROVIDER",
+        help="Live grid provider (overrides the policy's grid.provider); offline: none.",
+    ),
+    click.option(
+        "--grid-zone",
+        envvar="GREENGATE_GRID_ZONE",
+        help="The provider's zone, e.g. DE, CAISO_NORTH, OX1, eastus (overrides grid.zone).",
+    ),
+    click.option(
+        "--grid-signal",
+        type=click.Choice(("average", "marginal")),
+        envvar="GREENGATE_GRID_SIGNAL",
+        help="average or marginal (overrides grid.signal).",
+    ),
+    click.option("--grid-url", envvar="GREENGATE_GRID_URL", help="Provider scheme and host."),
+    click.option(
+        "--grid-timeout",
+        envvar="GREENGATE_GRID_TIMEOUT",
+        metavar="DURATION",
+        help="Most the lookup may add after the command ends, e.g. '3 s'.",
+    ),
+    click.option(
+        "--grid-fallback",
+        type=click.Choice(("bundled", "error")),
+        envvar="GREENGATE_GRID_FALLBACK",
+        help="What a provider failure does (overrides grid.fallback).",
+    ),
+]
+
+
+def pop_grid_override(kwargs: dict[str, Any]) -> GridOverride | None:
+    """The ``--grid-*`` values out of click's keyword arguments; None when none was given."""
+    override = GridOverride(
+        provider=kwargs.pop("grid_provider", None),
+        zone=kwargs.pop("grid_zone", None),
+        signal=kwargs.pop("grid_signal", None),
+        url=kwargs.pop("grid_url", None),
+        timeout=kwargs.pop("grid_timeout", None),
+        fallback=kwargs.pop("grid_fallback", None),
+    )
+    return None if override == GridOverride() else override

@@ -1,0 +1,83 @@
+"""The run's intensity provider: live data where the policy has ``grid:``, else offline.
+
+A live failure never changes the command's exit code: the run is charged the bundled yearly
+figure (defaults.country's) with the reason recorded beside it, and with ``fallback: error``
+the gate makes the verdict an error (exit 3), its figures kept (gate/flow.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from greengate.intensity.interface import IntensityProvider
+from greengate.intensity.offline import OfflineIntensity
+from greengate.measurement import GridIntensity, LiveIntensity, PowerTimeline
+from greengate.policy.model import GridSetting
+
+
+class GridIntensityProvider(IntensityProvider):
+    """Offline figures, and live ones looked up beside the command (docs/grid.md)."""
+
+    name = "grid"
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        cache_root: Path | None,
+        offline: OfflineIntensity | None = None,
+    ) -> None:
+        self.env = env
+        self.cache_root = cache_root
+        self.offline = offline or OfflineIntensity()
+        self._lookups: dict[GridSetting, object] = {}
+
+    def check(self, setting: GridSetting) -> None:
+        """The bundled figure must exist: it is the fallback of a live grid too."""
+        self.offline.check(replace(setting, live=None))
+
+    def _lookup(self, setting: GridSetting, start: datetime) -> object:
+        from greengate.intensity.live import LiveLookup  # only a live grid pays for it
+
+        assert setting.live is not None
+        lookup = LiveLookup(setting.live, self.env, self.cache_root)
+        lookup.begin(start)
+        self._lookups[setting] = lookup
+        return lookup
+
+    def begin(self, setting: GridSetting, start: datetime) -> None:
+        """Start the live look-up in the background; returns at once."""
+        if setting.live is not None:
+            self._lookup(setting, start)
+
+    def intensity(
+        self,
+        setting: GridSetting,
+        start: datetime,
+        end: datetime,
+        timeline: PowerTimeline | None = None,
+    ) -> GridIntensity:
+        """The run's figure; on a live failure the bundled one with the reason beside it (the
+        gate makes the verdict an error when the policy says ``fallback: error``)."""
+        from greengate.intensity.http import ProviderError
+        from greengate.intensity.live import LiveLookup
+
+        live = setting.live
+        if live is None:
+            return self.offline.intensity(setting, start, end, timeline)
+        lookup = self._lookups.pop(setting, None) or self._lookup(setting, start)
+        self._lookups.pop(setting, None)
+        assert isinstance(lookup, LiveLookup)
+        try:
+            return lookup.finish(end, timeline)
+        except ProviderError as error:
+            bundled = self.offline.intensity(replace(setting, live=None), start, end, timeline)
+            failed = LiveIntensity(
+                live.provider.value,
+                live.zone,
+                live.signal.value,
+                fallback_reason=f"{error.reason}: {error.message}",
+            )
+            return replace(bundled, live=failed)
