@@ -87,6 +87,8 @@ SUBCOMMANDS = {
         "start",
         "lap",
         "stop",
+        "when",
+        "where",
     )
 }
 

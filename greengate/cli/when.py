@@ -1,0 +1,118 @@
+"""``greengate when --duration 45m --within 8h``: the cleanest start in a window."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import click
+
+from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
+from greengate.durations import DurationError, format_duration, parse_duration
+from greengate.errors import UsageError
+from greengate.files.cache import cache_dir
+from greengate.plan.when import StartPlan, best_start
+from greengate.policy.grid_settings import choose_live
+from greengate.policy.loader import load_policy
+from greengate.reporters.github import output_entry
+from greengate.units import format_emissions
+
+
+def _seconds(value: str, name: str, bare: str = "m") -> float:
+    try:
+        return parse_duration(value, bare=bare)
+    except DurationError as error:
+        raise UsageError(f"{name}: {error}") from None
+
+
+def plan_start(
+    policy_path: str, duration_s: float, within_s: float, override: Any
+) -> tuple[StartPlan, Any]:
+    """The plan from the policy's (or the options') live grid forecast."""
+    from greengate.intensity.live import LiveLookup
+
+    policy = load_policy(policy_path)
+    grid = choose_live(policy.grid, override, country_given=False)
+    if grid is None:
+        raise UsageError(
+            "greengate when needs a live grid provider's forecast",
+            hint="add a grid: section to the policy or pass --grid-provider and --grid-zone",
+        )
+    lookup = LiveLookup(grid, os.environ, cache_dir())
+    now = datetime.now(timezone.utc)
+    end = now + timedelta(seconds=within_s + duration_s)
+    forecast = lookup.forecast(now, end)
+    return best_start(forecast, now, duration_s, within_s), grid
+
+
+def _lines(plan: StartPlan, grid: Any, saved: str | None) -> list[str]:
+    local = plan.start.astimezone()
+    lines = [
+        f"best start: {local.isoformat(timespec='minutes')} (in {format_duration(plan.delay_s)})"
+        if plan.delay_s > 0
+        else "best start: now",
+        f"intensity now:  {plan.intensity_now:.1f} g/kWh "
+        f"(mean over {format_duration(plan.duration_s)})",
+        f"intensity best: {plan.intensity_best:.1f} g/kWh",
+        f"saving: {plan.saving_pct:.1f} %" + (f" ({saved} for this job)" if saved else ""),
+        f"forecast: {grid.provider.value} {grid.zone} ({grid.signal.value}), until "
+        f"{plan.forecast_end.astimezone().isoformat(timespec='minutes')}",
+    ]
+    return lines
+
+
+@click.command("when")
+@click.option("--duration", required=True, help="How long the job runs, e.g. 45m (bare = minutes).")
+@click.option("--within", required=True, help="How far ahead it may start, e.g. 8h.")
+@click.option("--policy", default="greengate.yml", show_default=True, envvar="GREENGATE_POLICY")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--job", help="Say the grams saved with this job's median energy (ledger).")
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "github", "at", "sbatch")), default="text"
+)
+def command(
+    duration: str, within: str, policy: str, as_json: bool, job: str | None, fmt: str, **kwargs: Any
+) -> None:
+    """The start time in the window that minimises the mean intensity over the job's duration."""
+    duration_s, within_s = _seconds(duration, "--duration"), _seconds(within, "--within")
+    plan, grid = plan_start(policy, duration_s, within_s, pop_grid_override(kwargs))
+    saved_kg = None
+    if job:
+        from greengate.plan.typical import typical_energy_kwh
+
+        kwh = typical_energy_kwh(job, os.environ, load_policy(policy))
+        saved_kg = kwh * (plan.intensity_now - plan.intensity_best) / 1000.0
+    data = {
+        "start": plan.start.astimezone().isoformat(timespec="seconds"),
+        "delay_seconds": round(plan.delay_s),
+        "intensity_now": round(plan.intensity_now, 3),
+        "intensity_best": round(plan.intensity_best, 3),
+        "saving_pct": round(plan.saving_pct, 2),
+        "provider": grid.provider.value,
+        "zone": grid.zone,
+        "signal": grid.signal.value,
+        "duration_seconds": round(plan.duration_s),
+        **({"saved_kg": saved_kg} if saved_kg is not None else {}),
+    }
+    if as_json:
+        click.echo(json.dumps(data))
+    elif fmt == "at":
+        click.echo(f"at -t {plan.start.astimezone():%Y%m%d%H%M}")
+    elif fmt == "sbatch":
+        click.echo(f"sbatch --begin {plan.start.astimezone():%Y-%m-%dT%H:%M}")
+    elif fmt == "github":
+        path = os.environ.get("GITHUB_OUTPUT")
+        if not path:
+            raise UsageError("--format github needs GITHUB_OUTPUT (a GitHub Actions step)")
+        with open(path, "a", encoding="utf-8") as f:  # appended, as the runner expects
+            f.write("".join(output_entry(k, str(v)) for k, v in data.items()))
+        click.echo("\n".join(_lines(plan, grid, None)))
+    else:
+        saved = format_emissions(saved_kg) if saved_kg is not None else None
+        click.echo("\n".join(_lines(plan, grid, saved)))
+
+
+for _option in reversed(GRID_OPTIONS):
+    command = _option(command)

@@ -1,0 +1,1 @@
+"""Planning: when (a forecast in, the best start out) and where (grids in, a ranking out)."""
