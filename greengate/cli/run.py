@@ -23,8 +23,33 @@ from greengate.verdict import JobLap
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @gate_options
+@click.option(
+    "--start-within",
+    envvar="GREENGATE_START_WITHIN",
+    metavar="DURATION",
+    help="Wait up to DURATION (e.g. 6h) for a cleaner grid, when it saves carbon_aware.min_saving.",
+)
+@click.option(
+    "--duration",
+    "job_duration",
+    envvar="GREENGATE_DURATION",
+    metavar="DURATION",
+    help="How long CMD runs, for --start-within (default: the hour it starts in).",
+)
+@click.option(
+    "--wait-on-hosted",
+    is_flag=True,
+    envvar="GREENGATE_WAIT_ON_HOSTED",
+    help="Let --start-within wait on a hosted CI runner (refused by default).",
+)
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
-def command(argv: tuple[str, ...], **kwargs: Any) -> int:
+def command(
+    argv: tuple[str, ...],
+    start_within: str | None,
+    job_duration: str | None,
+    wait_on_hosted: bool,
+    **kwargs: Any,
+) -> int:
     """Run CMD (no shell), measure its energy and emissions, and judge it against the policy.
 
     Exit code: CMD's own when it fails (128+N if killed by signal N, 127 not found, 126 not
@@ -39,6 +64,13 @@ def command(argv: tuple[str, ...], **kwargs: Any) -> int:
     prepared = prepare(settings, env, build_parts(env, inside_job=lap is not None))
     if lap is not None:
         prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
+    if start_within:
+        from greengate.cli.start_within import plan_wait, wait
+
+        decision = plan_wait(
+            start_within, job_duration, settings, prepared, env, wait_on_hosted
+        )
+        wait(decision, options.quiet)
     reporters = reporters_for(options, env)
     progress = None if options.quiet else ProgressLine(sys.stderr)
     result = run_command(argv, settings, prepared, progress)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import click
@@ -12,9 +12,8 @@ import click
 from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
 from greengate.durations import DurationError, format_duration, parse_duration
 from greengate.errors import UsageError
-from greengate.files.cache import cache_dir
-from greengate.plan.when import StartPlan, best_start
-from greengate.policy.grid_settings import choose_live
+from greengate.plan.forecast import plan_start
+from greengate.plan.when import StartPlan
 from greengate.policy.loader import load_policy
 from greengate.reporters.github import output_entry
 from greengate.units import format_emissions
@@ -25,26 +24,6 @@ def _seconds(value: str, name: str, bare: str = "m") -> float:
         return parse_duration(value, bare=bare)
     except DurationError as error:
         raise UsageError(f"{name}: {error}") from None
-
-
-def plan_start(
-    policy_path: str, duration_s: float, within_s: float, override: Any
-) -> tuple[StartPlan, Any]:
-    """The plan from the policy's (or the options') live grid forecast."""
-    from greengate.intensity.live import LiveLookup
-
-    policy = load_policy(policy_path)
-    grid = choose_live(policy.grid, override, country_given=False)
-    if grid is None:
-        raise UsageError(
-            "greengate when needs a live grid provider's forecast",
-            hint="add a grid: section to the policy or pass --grid-provider and --grid-zone",
-        )
-    lookup = LiveLookup(grid, os.environ, cache_dir())
-    now = datetime.now(timezone.utc)
-    end = now + timedelta(seconds=within_s + duration_s)
-    forecast = lookup.forecast(now, end)
-    return best_start(forecast, now, duration_s, within_s), grid
 
 
 def _lines(plan: StartPlan, grid: Any, saved: str | None) -> list[str]:
@@ -77,12 +56,15 @@ def command(
 ) -> None:
     """The start time in the window that minimises the mean intensity over the job's duration."""
     duration_s, within_s = _seconds(duration, "--duration"), _seconds(within, "--within")
-    plan, grid = plan_start(policy, duration_s, within_s, pop_grid_override(kwargs))
+    now = datetime.now(timezone.utc)
+    applied = load_policy(policy)
+    override = pop_grid_override(kwargs)
+    plan, grid = plan_start(applied, override, os.environ, now, duration_s, within_s)
     saved_kg = None
     if job:
         from greengate.plan.typical import typical_energy_kwh
 
-        kwh = typical_energy_kwh(job, os.environ, load_policy(policy))
+        kwh = typical_energy_kwh(job, os.environ, applied)
         saved_kg = kwh * (plan.intensity_now - plan.intensity_best) / 1000.0
     data = {
         "start": plan.start.astimezone().isoformat(timespec="seconds"),
