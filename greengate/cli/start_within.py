@@ -17,7 +17,6 @@ from greengate.plan.forecast import plan_start
 from greengate.plan.start_within import WaitDecision, decide_wait
 from greengate.plan.when import StartPlan
 
-HOSTED = {"github": "GitHub-hosted runner", "gitlab": "GitLab.com hosted runner"}
 IDLE_SHARE = 0.1  # codecarbon's machine mode at 0 % load: TDP x (0.1 + 0.9 x load^3)
 
 
@@ -31,17 +30,21 @@ def _machine(prepared: Prepared, env: Mapping[str, str]) -> tuple[float | None, 
     choice = choose_profile(
         prepared.policy.energy.profile, env, cpuinfo_fields().get("model name", ""), vcpus
     )
+    hosted = None
+    if env.get("GITHUB_ACTIONS") == "true" and env.get("RUNNER_ENVIRONMENT") == "github-hosted":
+        hosted = "GitHub-hosted runner"
+    elif choice.reason.startswith("GitLab.com hosted runner"):
+        hosted = "GitLab.com hosted runner"
     profile = choice.profile
     if profile is not None:
-        hosted = HOSTED.get(profile.provider or "") if profile.provider else None
         return profile.curve.idle_watts * profile.pue, hosted
     detector = HardwareDetector(cache_dir(env))
     try:
         detector.start()
         hardware = detector.result()
     except HardwareDetectionError:
-        return None, None
-    return hardware.watts_per_thread * hardware.threads * IDLE_SHARE, None
+        return None, hosted
+    return hardware.watts_per_thread * hardware.threads * IDLE_SHARE, hosted
 
 
 def _job_kwh(prepared: Prepared, env: Mapping[str, str]) -> float | None:

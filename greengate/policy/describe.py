@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from greengate.measurement import Scope
 from greengate.policy.matching import select_budget
-from greengate.policy.model import Budget, CustomProfile, EnergySettings, GridSetting, Mode, Policy
+from greengate.policy.model import (
+    Budget,
+    CustomProfile,
+    EnergySettings,
+    GridFallback,
+    GridSetting,
+    LiveGrid,
+    Mode,
+    Policy,
+)
 from greengate.units import (
     WRITTEN_DIGITS,
     format_emissions,
@@ -44,6 +53,20 @@ _SCOPES = {
     Scope.PROCESS: "process (the command's own CPU time on the power curve)",
     Scope.MACHINE: "machine (the whole machine for the run's duration, idle included)",
 }
+
+
+def describe_live(grid: LiveGrid) -> str:
+    """The ``grid:`` section in words: provider, zone, signal, timeout, fallback."""
+    fallback = (
+        "the yearly figure above, with the reason"
+        if grid.fallback is GridFallback.BUNDLED
+        else "a greengate error (exit 3)"
+    )
+    return (
+        f"live grid: {grid.provider.value} zone {grid.zone} ({grid.signal.value}), looked up "
+        f"while the command runs, at most {_written(grid.timeout_s)} s after it; "
+        f"on failure: {fallback}"
+    )
 
 
 def describe_profile(profile: str | CustomProfile | None) -> str:
@@ -121,6 +144,7 @@ def describe_policy(policy: Policy) -> list[str]:
     return [
         f"policy {policy.path} (version {policy.version}) is valid",
         f"grid: {describe_grid(defaults.grid)}",
+        *([describe_live(policy.grid)] if policy.grid else []),
         f"PUE: {_written(defaults.pue)} (measured energy is multiplied by it)"
         if defaults.pue is not None
         else "PUE: the runner profile's provider (1.0 for an unknown machine)",
