@@ -58,15 +58,3 @@ def parse_duration(value: object, *, bare: str = "s") -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise DurationError(f"{got} (a duration must be positive)")
     return seconds
-
-
-def format_duration(seconds: float) -> str:
-    """``2h 05m``, ``45m``, ``30 s``: how long a wait or a job is, for people."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m" if not secs else f"{minutes}m {secs:02d}s"
-    return f"{secs} s"

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from greengate.durations import DurationError, format_duration, parse_duration
+from greengate.durations import DurationError, parse_duration
 from greengate.errors import GreengateError, UsageError
 from greengate.gate.flow import GateSettings, Prepared
 from greengate.plan.forecast import plan_start
 from greengate.plan.start_within import WaitDecision, decide_wait
 from greengate.plan.when import StartPlan
+from greengate.units import format_duration
 
 IDLE_SHARE = 0.1  # codecarbon's machine mode at 0 % load: TDP x (0.1 + 0.9 x load^3)
 

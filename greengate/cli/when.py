@@ -10,13 +10,13 @@ from typing import Any
 import click
 
 from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
-from greengate.durations import DurationError, format_duration, parse_duration
+from greengate.durations import DurationError, parse_duration
 from greengate.errors import UsageError
 from greengate.plan.forecast import plan_start
 from greengate.plan.when import StartPlan
 from greengate.policy.loader import load_policy
 from greengate.reporters.github import output_entry
-from greengate.units import format_emissions
+from greengate.units import format_duration, format_emissions, format_intensity, significant
 
 
 def _seconds(value: str, name: str, bare: str = "m") -> float:
@@ -32,10 +32,10 @@ def _lines(plan: StartPlan, grid: Any, saved: str | None) -> list[str]:
         f"best start: {local.isoformat(timespec='minutes')} (in {format_duration(plan.delay_s)})"
         if plan.delay_s > 0
         else "best start: now",
-        f"intensity now:  {plan.intensity_now:.1f} g/kWh "
+        f"intensity now:  {format_intensity(plan.intensity_now)} "
         f"(mean over {format_duration(plan.duration_s)})",
-        f"intensity best: {plan.intensity_best:.1f} g/kWh",
-        f"saving: {plan.saving_pct:.1f} %" + (f" ({saved} for this job)" if saved else ""),
+        f"intensity best: {format_intensity(plan.intensity_best)}",
+        f"saving: {significant(plan.saving_pct)} %" + (f" ({saved} for this job)" if saved else ""),
         f"forecast: {grid.provider.value} {grid.zone} ({grid.signal.value}), until "
         f"{plan.forecast_end.astimezone().isoformat(timespec='minutes')}",
     ]

@@ -12,7 +12,13 @@ from greengate.intensity.grid_table import cloud_source, grid_options
 from greengate.plan.typical import typical_energy_kwh
 from greengate.plan.where import rank
 from greengate.policy.loader import load_policy
-from greengate.units import UnitError, format_emissions, format_energy, parse_energy
+from greengate.units import (
+    UnitError,
+    format_emissions,
+    format_energy,
+    format_intensity,
+    parse_energy,
+)
 
 
 @click.command("where")
@@ -65,7 +71,7 @@ def command(
     width = max((len(p.option.label) for p in ranked), default=10)
     for p in ranked:
         click.echo(
-            f"  {p.option.label:<{width}}  {p.option.g_per_kwh:8.1f} g/kWh  "
+            f"  {p.option.label:<{width}}  {format_intensity(p.option.g_per_kwh):>18}  "
             f"{format_emissions(p.emissions_kg):>16}  ({p.option.kind})"
         )
     source = cloud_source()

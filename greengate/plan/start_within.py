@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from greengate.durations import format_duration
 from greengate.errors import UsageError
 from greengate.plan.when import StartPlan
+from greengate.units import format_duration, format_emissions, significant
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ def decide_wait(
     if saving < min_saving * 100:
         return WaitDecision(
             0.0,
-            f"the best start saves {saving:.1f} %, below carbon_aware.min_saving "
-            f"({min_saving * 100:g} %): starting now",
+            f"the best start saves {significant(saving)} %, below carbon_aware.min_saving "
+            f"({significant(min_saving * 100)} %): starting now",
         )
     idle_g = None
     if idle_watts is not None and wait_g_per_kwh is not None:
@@ -62,19 +62,27 @@ def decide_wait(
     if idle_g is not None and saved_g is not None and saved_g <= idle_g:
         return WaitDecision(
             0.0,
-            f"waiting {format_duration(plan.delay_s)} would save {saved_g:.1f} g but idling "
-            f"costs {idle_g:.1f} g: starting now",
+            f"waiting {format_duration(plan.delay_s)} would save "
+            f"{format_emissions(saved_g / 1000)} but idling costs "
+            f"{format_emissions(idle_g / 1000)}: starting now",
             idle_g,
             saved_g,
         )
     net = ""
     if idle_g is not None and saved_g is not None:
-        net = f"; saves {saved_g:.1f} g, idling costs {idle_g:.1f} g"
+        net = (
+            f"; saves {format_emissions(saved_g / 1000)}, "
+            f"idling costs {format_emissions(idle_g / 1000)}"
+        )
     elif idle_g is not None:
-        net = f"; idling costs {idle_g:.1f} g (no past runs of this job to weigh it against)"
+        net = (
+            f"; idling costs {format_emissions(idle_g / 1000)} "
+            "(no past runs of this job to weigh it against)"
+        )
     return WaitDecision(
         plan.delay_s,
-        f"waiting {format_duration(plan.delay_s)} for a {saving:.1f} % cleaner window{net}",
+        f"waiting {format_duration(plan.delay_s)} for a {significant(saving)} % "
+        f"cleaner window{net}",
         idle_g,
         saved_g,
     )

@@ -89,7 +89,7 @@ def test_when_json_text_and_scheduler_lines(greengate: Greengate, tmp_path: Path
     assert data["intensity_best"] == 90 and data["intensity_now"] == 300
     assert data["saving_pct"] == 70.0 and data["provider"] == "electricitymaps"
     assert data["zone"] == "DE" and 0 < data["delay_seconds"] <= 3 * 3600
-    assert "best start:" in text.out and "saving: 70.0 %" in text.out
+    assert "best start:" in text.out and "saving: 70 %" in text.out
     local = start.astimezone()
     assert at.out.strip() == f"at -t {local:%Y%m%d%H%M}"
     assert sbatch.out.strip() == f"sbatch --begin {local:%Y-%m-%dT%H:%M}"
