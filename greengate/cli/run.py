@@ -67,9 +67,7 @@ def command(
     if start_within:
         from greengate.cli.start_within import plan_wait, wait
 
-        decision = plan_wait(
-            start_within, job_duration, settings, prepared, env, wait_on_hosted
-        )
+        decision = plan_wait(start_within, job_duration, settings, prepared, env, wait_on_hosted)
         wait(decision, options.quiet)
     reporters = reporters_for(options, env)
     progress = None if options.quiet else ProgressLine(sys.stderr)
