@@ -53,7 +53,7 @@ def _lines(plan: StartPlan, grid: Any, saved: str | None) -> list[str]:
 )
 def command(
     duration: str, within: str, policy: str, as_json: bool, job: str | None, fmt: str, **kwargs: Any
-) -> None:
+) -> int:
     """The start time in the window that minimises the mean intensity over the job's duration."""
     duration_s, within_s = _seconds(duration, "--duration"), _seconds(within, "--within")
     now = datetime.now(timezone.utc)
@@ -94,6 +94,7 @@ def command(
     else:
         saved = format_emissions(saved_kg) if saved_kg is not None else None
         click.echo("\n".join(_lines(plan, grid, saved)))
+    return 0
 
 
 for _option in reversed(GRID_OPTIONS):

@@ -40,7 +40,7 @@ def command(
     as_json: bool,
     top: int | None,
     kind: tuple[str, ...],
-) -> None:
+) -> int:
     """The same energy's emissions on other grids and cloud regions, cleanest first."""
     if (energy is None) == (job is None):
         raise UsageError("give --energy or --job (one of them)", hint='e.g. --energy "10 kWh"')
@@ -66,7 +66,7 @@ def command(
             for p in ranked
         ]
         click.echo(json.dumps(rows, indent=1))
-        return
+        return 0
     click.echo(f"{format_energy(kwh)} on {len(ranked)} grids, cleanest first:")
     width = max((len(p.option.label) for p in ranked), default=10)
     for p in ranked:
@@ -78,3 +78,4 @@ def command(
     click.echo(
         f"AWS/Azure: {source['repository']} at {source['commit']}; others: codecarbon's data"
     )
+    return 0
