@@ -9,7 +9,7 @@ from pathlib import Path
 
 from greengate.energy.gpu import nvml_counter
 from greengate.energy.hardware import HardwareDetector, cache_dir
-from greengate.energy.interface import RunEnergy
+from greengate.energy.interface import EnergySource, RunEnergy
 from greengate.energy.rapl import POWERCAP, rapl_counter
 from greengate.energy.session import EnergySession
 from greengate.gate.parts import GateParts
@@ -55,17 +55,16 @@ def build_parts(env: Mapping[str, str], inside_job: bool = False) -> GateParts:
     )
 
 
-def build_job_energy(env: Mapping[str, str], policy: Policy) -> EnergySession:
-    """A job's energy (start/lap/stop): machine scope on the estimate, fed the sampler's record.
-
-    No counters: RAPL and NVML would have to be read by the sampler across the steps, which
-    it does not do yet (docs/job.md).
-    """
+def build_job_energy(
+    env: Mapping[str, str], policy: Policy, cpu: EnergySource | None
+) -> EnergySession:
+    """A job's energy (start/lap/stop): machine scope, fed the sampler's record; ``cpu``: the
+    RAPL counter the sampler followed, if it did. NVML is not followed yet (docs/job.md)."""
     return EnergySession(
         replace(policy.energy, scope=Scope.MACHINE),
         env,
         HardwareDetector(cache_dir()),
         policy.defaults.pue,
-        cpu_counter=lambda scope: None,
+        cpu_counter=lambda scope: cpu,
         gpu_counter=lambda scope: None,
     )

@@ -14,6 +14,7 @@ from greengate.energy.estimate import CpuModel
 from greengate.energy.interface import EnergyResult
 from greengate.energy.session import EnergySession
 from greengate.gate.flow import Prepared, grid_notes
+from greengate.job.counters import RecordedRapl
 from greengate.job.histogram import UtilisationHistogram
 from greengate.job.session import JobRecord, LapSpan, wall_time
 from greengate.measurement import (
@@ -58,11 +59,23 @@ class JobMeasurements:
     laps: tuple[tuple[LapSpan, Measurement], ...]
 
 
+def rapl_record(record: JobRecord) -> RecordedRapl | None:
+    """The CPU counter for the job's laps when the sampler followed RAPL throughout."""
+    marks = [record.origin, record.end, *(s.end for s in record.laps)]
+    return RecordedRapl() if all(m.rapl_joules is not None for m in marks) else None
+
+
+def _joules(span: LapSpan) -> float:
+    begin, end = span.begin.rapl_joules, span.end.rapl_joules
+    return (end or 0.0) - (begin or 0.0)
+
+
 def measure_job(
     record: JobRecord,
     prepared: Prepared,
     session: EnergySession,
     unit: FunctionalUnit | None,
+    counter: RecordedRapl | None = None,
 ) -> JobMeasurements:
     """Every lap and the whole job, machine scope, on the session's power model."""
     policy = prepared.policy
@@ -71,6 +84,8 @@ def measure_job(
         prepared.grid, wall_time(whole.begin), wall_time(whole.end)
     )
     notes = grid_notes(prepared.grid, intensity)
+    if record.rapl_error is not None:
+        notes.append(f"cpu: {record.rapl_error}; estimated from the utilisation instead")
     if policy.energy.scope is Scope.PROCESS:
         notes.append(
             "the policy asks for process scope; a job measured with start/stop is the whole "
@@ -81,6 +96,8 @@ def measure_job(
     def measured(span: LapSpan, with_notes: bool) -> Measurement:
         run = HistogramRun(span.end.histogram.minus(span.begin.histogram))
         usage = _usage(span)
+        if counter is not None:
+            counter.joules = _joules(span)  # this lap's stretch of the followed counter
         result = session.finish(usage, run)
         lines = _notes(result, notes) if with_notes else ()
         return Measurement(

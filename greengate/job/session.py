@@ -45,6 +45,7 @@ class JobRecord:
     end: Mark
     laps: tuple[LapSpan, ...]
     problem: str | None  # the sampler died or ended early: the job is measured until then
+    rapl_error: str | None = None  # RAPL counters there, but not followed: why
 
     @property
     def whole(self) -> LapSpan:
@@ -142,7 +143,10 @@ def _now(mark: Mark) -> Mark:
     if reading is None:
         return mark
     used = reading - mark.machine
-    return Mark(now, time.time(), reading, mark.histogram.added(now - mark.mono, used.utilisation))
+    histogram = mark.histogram.added(now - mark.mono, used.utilisation)
+    # RAPL stays at the sampler's last reading: its counter state is the sampler's. The lap
+    # is cut up to one interval early for the counter, never counted twice or lost.
+    return Mark(now, time.time(), reading, histogram, mark.rapl_joules)
 
 
 def check_lap_name(name: str) -> str:
@@ -222,4 +226,6 @@ def stop_job(state: JobState, last_lap: str = LAST_LAP) -> JobRecord:
     else:
         spans[-1] = replace(spans[-1], end=end)  # laps must add up to the whole job
     state.clear()
-    return JobRecord(str(state.directory), progress.origin, end, tuple(spans), problem)
+    return JobRecord(
+        str(state.directory), progress.origin, end, tuple(spans), problem, progress.rapl_error
+    )

@@ -56,14 +56,18 @@ class Mark:
     wall: float
     machine: MachineCpu
     histogram: UtilisationHistogram
+    rapl_joules: float | None = None  # the RAPL packages since start; None: no counter read
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "mono": self.mono,
             "wall": self.wall,
             "machine": [self.machine.busy_seconds, self.machine.total_seconds],
             "histogram": self.histogram.to_json(),
         }
+        if self.rapl_joules is not None:
+            data["rapl_joules"] = self.rapl_joules
+        return data
 
     @classmethod
     def from_json(cls, data: object) -> Mark:
@@ -75,6 +79,7 @@ class Mark:
             float(data["wall"]),
             MachineCpu(float(busy), float(total)),
             UtilisationHistogram.from_json(data["histogram"]),
+            None if data.get("rapl_joules") is None else float(data["rapl_joules"]),
         )
 
 
@@ -86,6 +91,7 @@ class Progress:
     mark: Mark
     samples: int
     ended: str | None = None  # "stopped", "max-duration", "restarted", "error: ..."
+    rapl_error: str | None = None  # RAPL counters were there but could not be followed
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,8 @@ class JobState:
         }
         if progress.ended is not None:
             data["ended"] = progress.ended
+        if progress.rapl_error is not None:
+            data["rapl_error"] = progress.rapl_error
         write_text_atomic(self.directory / PROGRESS_FILE, json.dumps(data))
 
     def read_progress(self) -> Progress | None:
@@ -157,6 +165,7 @@ class JobState:
                 Mark.from_json(data["mark"]),
                 int(data["samples"]),
                 data.get("ended"),
+                data.get("rapl_error"),
             )
         except FileNotFoundError:
             return None

@@ -299,3 +299,36 @@ def test_a_lap_name_is_checked(greengate: Greengate, job_dir: Path) -> None:
     bad = greengate("lap", "two\nlines", cwd=job_dir)
     assert bad.returncode == 2 and "is not a lap name" in bad.stderr
     assert greengate("stop", "--job", "x", cwd=job_dir).returncode == 0
+
+
+def test_rapl_counters_are_followed_across_the_steps(
+    greengate: Greengate, job_dir: Path, tmp_path: Path
+) -> None:
+    # A fake /sys/class/powercap: one package whose counter this test moves between laps.
+    package = tmp_path / "powercap" / "intel-rapl:0"
+    package.mkdir(parents=True)
+    (package / "name").write_text("package-0\n")
+    (package / "max_energy_range_uj").write_text("262143328850\n")
+    counter = package / "energy_uj"
+    counter.write_text("1000000\n")
+    env = {"GREENGATE_POWERCAP_DIR": str(tmp_path / "powercap")}
+    assert greengate("start", "--interval", "0.05s", env=env, cwd=job_dir).returncode == 0
+    counter.write_text("3000000\n")  # +2 J
+    time.sleep(0.5)  # the sampler reads it (lap takes the sampler's last reading)
+    assert greengate("lap", "build", env=env, cwd=job_dir).returncode == 0
+    counter.write_text("9000000\n")  # +6 J
+    time.sleep(0.5)
+    assert greengate("lap", "test", env=env, cwd=job_dir).returncode == 0
+    stopped = greengate("stop", "--job", "x", env=env, cwd=job_dir)
+    assert stopped.returncode == 1, stopped.stderr  # test: 6 J is over its 1 mWh (3.6 J)
+    v = stopped.verdict()
+    cpu = next(c for c in v["measurement"]["components"] if c["component"] == "cpu")
+    assert cpu["tier"] == "counter" and cpu["method"] == "rapl-energy-counter"
+    assert cpu["kwh"] * 3.6e6 == pytest.approx(8.0)
+    memory = next(c for c in v["measurement"]["components"] if c["component"] == "memory")
+    by_name = {lap["name"]: lap for lap in v["laps"]}
+    for name, joules in (("build", 2.0), ("test", 6.0)):
+        lap = by_name[name]
+        memory_kwh = memory["kwh"] * lap["duration_s"] / v["measurement"]["usage"]["wall_s"]
+        assert lap["energy_kwh"] == pytest.approx(joules / 3.6e6 + memory_kwh, rel=1e-3)
+    assert by_name["test"]["status"] == "fail" and by_name["build"]["status"] == "pass"

@@ -1,0 +1,98 @@
+"""Hardware counters across a job's steps: the RAPL packages, followed by the sampler.
+
+The sampler asks the energy layer's own RAPL reader (``energy/rapl.py``: wrap-around, mirrored
+counters) for the package energy since the job started at every sample, and writes it into
+each mark; a lap's CPU energy is then the counter's difference between its two marks, the
+counter tier, as a ``greengate run`` on the same machine gets. NVML is not followed yet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from greengate.energy.interface import CounterError, EnergySource
+from greengate.energy.rapl import HIGH_FACTOR, LOW_FACTOR, POWERCAP, RaplCpu, package_zones
+from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier, TreeUsage
+from greengate.units import significant
+
+_NO_USAGE = TreeUsage(0.0, 0.0, 0.0, 0, 0, 0, 0.0)  # machine scope reads no usage
+
+
+def powercap_root(env: Mapping[str, str]) -> Path:
+    """Where the RAPL zones are: GREENGATE_POWERCAP_DIR (containers, tests), else sysfs."""
+    return Path(env.get("GREENGATE_POWERCAP_DIR") or POWERCAP)
+
+
+class RaplFollower:
+    """The RAPL package energy since ``begin``, for the sampler; ``error`` says why none."""
+
+    def __init__(self, root: Path) -> None:
+        self.error: str | None = None
+        self._rapl: RaplCpu | None = None
+        if not package_zones(root):
+            return  # most VMs: no counters, nothing to say
+        reason = RaplCpu.probe(root)
+        if reason is not None:
+            self.error = f"RAPL counters unreadable: {reason}"
+            return
+        self._rapl = RaplCpu(Scope.MACHINE, root)
+
+    def begin(self) -> None:
+        """The starting reading; a failure leaves the job on the estimate, with the reason."""
+        if self._rapl is None:
+            return
+        try:
+            self._rapl.begin()
+        except CounterError as e:
+            self._fail(e)
+
+    def joules(self) -> float | None:
+        """Joules since ``begin`` (wraps undone); None once a read has failed."""
+        if self._rapl is None:
+            return None
+        try:
+            return self._rapl.energy(_NO_USAGE).kwh * JOULES_PER_KWH
+        except CounterError as e:
+            self._fail(e)
+            return None
+
+    def _fail(self, e: CounterError) -> None:
+        self.error, self._rapl = f"RAPL failed during the job: {e.reason}", None
+
+
+def follower_from_env() -> RaplFollower:
+    """The sampler's follower, for the powercap root its environment names."""
+    return RaplFollower(powercap_root(os.environ))
+
+
+class RecordedRapl(EnergySource):
+    """A stretch of the job's RAPL record, handed to the energy session as its CPU counter."""
+
+    component = Component.CPU
+    name = "RAPL"
+
+    def __init__(self) -> None:
+        self.joules = 0.0  # the stretch the session is about to finish (set per lap)
+
+    def begin(self) -> None:
+        """Read by the sampler already."""
+
+    def observe(self, pids: Collection[int]) -> None:
+        """Read by the sampler already."""
+
+    def energy(self, usage: TreeUsage) -> ComponentEnergy:
+        """The stretch's package energy, all of it (machine scope)."""
+        kwh = max(self.joules, 0.0) / JOULES_PER_KWH
+        return ComponentEnergy(
+            Component.CPU,
+            kwh,
+            "rapl-energy-counter",
+            f"RAPL package counter(s): {significant(self.joules)} J, followed by the job's "
+            "sampler; the whole package(s) (machine scope)",
+            tier=Tier.COUNTER,
+            low_kwh=kwh * LOW_FACTOR,
+            high_kwh=kwh * HIGH_FACTOR,
+            coefficients=(("package_joules", self.joules),),
+        )
