@@ -200,7 +200,11 @@ class OtlpReporter(Reporter):
         exporter = OTLPMetricExporter()
         endpoint = shown_url(str(getattr(exporter, "_endpoint", "the OTLP endpoint")))
         timeout: Any = getattr(getattr(exporter, "_client", None), "_timeout", None)
-        reader = InMemoryMetricReader()
+        # The exporter read OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (delta for
+        # backends that want it); the reader that collects must ask for the same.
+        reader = InMemoryMetricReader(
+            preferred_temporality=getattr(exporter, "_preferred_temporality", None)
+        )
         provider = MeterProvider(
             resource=Resource.create({SERVICE_NAME: "greengate"}), metric_readers=[reader]
         )

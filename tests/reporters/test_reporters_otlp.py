@@ -167,6 +167,25 @@ def test_energy_by_the_semantic_conventions(
     assert status == {"pass": 0, "warn": 0, "fail": 1, "error": 0}
 
 
+@pytest.mark.parametrize(("preference", "temporality"), [("", 2), ("delta", 1)])
+def test_the_temporality_preference_is_honoured(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, preference: str, temporality: int
+) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)
+    if preference:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", preference)
+    send(passing_verdict())
+    [(_, _, request)] = receiver.requests
+    sums = [
+        m.sum.aggregation_temporality
+        for rm in request.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if m.name == "hw.energy"
+    ]
+    assert sums == [temporality]  # AGGREGATION_TEMPORALITY_DELTA = 1, CUMULATIVE = 2
+
+
 def test_a_process_scope_run_has_no_host_energy(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
