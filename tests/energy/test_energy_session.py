@@ -22,7 +22,7 @@ from factories import (
     make_verdict,
 )
 
-from greengate.energy.estimate import profile_model, tdp_model
+from greengate.energy.estimate import GB, profile_model, tdp_model
 from greengate.energy.meter import TIMELINE_BUCKETS, Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
 from greengate.energy.profiles import profile_by_name
@@ -345,10 +345,30 @@ def test_a_bad_unit_is_a_usage_error_and_the_command_does_not_run(
     assert not (tmp_path / "ran").exists()
 
 
-def test_ram_total_without_psutil_is_psutils_figure() -> None:
+def test_machine_scope_memory_is_the_machines_ram_as_psutil_counts_it(
+    greengate: Any, tmp_path: Path
+) -> None:
+    # With a profile there is no hardware detection: the RAM total comes from sysconf, and
+    # must be the figure psutil reads from /proc/meminfo (MemTotal) without costing psutil.
     import psutil
 
-    from greengate.energy.session import _ram_total_bytes
+    (tmp_path / "greengate.yml").write_text(CUSTOM_MACHINE_POLICY)
+    result = greengate("run", "--quiet", "--", PY, "-c", "pass")
+    assert result.returncode == 0, result.stderr
+    memory = verdict_of(result)["measurement"]["components"][1]
+    assert memory["method"] == "ram-x-watts-per-gb"
+    assert memory["coefficients"]["gb"] == pytest.approx(psutil.virtual_memory().total / GB)
 
-    # sysconf's physical pages and psutil's /proc/meminfo MemTotal are the same kernel figure.
-    assert _ram_total_bytes() == psutil.virtual_memory().total
+
+CUSTOM_MACHINE_POLICY = """\
+version: 1
+defaults:
+  intensity: 100 g/kWh
+energy:
+  profile:
+    idle_watts_per_vcpu: 0.74
+    max_watts_per_vcpu: 3.5
+  scope: machine
+budgets:
+  - max_energy: 1 kWh
+"""
