@@ -4,6 +4,13 @@ Layout: ``testsuites > testsuite > properties, testcase*``, one test case per li
 matched rule, so a CI's test history tracks each budget by a stable name. It validates
 against the ``junit-10.xsd`` that pytest vendors, which has no ``<error>`` element: a
 run greengate could not judge (an ERROR verdict) is a ``<failure type="error">``.
+
+Written with the standard library's ElementTree, not junitparser (audited for issue 11):
+junitparser's ``update_statistics`` puts a ``skipped`` count on ``<testsuites>``, which
+junit-10.xsd does not allow, and it drops characters XML cannot carry where this writer
+marks them with U+FFFD, so a hostile job name leaves a trace. What junitparser would take
+over is a dozen lines of element building; ElementTree already escapes. junitparser stays
+in the tests, reading every golden file back, as an independent reader of what we write.
 """
 
 from __future__ import annotations

@@ -82,6 +82,16 @@ def test_junit_matches_golden_and_the_xsd(name: str) -> None:
     JUNIT_XSD.validate(xml)
 
 
+def test_junit_marks_what_xml_cannot_carry_and_stays_valid() -> None:
+    # A job name from a pull request with a control character and a lone surrogate: XML 1.0
+    # cannot hold either, even escaped. They show as U+FFFD (junitparser would drop them).
+    v = dataclasses.replace(failing_verdict(), context=make_context(job="unit\x01tests\ud800"))
+    xml = junit_xml(v)
+    JUNIT_XSD.validate(xml)
+    assert 'classname="greengate.unit\ufffdtests\ufffd"' in xml
+    assert 'name="greengate.job" value="unit\ufffdtests\ufffd"' in xml
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_junit_reads_back_through_junitparser(name: str, tmp_path: Path) -> None:
     v = ALL[name]
