@@ -9,6 +9,7 @@ from enum import Enum
 from greengate.context import RunContext
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode
+from greengate.units import format_count
 
 SCHEMA_VERSION = "1.2"
 # 1.1 and 1.2 only add keys (1.2: a job's laps, the lap a run ran in, the matrix leg's
@@ -182,7 +183,8 @@ class RegressionResult:
         """In words, e.g. ``+12 % vs main (median of 10 runs)``."""
         if self.delta is None:
             return f"no baseline on {self.base_branch} yet (0 of {self.needed} runs needed)"
-        text = f"{self.delta * 100:+.0f} % vs {self.base_branch} (median of {self.runs} runs)"
+        median = f"median of {format_count(self.runs, 'run')}"
+        text = f"{self.delta * 100:+.0f} % vs {self.base_branch} ({median})"
         if self.runs < self.needed:
             text += f"; too few baseline runs to judge ({self.needed} needed)"
         return text

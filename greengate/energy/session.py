@@ -40,6 +40,7 @@ from greengate.energy.runner_detection import ProfileChoice, choose_profile
 from greengate.measurement import JOULES_PER_KWH, ComponentEnergy, Embodied, Scope, TreeUsage
 from greengate.policy.model import EnergySettings
 from greengate.process.supervisor import TreeSample
+from greengate.units import format_duration, format_power, significant
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 # Embodied emissions for a machine no profile describes: the per-vCPU share of the cloud
@@ -211,16 +212,16 @@ class EnergySession(RunEnergy):
         if self.scope is Scope.MACHINE:
             if machine_joules is not None:
                 detail = (
-                    f"the whole machine ({model.vcpus} vCPUs) for {usage.wall_seconds:.2f} s on "
-                    f"the curve {model.curve.idle_watts:.3g}-{model.curve.max_watts:.3g} W; "
+                    f"the whole machine ({model.vcpus} vCPUs) for "
+                    f"{format_duration(usage.wall_seconds)} on the curve {_curve(model)}; "
                     f"{model.source}"
                 )
                 return model.component(machine_joules, detail, fallback)
             fallback = "no /proc/stat on this system: machine scope measured as process scope"
         joules = model.process_joules(usage.cpu_seconds, usage.wall_seconds)
         detail = (
-            f"{usage.cpu_seconds:.3f} CPU-s of the tree on {model.vcpus} vCPUs, on the curve "
-            f"{model.curve.idle_watts:.3g}-{model.curve.max_watts:.3g} W; {model.source}"
+            f"{significant(usage.cpu_seconds)} CPU-s of the tree on {model.vcpus} vCPUs, on the "
+            f"curve {_curve(model)}; {model.source}"
         )
         return model.component(joules, detail, fallback)
 
@@ -261,6 +262,12 @@ class EnergySession(RunEnergy):
             low_factor=band[0],
             high_factor=band[1],
         )
+
+
+def _curve(model: CpuModel) -> str:
+    """The power curve in words, e.g. ``1.76 W idle to 8.18 W busy``."""
+    curve = model.curve
+    return f"{format_power(curve.idle_watts)} idle to {format_power(curve.max_watts)} busy"
 
 
 def _ram_total_bytes() -> int:

@@ -22,6 +22,7 @@ from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridFallback, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
 from greengate.process.supervisor import Supervised, TreeSample, supervise
+from greengate.units import format_intensity
 from greengate.verdict import CommandOutcome, JobLap, LapVerdict, Verdict
 
 
@@ -120,7 +121,8 @@ def grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
     if grid.configured:
         return []
     return [
-        f"no grid configured: using the {intensity.source} of {intensity.g_per_kwh:g} g/kWh; "
+        f"no grid configured: using the {intensity.source} of "
+        f"{format_intensity(intensity.g_per_kwh)}; "
         "set defaults.country in the policy or pass --country"
     ]
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from greengate.reporters import figures
-from greengate.units import format_duration, format_emissions, format_energy
+from greengate.units import format_duration, format_emissions, format_energy, significant
 from greengate.verdict import JobLap, LapVerdict, Verdict
 
 _BAR = 10
@@ -46,7 +46,8 @@ def laps_markdown(v: Verdict, text: Callable[[str], str]) -> list[str]:
             f"| `{figures.bar(share, _BAR)}` {share:.0%} | {emoji}{text(_status(lap))} |"
         )
     labels = ", ".join(f'"{_label(lap.name, i)}"' for i, lap in enumerate(v.laps, 1))
-    values = ", ".join(f"{lap.energy_kwh * 1000:.4g}" for lap in v.laps)
+    # Plain numbers for Mermaid, which reads no exponent: 1.2e-05 would break the chart.
+    values = ", ".join(significant(lap.energy_kwh * 1000, 4) for lap in v.laps)
     lines += [
         "",
         "```mermaid",

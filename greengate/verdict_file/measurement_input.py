@@ -20,6 +20,7 @@ from jsonschema.exceptions import best_match
 from greengate.errors import MeasurementFileError
 from greengate.files.user_file import UserFileError, read_user_file
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
+from greengate.units import format_energy, significant
 from greengate.verdict import READABLE_SCHEMA_VERSIONS
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_schema
 
@@ -215,12 +216,13 @@ def _csv_measurement(
     total = sum(c.kwh for c in components)
     if not math.isclose(total, consumed, rel_tol=0.01, abs_tol=1e-12):
         notes.append(
-            f"energy_consumed {consumed:.6g} kWh differs from cpu+ram+gpu {total:.6g} kWh; "
+            f"energy_consumed {format_energy(consumed)} differs from cpu+ram+gpu "
+            f"{format_energy(total)}; "
             "greengate uses the components"
         )
     pue = _optional_number(row.get("pue"))
     if pue is not None and pue != 1.0:
-        notes.append(f"codecarbon already applied a PUE of {pue:g} to these energies")
+        notes.append(f"codecarbon already applied a PUE of {significant(pue)} to these energies")
     parts = (row.get("country_iso_code", "").strip(), row.get("region", "").strip())
     intensity = GridIntensity(g_per_kwh, CSV_SOURCE, "/".join(p for p in parts if p) or None)
     return Measurement(

@@ -36,6 +36,7 @@ from greengate.measurement import (
     TreeUsage,
 )
 from greengate.policy.model import GridSetting
+from greengate.units import format_intensity
 from greengate.verdict import Status
 from greengate.verdict_file.verdict_json import verdict_to_dict
 
@@ -114,7 +115,7 @@ def test_no_grid_is_the_world_average_with_a_note(tmp_path: Path) -> None:
     m = run_command([PY, "-c", "pass"], settings, prepared).verdict.measurement
     assert m is not None and m.intensity == world_average()
     (note,) = [n for n in m.notes if "no grid configured" in n]
-    assert f"{world_average().g_per_kwh:g} g/kWh" in note
+    assert f"of {format_intensity(world_average().g_per_kwh)};" in note
 
 
 def test_a_configured_grid_gets_no_note(tmp_path: Path) -> None:

@@ -270,5 +270,5 @@ def test_the_verdict_file_carries_the_history(ledger_url: str) -> None:  # noqa:
     judged = record_run(verdict(1.0, branch="feature/x"), policy(), ledger_url, NOW)
     data = verdict_to_dict(judged)
     assert_valid_verdict(data)
-    assert data["history"]["regression"]["summary"].startswith("+0 % vs main (median of 1 runs)")
+    assert data["history"]["regression"]["summary"].startswith("+0 % vs main (median of 1 run)")
     assert "history" not in verdict_to_dict(record_run(verdict(1.0), policy(), None, NOW))

@@ -162,8 +162,7 @@ def test_notes_for_zero_energy_mismatched_totals_and_codecarbon_pue(tmp_path: Pa
     odd = row(energy_consumed="0.010", emissions="0.0038", pue="1.2")
     m = read_measurement(csv_file(tmp_path, odd))
     assert m.notes == (
-        "energy_consumed 0.01 kWh differs from cpu+ram+gpu 0.005 kWh; greengate uses the "
-        "components",
+        "energy_consumed 10 Wh differs from cpu+ram+gpu 5 Wh; greengate uses the components",
         "codecarbon already applied a PUE of 1.2 to these energies",
     )
 
