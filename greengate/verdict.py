@@ -13,7 +13,8 @@ from greengate.units import format_count
 
 SCHEMA_VERSION = "1.2"
 # 1.1 and 1.2 only add keys (1.2: a job's laps, the lap a run ran in, the matrix leg's
-# job_key, a rule's steps, whether each limit is enforced, live grid data); an older file
+# job_key, a rule's steps, whether each limit is enforced, live grid data,
+# the bytes of undecodable text); an older file
 # reads as before.
 READABLE_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
 

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import replace
 from typing import Any
 
 import click
 
+from greengate.cli.errors import debug_requested
 from greengate.cli.gate_command import environment, finish, reporters_for
 from greengate.cli.job_options import job_state
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_parts
+from greengate.cli.streams import tolerate_closed_streams
 from greengate.gate.flow import prepare, run_command
+from greengate.gate.guard import CommandGuard
 from greengate.job.session import current_lap
+from greengate.process.cancel import DEFAULT_GRACE_SECONDS, CancelWatch
 from greengate.reporters.progress_line import ProgressLine
 from greengate.verdict import JobLap
+
+
+def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise click.BadParameter(f"{value:g} is not a number of seconds >= 0")
+    return value
 
 
 @click.command(
@@ -42,12 +53,25 @@ from greengate.verdict import JobLap
     envvar="GREENGATE_WAIT_ON_HOSTED",
     help="Let --start-within wait on a hosted CI runner (refused by default).",
 )
+@click.option(
+    "--grace-period",
+    "grace_seconds",
+    type=float,
+    default=DEFAULT_GRACE_SECONDS,
+    show_default=True,
+    envvar="GREENGATE_GRACE_PERIOD",
+    callback=_grace,
+    metavar="SECONDS",
+    help="On cancel (SIGINT/SIGTERM/SIGHUP), SIGKILL the command's tree this long after the "
+    "first signal. The default fits GitHub's and Azure's SIGKILL 10 s after their SIGINT.",
+)
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
 def command(
     argv: tuple[str, ...],
     start_within: str | None,
     job_duration: str | None,
     wait_on_hosted: bool,
+    grace_seconds: float,
     **kwargs: Any,
 ) -> int:
     """Run CMD (no shell), measure its energy and emissions, and judge it against the policy.
@@ -56,20 +80,39 @@ def command(
     executable); otherwise 0 pass or warn, 1 over budget, 2 usage or policy error, 3 greengate
     could not measure.
     """
-    options = build_gate_options(**kwargs)
-    env = environment()
-    settings = options.settings
-    state = job_state(None, env)
-    lap = current_lap(state)  # inside a started job: the verdict names the lap it ran in
-    prepared = prepare(settings, env, build_parts(env, inside_job=lap is not None))
-    if lap is not None:
-        prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
-    if start_within:
-        from greengate.cli.start_within import plan_wait, wait
+    tolerate_closed_streams()
+    # Installed before anything else, kept to the end: a cancel signal is never the default
+    # action (death without a verdict) while there is a command outcome to keep.
+    with CancelWatch() as watch:
+        options = build_gate_options(**kwargs)
+        env = environment()
+        settings = replace(options.settings, grace_seconds=grace_seconds)
+        state = job_state(None, env)
+        lap = current_lap(state)  # inside a started job: the verdict names the lap it ran in
+        prepared = prepare(settings, env, build_parts(env, inside_job=lap is not None))
+        if lap is not None:
+            prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
+        if start_within:
+            from greengate.cli.start_within import plan_wait, wait
 
-        decision = plan_wait(start_within, job_duration, settings, prepared, env, wait_on_hosted)
-        wait(decision, options.quiet)
-    reporters = reporters_for(options, env)
-    progress = None if options.quiet else ProgressLine(sys.stderr)
-    result = run_command(argv, settings, prepared, progress)
-    return finish(result, options, reporters, env)
+            decision = plan_wait(
+                start_within, job_duration, settings, prepared, env, wait_on_hosted
+            )
+            wait(decision, options.quiet)
+        reporters = reporters_for(options, env)
+        progress = None if options.quiet else ProgressLine(sys.stderr)
+        guard = CommandGuard(
+            argv,
+            policy=prepared.policy,
+            rule=prepared.rule,
+            context=prepared.context,
+            verdict_path=options.verdict,
+            watch=watch,
+            grace_seconds=grace_seconds,
+            report=lambda text: click.echo(f"greengate: warning: {text}", err=True),
+            debug=debug_requested(),
+        )
+        with guard:
+            result = run_command(argv, settings, prepared, progress, guard)
+            guard.completed(result.verdict)
+            return finish(result, options, reporters, env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from greengate.context import RunContext, detect_context
 from greengate.errors import GreengateError
@@ -21,9 +22,13 @@ from greengate.policy.grid_settings import GridOverride, choose_live
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridFallback, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
+from greengate.process.cancel import DEFAULT_GRACE_SECONDS
 from greengate.process.supervisor import Supervised, TreeSample, supervise
 from greengate.units import format_intensity
 from greengate.verdict import CommandOutcome, JobLap, LapVerdict, Verdict
+
+if TYPE_CHECKING:
+    from greengate.gate.guard import CommandGuard
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class GateSettings:
     unit: FunctionalUnit | None = None  # SCI's functional unit, e.g. tests=412
     job_key: str | None = None  # a matrix leg's identity beside the shared job id
     grid: GridOverride | None = None  # --grid-* options over the policy's grid: (live data)
+    grace_seconds: float = DEFAULT_GRACE_SECONDS  # from a cancel signal to SIGKILL of the tree
 
 
 @dataclass(frozen=True)
@@ -144,8 +150,9 @@ def run_command(
     settings: GateSettings,
     prepared: Prepared,
     progress: ProgressSink | None = None,
+    guard: CommandGuard | None = None,
 ) -> GateResult:
-    """Run and measure the command, then judge it."""
+    """Run and measure the command, then judge it; ``guard`` keeps what follows it safe."""
     policy, parts = prepared.policy, prepared.parts
     energy = parts.energy(policy)
     energy.begin()
@@ -158,10 +165,18 @@ def run_command(
                 Progress(sample.elapsed_seconds, sample.cpu_seconds, kwh, len(sample.pids))
             )
 
-    run = supervise(argv, on_sample=on_sample)
+    run = supervise(
+        argv,
+        on_sample=on_sample,
+        watch=guard.watch if guard else None,
+        grace_seconds=settings.grace_seconds,
+        on_cancel=guard.cancelled if guard else None,
+    )
+    outcome = _outcome(argv, run)
+    if guard is not None:
+        guard.command_ended(outcome)
     if progress is not None:
         progress.close()
-    outcome = _outcome(argv, run)
     result = energy.finish(run.usage)
     intensity = parts.intensity.intensity(
         prepared.grid, outcome.started_at, outcome.ended_at, result.timeline
@@ -169,6 +184,11 @@ def run_command(
     notes = grid_notes(prepared.grid, intensity)
     if run.start_error:
         notes.append(f"the command did not start: {run.start_error}")
+    if run.killed_after_grace:
+        notes.append(
+            f"the process tree outlived the grace period of {settings.grace_seconds:g} s after "
+            "the cancel signal and was killed (SIGKILL)"
+        )
     notes.extend(result.notes)
     notes.extend(c.detail for c in result.components if c.method == "unavailable")
     notes.extend(f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback)
@@ -186,7 +206,12 @@ def run_command(
         timeline=result.timeline,
     )
     return _conclude(
-        settings, prepared, measurement, outcome, grid_failure(prepared.grid, intensity)
+        settings,
+        prepared,
+        measurement,
+        outcome,
+        grid_failure(prepared.grid, intensity),
+        guard=guard,
     )
 
 
@@ -224,6 +249,7 @@ def _conclude(
     outcome: CommandOutcome | None,
     failure: str | None = None,
     laps: tuple[LapVerdict, ...] = (),
+    guard: CommandGuard | None = None,
 ) -> GateResult:
     policy, context, parts = prepared.policy, prepared.context, prepared.parts
     change = policy_change(prepared.choice, context.job, context.branch, prepared.rule)
@@ -242,6 +268,9 @@ def _conclude(
             job_lap=prepared.job_lap,
         )
 
+    if guard is not None and prepared.ledger is not None:
+        # The ledger may hang or fail: the single-run verdict is out before it is asked.
+        guard.checkpoint(decide(None))
     now = parts.clock()
     asked = questions(policy, context, now)
     verdict = judge_and_record(decide, asked, prepared.ledger, parts.ledger, now)

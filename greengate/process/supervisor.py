@@ -9,23 +9,21 @@ they had used by then is read once from /proc and added.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import resource
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from types import FrameType
 
 from greengate.measurement import TreeUsage
+from greengate.process.cancel import DEFAULT_GRACE_SECONDS, CancelWatch
 from greengate.process.sampler import LiveTree, Sampler, live_tree
 from greengate.process.subreaper import set_child_subreaper
-
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+from greengate.process.tree import CommandTree, in_terminal_foreground
+from greengate.process.wakeup import Wakeup
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,7 @@ class Supervised:
     ended_at: datetime
     usage: TreeUsage
     start_error: str | None = None  # why the command could not be started
+    killed_after_grace: bool = False  # greengate SIGKILLed the tree when the grace period ended
 
 
 @dataclass(frozen=True)
@@ -69,92 +68,70 @@ class _Totals:
         self.reaped += 1
 
 
-class _SignalForwarder:
-    """Forwards SIGINT/SIGTERM/SIGHUP to the command and remembers the first one received."""
-
-    def __init__(self) -> None:
-        self.pid: int | None = None
-        self.received: int | None = None
-        self._previous: dict[int, object] = {}
-
-    def __enter__(self) -> _SignalForwarder:
-        for sig in FORWARDED_SIGNALS:
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.received is None:
-            self.received = signum
-        if self.pid is not None and not _terminal_already_delivered(signum):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signum)
-
-
-def _terminal_already_delivered(signum: int) -> bool:
-    """True for a Ctrl-C typed at our terminal: the kernel sent it to the command too.
-
-    Forwarding it again would make the command see two interrupts (Python programs would
-    abort their own clean-up). CI runners signal greengate alone, so there we forward.
-    """
-    if signum != signal.SIGINT:
-        return False
-    for fd in (0, 2):
-        try:
-            if os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp():
-                return True
-        except OSError:
-            continue
-    return False
-
-
 def supervise(
     argv: Sequence[str],
     *,
     on_sample: Callable[[TreeSample], None] | None = None,
     sample_interval: float = 1.0,
+    watch: CancelWatch | None = None,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    on_cancel: Callable[[int, datetime], None] | None = None,
 ) -> Supervised:
     """Run ``argv`` (no shell, stdio inherited) and measure its tree.
 
     ``on_sample`` is called from a background thread with each sample while the command runs.
+    ``watch`` is greengate's signal handling (one is installed for this call if none is
+    given). On the first cancel signal ``on_cancel(signal, started_at)`` is called at once;
+    the tree is SIGKILLed ``grace_seconds`` after it, and this returns once the whole tree
+    is gone.
     """
+    if watch is None:
+        with CancelWatch() as own:
+            return supervise(
+                argv,
+                on_sample=on_sample,
+                sample_interval=sample_interval,
+                watch=own,
+                grace_seconds=grace_seconds,
+                on_cancel=on_cancel,
+            )
     totals = _Totals()
     subreaper = set_child_subreaper(True)
     try:
-        with _SignalForwarder() as forwarder:
+        with Wakeup() as wakeup:
+            watch.starting()
             start = time.monotonic()
             started_at = datetime.now(timezone.utc)
+            shared = in_terminal_foreground()
             try:
-                child = subprocess.Popen(list(argv))
+                child = _spawn(argv, own_group=not shared)
             except (FileNotFoundError, PermissionError, OSError) as e:
-                return _not_started(e, started_at, forwarder.received)
-            forwarder.pid = child.pid
-            if forwarder.received is not None:  # arrived before the pid was known
-                os.kill(child.pid, forwarder.received)
+                watch.command_ended()
+                return _not_started(e, started_at, watch.first)
+            tree = CommandTree(child.pid, shared_group=shared)
+            watch.attach(tree)
 
-            def sample(elapsed: float, tree: LiveTree) -> None:
+            def sample(elapsed: float, live: LiveTree) -> None:
                 if on_sample is not None:
                     on_sample(
                         TreeSample(
                             elapsed,
-                            totals.user + totals.system + tree.cpu_seconds,
-                            tree.rss_bytes,
-                            tuple(tree.processes),
+                            totals.user + totals.system + live.cpu_seconds,
+                            live.rss_bytes,
+                            tuple(live.processes),
                         )
                     )
 
             sampler = Sampler(start, sample, max_interval=sample_interval)
             sampler.start()
-            status = _wait_for(child.pid, totals)
+            waited = _Waiter(child.pid, totals, watch, tree, wakeup, grace_seconds)
+            status = waited.wait(lambda sig: on_cancel(sig, started_at) if on_cancel else None)
             end = time.monotonic()
             ended_at = datetime.now(timezone.utc)
             sampler.stop()
             child.returncode = 0  # reaped by wait4 above; stop Popen from waiting on it
             lingering = _account_lingering(totals)
-            received = forwarder.received
+            received = watch.first
     finally:
         if subreaper:
             set_child_subreaper(False)
@@ -177,19 +154,74 @@ def supervise(
         mean_rss_bytes=mean_rss,
     )
     code, killed_by = _decode(status)
-    return Supervised(code, killed_by, received, started_at, ended_at, usage)
+    watch.command_ended()
+    return Supervised(code, killed_by, received, started_at, ended_at, usage, None, waited.killed)
 
 
-def _wait_for(pid: int, totals: _Totals) -> int:
-    """Reap every descendant until the command itself exits; return its wait status."""
-    while True:
-        try:
-            reaped, status, ru = os.wait4(-1, 0)
-        except ChildProcessError:  # pragma: no cover - the command is our child until reaped
-            return 0
-        totals.add(ru)
-        if reaped == pid:
-            return status
+def _spawn(argv: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
+    """Start the command, in a process group of its own unless it shares the terminal's."""
+    if not own_group:
+        return subprocess.Popen(list(argv))
+    if sys.version_info >= (3, 11):
+        return subprocess.Popen(list(argv), process_group=0)
+    # Python 3.10 has no process_group: setpgid(0, 0) in the child, before exec.
+    return subprocess.Popen(list(argv), preexec_fn=os.setpgrp)  # pragma: no cover
+
+
+class _Waiter:
+    """Reaps the tree until the command exits (or, once cancelled, until the tree is gone)."""
+
+    def __init__(
+        self,
+        pid: int,
+        totals: _Totals,
+        watch: CancelWatch,
+        tree: CommandTree,
+        wakeup: Wakeup,
+        grace_seconds: float,
+    ) -> None:
+        self._pid, self._totals, self._watch, self._tree = pid, totals, watch, tree
+        self._wakeup, self._grace = wakeup, grace_seconds
+        self.killed = False  # the grace period ran out and the tree was SIGKILLed
+
+    def wait(self, on_cancel: Callable[[int], None]) -> int:
+        """The command's wait status."""
+        status: int | None = None
+        notified = False
+        while True:
+            found, alive = self._reap()
+            status = found if found is not None else status
+            first, first_at = self._watch.first, self._watch.first_at
+            if status is not None and (first is None or not alive):
+                return status
+            timeout: float | None = None
+            if first is not None and first_at is not None:
+                if not notified:
+                    notified = True
+                    on_cancel(first)  # the interrupted verdict, before anything can kill us
+                    continue
+                left = first_at + self._grace - time.monotonic()
+                if left <= 0:
+                    self.killed = True
+                    self._tree.kill()
+                    left = 0.05  # and again, for whatever the dying tree still forks
+                timeout = left
+            self._wakeup.wait(timeout)
+
+    def _reap(self) -> tuple[int | None, bool]:
+        """Reap whatever has exited: the command's status if it was among them, and whether
+        any descendant is still alive."""
+        status: int | None = None
+        while True:
+            try:
+                pid, st, ru = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return status, False
+            if pid == 0:
+                return status, True
+            self._totals.add(ru)
+            if pid == self._pid:
+                status = st
 
 
 def _reap_exited(totals: _Totals) -> tuple[set[int], bool]:

@@ -22,6 +22,8 @@ from greengate.verdict_file.laps_json import (
     laps_to_list,
 )
 from greengate.verdict_file.measurement_json import measurement_from_dict, measurement_to_dict
+from greengate.verdict_file.undecodable import KEY as UNDECODABLE
+from greengate.verdict_file.undecodable import restore_undecodable, split_undecodable
 
 TOOL_NAME = "greengate"
 _CONTEXT_FIELDS = (
@@ -82,7 +84,12 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
         data["laps"] = laps_to_list(v.laps, iso, _check_to_dict)
     if v.job_lap is not None:  # greengate run inside a started job
         data["job_lap"] = job_lap_to_dict(v.job_lap)
-    return data
+    # Text with bytes that are not UTF-8 (an argument, a branch) is shown with U+FFFD and kept
+    # exactly, base64, under "undecodable" (docs/verdict.md): JSON cannot hold the bytes.
+    data, undecodable = split_undecodable(data)
+    if undecodable:
+        data[UNDECODABLE] = undecodable
+    return dict(data)
 
 
 def verdict_from_dict(d: dict[str, Any]) -> Verdict:
@@ -90,6 +97,8 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
 
     Derived figures (energy totals, emissions, ratios, durations) are recomputed, not read.
     """
+    if UNDECODABLE in d:
+        d = restore_undecodable(json.loads(json.dumps(d)))  # a copy: the caller's data stays
     policy, change, history = d["policy"], d.get("policy_change"), d.get("history")
     laps, job_lap = d.get("laps") or [], d.get("job_lap")
     mode = Mode(d["mode"])

@@ -376,6 +376,8 @@ def fake_run(
     return argv, runner, done, pid - process.pid
 
 
+# The line the action puts before the command, so an interrupt stops the script (see action.yml).
+STOP_ON_INTERRUPT = "trap 'trap - INT; kill -s INT \"$$\"' INT\n"
 HOSTILE_COMMAND = "echo \"$(touch pwned)\" `touch pwned2` '${{ github.token }}' %0A::error::x"
 
 
@@ -398,7 +400,8 @@ def test_inputs_reach_greengate_as_arguments_verbatim(tmp_path: Path, fake_bin: 
         "--country", "FRA",
         "--intensity", "56",
         "--",
-        "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", HOSTILE_COMMAND,
+        "bash", "--noprofile", "--norc", "-eo", "pipefail",
+        "-c", STOP_ON_INTERRUPT + HOSTILE_COMMAND,
     ]  # fmt: skip
     assert not list(tmp_path.glob("pwned*")), "the command must reach greengate unexpanded"
     assert pid_offset == 0, "greengate must replace the step's shell (exec) to get its signals"
@@ -494,6 +497,32 @@ def test_cancelling_the_step_signals_greengate(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)  # what the runner sends to the step's process
     _, err = process.communicate(timeout=20)
     assert process.returncode == 128 + signal.SIGTERM, err
+    verdict = json.loads((tmp_path / "greengate-verdict.json").read_text())
+    assert verdict["command"]["interrupted"] is True
+
+
+HANDLES_SIGINT = (
+    "python3 -c 'import signal, sys, time, pathlib\n"
+    "signal.signal(signal.SIGINT, lambda *_: sys.exit(0))\n"
+    'pathlib.Path("started").touch()\n'
+    "time.sleep(30)'; touch rest-of-the-script-ran"
+)
+
+
+def test_an_interrupt_stops_the_rest_of_the_command_script(tmp_path: Path) -> None:
+    # The runner's SIGINT reaches greengate, which signals the command's process group; the
+    # command handles it and exits 0, and bash must not go on with the rest of the script.
+    (tmp_path / "greengate.yml").write_text(POLICY)
+    runner = Runner(tmp_path, {"command": HANDLES_SIGINT})
+    process, _ = runner.start("run")
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "started").exists():
+        assert time.monotonic() < deadline and process.poll() is None, "the command never started"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    assert not (tmp_path / "rest-of-the-script-ran").exists(), err
+    assert process.returncode == 128 + signal.SIGINT, err
     verdict = json.loads((tmp_path / "greengate-verdict.json").read_text())
     assert verdict["command"]["interrupted"] is True
 
