@@ -17,6 +17,7 @@ from greengate.ledger.rows import (
     utc,
 )
 from greengate.ledger.sql import SqlLedger
+from greengate.ledger.storable import StorableText
 
 try:
     import psycopg
@@ -95,7 +96,9 @@ class PostgresLedger(SqlLedger):
                 "a postgresql:// ledger needs psycopg", hint="pip install 'greengate[postgres]'"
             )
         try:
-            self._db = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+            self._db = StorableText(
+                psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+            )
             self._migrate()
         except psycopg.Error as e:
             raise self._error("cannot open", e) from e

@@ -45,23 +45,7 @@ KEYS = ("repository", "job", "branch")
 
 def key(value: str | None) -> str:
     """A lookup key as stored."""
-    return text(value) or ""
-
-
-def text(value: str | None) -> str | None:
-    """Text as both databases can store it (valid UTF-8).
-
-    A name with bytes that are not UTF-8 (``GREENGATE_BRANCH=$'feat/\\xff'``, which Python
-    holds as a lone surrogate) is stored with each such byte as ``\\xNN``: readable, and
-    distinct from every other branch, since git forbids backslashes in ref names.
-    """
-    if value is None:
-        return None
-    try:
-        value.encode("utf-8")
-        return value
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return value or ""
 
 
 def utc(moment: datetime) -> datetime:
@@ -76,18 +60,18 @@ def to_row(record: LedgerRecord, recorded_at: Any) -> tuple[Any, ...]:
     return (
         recorded_at,
         key(record.repository),
-        text(record.workflow),
+        record.workflow,
         key(record.job),
         key(record.branch),
-        text(record.base_branch),
-        text(record.commit),
-        text(record.run_id),
-        text(record.run_attempt),
+        record.base_branch,
+        record.commit,
+        record.run_id,
+        record.run_attempt,
         record.energy_kwh,
         record.emissions_kg,
         record.intensity_g_per_kwh,
         record.status.value,
-        text(record.source),
+        record.source,
         bool(record.rerun),
         record.grid_zone,
         record.energy_low_kwh,

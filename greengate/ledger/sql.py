@@ -41,7 +41,6 @@ from greengate.ledger.rows import (
     from_row,
     key,
     select_sql,
-    text,
     to_row,
     totals_from_rows,
     totals_sql,
@@ -182,7 +181,7 @@ class SqlLedger(Ledger):
                 db.execute(
                     f"SELECT 1 FROM runs WHERE repository = {m} AND job = {m} "
                     f"AND commit_sha = {m} LIMIT 1",
-                    (key(asked.repository), key(asked.job), text(asked.commit)),
+                    (key(asked.repository), key(asked.job), asked.commit),
                 ).fetchone()
                 is not None
             )
@@ -197,7 +196,7 @@ class SqlLedger(Ledger):
         return (
             f"SELECT energy_kwh FROM runs WHERE repository = {m} AND job = {m} AND branch = {m} "
             f"AND status IN ('pass', 'warn') AND NOT rerun ORDER BY recorded_at DESC LIMIT {m}",
-            (key(query.repository), key(query.job), text(query.branch), query.runs),
+            (key(query.repository), key(query.job), query.branch, query.runs),
         )
 
     def baseline(self, query: BaselineQuery) -> tuple[float, ...]:

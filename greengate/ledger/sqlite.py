@@ -20,6 +20,7 @@ from greengate.ledger.rows import (
     utc,
 )
 from greengate.ledger.sql import SqlLedger
+from greengate.ledger.storable import StorableText
 
 BUSY_TIMEOUT_S = 30.0  # parallel jobs queue for the write lock; one append takes milliseconds
 
@@ -120,7 +121,9 @@ class SQLiteLedger(SqlLedger):
             parent = os.path.dirname(self.location)
             if parent:
                 os.makedirs(parent, exist_ok=True)
-            self._db = sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._db = StorableText(
+                sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            )
             _use_wal(self._db)
             # WAL + NORMAL survives a killed process; only an OS crash may lose the last commit.
             self._db.execute("PRAGMA synchronous=NORMAL")
