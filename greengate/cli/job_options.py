@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import math
 import os
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from greengate.durations import DurationError, parse_duration
 from greengate.job.state import JobState, default_state_dir
 
 F = TypeVar("F", bound=Callable[..., Any])
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
-def parse_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    """``3s``, ``45m``, ``6h``, ``1.5h`` (a bare number is seconds) -> seconds."""
+def duration_option(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``3s``, ``45m``, ``6h``, ``1h30m`` (a bare number is seconds) -> seconds."""
     if value is None:
         return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([smhd]?)\s*", value)
-    seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"] if match else math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise click.BadParameter(f"{value!r} is not a duration, e.g. 90s, 45m or 6h")
-    return seconds
+    try:
+        return parse_duration(value)
+    except DurationError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 def state_option(f: F) -> F:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from greengate.cli.job_options import job_state, parse_duration, state_option
+from greengate.cli.job_options import duration_option, job_state, state_option
 from greengate.job.session import DEFAULT_MAX_DURATION_S, start_job
 
 
@@ -14,7 +14,7 @@ from greengate.job.session import DEFAULT_MAX_DURATION_S, start_job
     "--max-duration",
     default="6h",
     show_default=True,
-    callback=parse_duration,
+    callback=duration_option,
     envvar="GREENGATE_MAX_DURATION",
     help="The sampler ends by itself after this long (3s, 45m, 6h), stopped or not.",
 )
@@ -22,7 +22,7 @@ from greengate.job.session import DEFAULT_MAX_DURATION_S, start_job
 @click.option(
     "--interval",
     default="1s",
-    callback=parse_duration,
+    callback=duration_option,
     hidden=True,
     help="Seconds between samples (tests and benchmarks).",
 )

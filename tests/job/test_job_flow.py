@@ -332,3 +332,9 @@ def test_rapl_counters_are_followed_across_the_steps(
         memory_kwh = memory["kwh"] * lap["duration_s"] / v["measurement"]["usage"]["wall_s"]
         assert lap["energy_kwh"] == pytest.approx(joules / 3.6e6 + memory_kwh, rel=1e-3)
     assert by_name["test"]["status"] == "fail" and by_name["build"]["status"] == "pass"
+
+
+def test_a_bad_max_duration_is_a_usage_error(greengate: Greengate, job_dir: Path) -> None:
+    done = greengate("start", "--max-duration", "6 hrs", cwd=job_dir)
+    assert done.returncode == 2 and "expected a duration such as" in done.stderr
+    assert not (job_dir / ".greengate/job/job.json").exists()
