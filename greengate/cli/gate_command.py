@@ -42,6 +42,11 @@ def finish(
     if debug_requested():
         for text in published.tracebacks:
             click.echo(text, err=True, nl=False)
+    elif published.tracebacks:  # a reporter's bug: say how to see it, as the handler does
+        click.echo(
+            "greengate: rerun with --debug or GREENGATE_DEBUG=1 for the report's traceback",
+            err=True,
+        )
     if result.exit_code == exit_codes.OK and not published.verdict_written:
         return exit_codes.NOT_MEASURED  # the verdict is greengate's product: losing it fails
     return result.exit_code

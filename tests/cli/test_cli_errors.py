@@ -16,6 +16,9 @@ from click.testing import CliRunner, Result
 
 from greengate import exit_codes
 from greengate.cli import cli
+from greengate.reporters.interface import Reporter
+from greengate.reporters.registry import REPORTERS
+from greengate.verdict import Verdict
 
 POLICY = textwrap.dedent(
     """\
@@ -198,3 +201,29 @@ def test_the_console_script_exits_with_the_code(tmp_path: Path) -> None:
         check=False,
     )
     assert (ok.returncode, ok.stdout.startswith("greengate, version ")) == (0, True)
+
+
+class BuggyReporter(Reporter):
+    """A reporter with a bug of greengate's own in it."""
+
+    name = "buggy"
+
+    def report(self, verdict: Verdict) -> None:
+        raise RuntimeError("a bug in a reporter")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_reporters_bug_keeps_the_exit_code_and_a_way_to_its_traceback(
+    debug: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GREENGATE_LEDGER", "off")
+    (tmp_path / "greengate.yml").write_text(POLICY, encoding="utf-8")
+    # One more line in the registry, as adding a reporter is.
+    monkeypatch.setitem(REPORTERS, "buggy", f"{__name__}:BuggyReporter")
+    args = ["--report", "buggy", "--quiet", "--", sys.executable, "-c", "pass"]
+    result = invoke(*(["--debug"] if debug else []), "run", "--intensity", "350", *args)
+    assert result.exit_code == 0, result.output  # the run passed; the verdict was written
+    assert "the buggy report failed (a bug in greengate): RuntimeError" in result.output
+    assert ("Traceback (most recent call last)" in result.output) is debug
+    assert ("rerun with --debug or GREENGATE_DEBUG=1" in result.output) is not debug
