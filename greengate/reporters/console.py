@@ -92,7 +92,7 @@ def _rows(v: Verdict, ascii_only: bool) -> list[tuple[str, Text]]:
         lines = history_lines(v.history, emissions)
         rows += [("history" if i == 0 else "", Text(t)) for i, t in enumerate(lines)]
     if v.command is not None or v.measurement is not None:
-        rows.append(_run_row(v.command, v.measurement))
+        rows.append(_run_row(v.command, v.measurement, job=bool(v.laps)))
     style = "red" if v.status in (Status.FAIL, Status.ERROR) else ""
     rows += [("why" if i == 0 else "", Text(r, style)) for i, r in enumerate(v.reasons)]
     notes = v.measurement.notes if v.measurement else ()
@@ -139,12 +139,14 @@ def _limit(check: LimitCheck, ascii_only: bool) -> Text:
     return text
 
 
-def _run_row(c: CommandOutcome | None, m: Measurement | None) -> tuple[str, Text]:
+def _run_row(
+    c: CommandOutcome | None, m: Measurement | None, job: bool = False
+) -> tuple[str, Text]:
     parts: list[str] = []
     if c is not None:
         parts.append(f"{_argv(c.argv)}: {figures.outcome(c)}")
     if m is not None and m.usage is not None:
-        parts.append(figures.usage(m.usage, wall=c is None))
+        parts.append(figures.usage(m.usage, wall=c is None, machine=job))
     elif m is not None:
         parts.append(f"measured by {m.source}")
     return ("command" if c is not None else "source", Text("; ".join(parts)))

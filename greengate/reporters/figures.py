@@ -47,9 +47,12 @@ def outcome(c: CommandOutcome) -> str:
     return f"{text} after {format_duration(c.duration_seconds)}"
 
 
-def usage(u: TreeUsage, *, wall: bool = True) -> str:
-    """CPU time, processes and memory of the tree, e.g. ``124 CPU-s in 1 min 35 s, ...``."""
+def usage(u: TreeUsage, *, wall: bool = True, machine: bool = False) -> str:
+    """CPU time, processes and memory of the tree, e.g. ``124 CPU-s in 1 min 35 s, ...``;
+    ``machine``: a job measured with start/stop, which has the machine's CPU time, no tree."""
     in_wall = f" in {format_duration(u.wall_seconds)}" if wall else ""
+    if machine:
+        return f"{significant(u.cpu_seconds)} CPU-s of the whole machine{in_wall}"
     lingering = f" ({u.lingering} lingering)" if u.lingering else ""
     processes = format_count(u.processes, "process", "processes")
     return (

@@ -194,7 +194,7 @@ def _detail_rows(v: Verdict) -> list[str]:
             rows.append(("Carbon", text(sci)))
         rows.append(("Grid intensity", f"{format_intensity(g.g_per_kwh)} ({text(where)})"))
         if m.usage is not None:
-            rows.append(("Resources", figures.usage(m.usage)))
+            rows.append(("Resources", figures.usage(m.usage, machine=bool(v.laps))))
         else:
             rows.append(("Measured by", text(m.source)))
     if v.command is not None:

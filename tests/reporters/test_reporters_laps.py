@@ -67,6 +67,7 @@ def test_the_console_lists_each_step() -> None:
     assert "steps     build" in out and "not budgeted" in out
     assert "fail (tests)" in out
     assert "leg       os=ubuntu" in out
+    assert "CPU-s of the whole machine" in out and "processes" not in out
 
 
 def test_laps_job_lap_and_job_key_round_trip_through_the_verdict_file() -> None:
