@@ -7,6 +7,7 @@ the gate makes the verdict an error (exit 3), its figures kept (gate/flow.py).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -32,6 +33,7 @@ class GridIntensityProvider(IntensityProvider):
         self.env = env
         self.cache_root = cache_root
         self.offline = offline or OfflineIntensity()
+        self._starting: dict[GridSetting, threading.Thread] = {}
         self._lookups: dict[GridSetting, object] = {}
 
     def check(self, setting: GridSetting) -> None:
@@ -48,9 +50,17 @@ class GridIntensityProvider(IntensityProvider):
         return lookup
 
     def begin(self, setting: GridSetting, start: datetime) -> None:
-        """Start the live look-up in the background; returns at once."""
+        """Start the live look-up in the background; returns at once.
+
+        Even the imports (urllib, http.client, ssl: tens of milliseconds) happen in the
+        background thread, so the command starts as soon as it would offline.
+        """
         if setting.live is not None:
-            self._lookup(setting, start)
+            starter = threading.Thread(
+                target=self._lookup, args=(setting, start), daemon=True, name="greengate-grid"
+            )
+            self._starting[setting] = starter
+            starter.start()
 
     def intensity(
         self,
@@ -67,6 +77,9 @@ class GridIntensityProvider(IntensityProvider):
         live = setting.live
         if live is None:
             return self.offline.intensity(setting, start, end, timeline)
+        starter = self._starting.pop(setting, None)
+        if starter is not None:
+            starter.join()  # imports and a thread start: never the network, which is bounded
         lookup = self._lookups.pop(setting, None) or self._lookup(setting, start)
         self._lookups.pop(setting, None)
         assert isinstance(lookup, LiveLookup)
