@@ -73,15 +73,17 @@ def main() -> None:
         )
         (d / "when.yml").write_text(_policy(server.url, "watttime", "CAISO_NORTH"))
         walls: dict[tuple[str, str], list[float]] = {}
+        cpus: dict[tuple[str, str], list[float]] = {}
         when: list[float] = []
         for _ in range(rounds + 1):  # the first round warms the page cache, not counted
             for label, cmd in COMMANDS.items():
                 for kind, policy in (("offline", offline_policy), ("live", live_policy)):
                     shutil.rmtree(d / "cache" / "grid", ignore_errors=True)
                     argv = [GREENGATE, "run", "--quiet", "--policy", str(policy), "--", *cmd]
-                    wall, _, code = timed(argv, d, env)
+                    wall, cpu, code = timed(argv, d, env)
                     assert code == 0, argv
                     walls.setdefault((label, kind), []).append(wall)
+                    cpus.setdefault((label, kind), []).append(cpu)
             shutil.rmtree(d / "cache" / "grid", ignore_errors=True)
             argv = [
                 GREENGATE,
@@ -107,6 +109,10 @@ def main() -> None:
         print(
             f"{label}: offline {offline * 1000:7.1f} ms, live (loopback) {live * 1000:7.1f} ms, "
             f"added {added * 1000:6.1f} ms (target <= 50 ms: {verdict})"
+        )
+        cpu_added = median(cpus[(label, "live")][1:]) - median(cpus[(label, "offline")][1:])
+        print(
+            f"  CPU (greengate and the command) added by the live lookup: {cpu_added * 1000:.1f} ms"
         )
     when = when[1:]
     print(f"when, 48 h / 5-min forecast (576 points): {median(when) * 1000:7.1f} ms")
