@@ -179,28 +179,35 @@ def test_a_full_commit_id_is_read(repo: Path) -> None:
 # --- the parse caches ------------------------------------------------------------------------
 
 
-def test_a_poisoned_parse_cache_does_not_change_the_trusted_policy(repo: Path) -> None:
-    # Code of the PR that ran earlier in the job writes a cache entry keyed by the exact
-    # text of main's policy, holding the parse of a looser one.
-    key = document._cache_key(STRICT)
-    assert key is not None
+def new_files(directory: Path, before: set[Path]) -> list[Path]:
+    """Files under ``directory`` that were not in ``before``."""
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p not in before)
+
+
+def test_a_poisoned_parse_cache_does_not_change_the_trusted_policy(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Code of the PR that ran earlier in the job finds the cache entry an ordinary read of
+    # main's policy text leaves (as it could: the cache is a directory it can list) and
+    # rewrites it to hold the parse of a looser policy.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GREENGATE_CACHE_DIR", str(cache))
+    cache.mkdir()
+    assert rule(load_policy_text(STRICT, "greengate.yml")) == "strict"
+    entries = [p for p in new_files(cache, set()) if p.suffix == ".json"]
+    assert len(entries) == 1
     forged = document.parse_document(LOOSE, "forged", cache=False)
     entry = {
         "data": forged.data,
         "values": [[list(p), at.line, at.column] for p, at in forged.values.items()],
         "keys": [[list(p), at.line, at.column] for p, at in forged.keys.items()],
     }
-    path = document._cache_file(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(entry))
-    try:
-        # The poison works on an untrusted read of that text ...
-        assert rule(load_policy_text(STRICT, "greengate.yml")) == "loose"
-        # ... and not on the trusted one.
-        choice = resolve_policy("greengate.yml", "main", str(repo))
-        assert rule(choice.applied) == "strict"
-    finally:
-        path.unlink()
+    entries[0].write_text(json.dumps(entry))
+    # The poison works on an untrusted read of that text ...
+    assert rule(load_policy_text(STRICT, "greengate.yml")) == "loose"
+    # ... and not on the trusted one.
+    choice = resolve_policy("greengate.yml", "main", str(repo))
+    assert rule(choice.applied) == "strict"
 
 
 def test_a_forged_validity_marker_does_not_pass_an_invalid_trusted_policy(repo: Path) -> None:
@@ -223,16 +230,20 @@ def test_a_forged_validity_marker_does_not_pass_an_invalid_trusted_policy(repo: 
 def test_a_trusted_read_writes_nothing_to_the_cache(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GREENGATE_CACHE_DIR", str(tmp_path / "cache"))
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GREENGATE_CACHE_DIR", str(cache))
+    cache.mkdir()
+    # The same two reads, untrusted: each leaves a parse and a validity marker.
+    load_policy_text(LOOSE, "greengate.yml")
+    untrusted_loose = new_files(cache, set())
+    load_policy_text(STRICT, "greengate.yml")
+    assert len(new_files(cache, set(untrusted_loose))) == len(untrusted_loose) > 0
+    for path in new_files(cache, set()):
+        path.unlink()
     (repo / "greengate.yml").write_text(LOOSE)  # the PR's proposal: an ordinary, cached read
     resolve_policy("greengate.yml", "main", str(repo))
-    for text, cached in ((LOOSE, True), (STRICT, False)):
-        key = document._cache_key(text)
-        assert key is not None
-        assert document._cache_file(key).exists() is cached
-    markers = {p.name for p in (tmp_path / "cache" / "valid-policies").iterdir()}
-    strict_data = document.parse_document(STRICT, "x", cache=False).data
-    assert schema._valid_marker(strict_data).name not in markers
+    # Only the proposal's entries: main's trusted copy was parsed and validated afresh.
+    assert len(new_files(cache, set())) == len(untrusted_loose)
 
 
 # --- end to end ------------------------------------------------------------------------------
