@@ -358,3 +358,22 @@ def test_a_schema_1_postgres_ledger_is_upgraded() -> None:
         assert doc["runs"] == 1
         assert doc["scope2_location_based_tco2e"] == pytest.approx(800e-6)
         assert zones == {None: 1, "FRA": 1}
+
+
+def test_an_imported_codecarbon_run_is_disclosed_on_its_country(tmp_path: Path) -> None:
+    from greengate.ledger.codecarbon_csv import read_emissions_csv
+
+    source = tmp_path / "emissions.csv"
+    source.write_text(
+        "timestamp,project_name,emissions,energy_consumed,country_iso_code,tracking_mode\n"
+        "2026-07-02T10:00:00,train,0.5,1.0,deu,machine\n"
+    )
+    url = str(tmp_path / "l.db")
+    with open_ledger(url) as ledger:
+        ledger.insert_many(read_emissions_csv(str(source)))
+        doc = json.loads(disclosure("esrs", ledger, YEAR, SCOPE, Scope2()))
+    [zone] = doc["zones"]
+    assert zone["zone"] == "DEU" and zone["mix"] is not None
+    assert doc["methods"][0]["source"] == "codecarbon emissions.csv"
+    assert doc["methods"][0]["scope"] == "machine"
+    assert doc["scope2_location_based_tco2e"] == pytest.approx(0.5e-3)  # 1 kWh at 500 g
