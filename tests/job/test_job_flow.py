@@ -338,3 +338,23 @@ def test_a_bad_max_duration_is_a_usage_error(greengate: Greengate, job_dir: Path
     done = greengate("start", "--max-duration", "6 hrs", cwd=job_dir)
     assert done.returncode == 2 and "expected a duration such as" in done.stderr
     assert not (job_dir / ".greengate/job/job.json").exists()
+
+
+def test_the_sampler_outlives_the_step_that_started_it(job_dir: Path) -> None:
+    # A CI step: a shell in its own process group that runs start and then lingers, killed
+    # with its whole group when the step ends (as a runner ends a cancelled step's tree).
+    step = subprocess.Popen(
+        ["bash", "-c", f"{sys.executable} -m greengate start && sleep 30"],
+        cwd=job_dir,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while not (job_dir / ".greengate/job/progress.json").exists():
+        assert time.monotonic() < deadline, "start did not start the sampler"
+        time.sleep(0.05)
+    pid = pid_of(job_dir)
+    os.killpg(step.pid, signal.SIGKILL)
+    step.wait()
+    assert not gone(pid, within=1.0)  # its own session: the step's signals are not its
+    state = JobState(job_dir / ".greengate" / "job")
+    assert sampler_alive(state.read_start())
