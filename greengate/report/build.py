@@ -23,6 +23,7 @@ from greengate.report.model import (
     Timeline,
     Totals,
 )
+from greengate.report.what_if import what_if
 
 MAX_SERIES = 6  # lines per timeline chart; the rest are summed as "other" (palette of 7)
 DAILY_UP_TO_DAYS = 92  # a longer span is drawn per week
@@ -284,4 +285,5 @@ def build_report(
         burndowns=tuple(burndowns),
         baselines=tuple(baselines),
         notes=tuple(notes),
+        what_if=what_if(totals),
     )

@@ -195,9 +195,13 @@ def band_chart(chart_id: str, b: Baseline) -> str:
 
 
 def bar_chart(
-    chart_id: str, caption: str, kind: str, bars: Sequence[tuple[str, float, str]]
+    chart_id: str,
+    caption: str,
+    kind: str,
+    bars: Sequence[tuple[str, float, str]],
+    highlight: int | None = None,
 ) -> str:
-    """Horizontal bars, largest first: (label, value, hover text)."""
+    """Horizontal bars: (label, value, hover text); ``highlight`` one, also named in its label."""
     height = 24 * len(bars) + 40
     high = max((v for _, v, _ in bars), default=0.0)
     unit, size = axis_unit(kind, high)
@@ -217,7 +221,8 @@ def bar_chart(
         parts.append(
             f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{esc(_short(label))}</text>'
             f'<rect x="{left}" y="{y}" width="{max(width, 1):.1f}" height="16" '
-            f'fill="{PALETTE[0]}" class="mark"><title>{esc(title)}</title></rect>'
+            f'fill="{PALETTE[1] if i == highlight else PALETTE[0]}" class="mark">'
+            f"<title>{esc(title)}</title></rect>"
         )
     description = f"{len(bars)} bars" + (
         f"; the largest is {bars[0][0]}: {bars[0][2]}" if bars else ""

@@ -7,7 +7,8 @@ from greengate.report.build import SPREAD_RUNS
 from greengate.report.charts import Line
 from greengate.report.model import Report, Series
 from greengate.report.svg import amount, esc
-from greengate.units import format_count
+from greengate.report.what_if import CLEANEST, DIRTIEST
+from greengate.units import format_count, format_intensity
 
 # No external resource of any kind: the page must open from a CI artifact offline.
 STYLE = """
@@ -94,6 +95,7 @@ def render_html(report: Report) -> str:
         _windows(report, body, figures)
         _baselines(report, body, figures)
         _jobs(report, body, figures)
+        _what_if(report, body, figures)
     if report.notes:
         items = "".join(f"<li>{esc(n)}</li>" for n in report.notes)
         body.append(f'<section><h2>Not shown</h2><ul class="notes">{items}</ul></section>')
@@ -183,4 +185,45 @@ def _jobs(report: Report, body: list[str], figures: list[str]) -> None:
     caption = f"Spread of energy per run, by job (each job's newest {SPREAD_RUNS} runs at most)"
     body.append(charts.box_chart("spread", caption, report.spreads))
     figures.append(tables.spread_table("spread", caption, report.spreads))
+    body.append("</section>")
+
+
+def _what_if(report: Report, body: list[str], figures: list[str]) -> None:
+    w = report.what_if
+    if w is None:
+        return
+    average = w.recorded_kg / w.energy_kwh * 1000
+    bars = [
+        (
+            "as recorded",
+            w.recorded_kg,
+            f"{amount('emissions', w.recorded_kg)} at {format_intensity(average)} on average",
+        )
+    ]
+    rows = [["as recorded", "", format_intensity(average), amount("emissions", w.recorded_kg), ""]]
+    for p in w.placements:
+        o = p.option
+        shown = f"{amount('emissions', p.emissions_kg)} at {format_intensity(o.g_per_kwh)}"
+        bars.append((f"{o.label} ({o.kind})", p.emissions_kg, f"{shown}: {o.source}"))
+        rows.append(
+            [
+                o.label,
+                o.kind,
+                format_intensity(o.g_per_kwh),
+                amount("emissions", p.emissions_kg),
+                o.source,
+            ]
+        )
+    caption = f"What if: this selection's {amount('energy', w.energy_kwh)} on other grids"
+    body.append(
+        "<section><h2>Grid what-if</h2><p>The same energy's emissions on the cleanest "
+        f"{CLEANEST} and the {DIRTIEST} most carbon-intensive of {w.grids} grids, as "
+        "<code>greengate where</code> ranks them (yearly averages from codecarbon's data "
+        "and Cloud Carbon Footprint's cloud factors; docs/grid.md). The first bar is what "
+        "the ledger recorded.</p>"
+    )
+    body.append(charts.bar_chart("what-if", caption, "emissions", bars, highlight=0))
+    figures.append(
+        tables.table("what-if", caption, ["grid", "kind", "intensity", "emissions", "source"], rows)
+    )
     body.append("</section>")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from greengate.plan.where import Placement
+
 
 @dataclass(frozen=True)
 class Series:
@@ -120,6 +122,16 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class WhatIf:
+    """The selection's energy as recorded, and on other grids (``greengate where``)."""
+
+    energy_kwh: float
+    recorded_kg: float
+    placements: tuple[Placement, ...]  # the cleanest first, then the most carbon-intensive
+    grids: int  # how many grids were ranked
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything the HTML report draws."""
 
@@ -134,3 +146,4 @@ class Report:
     burndowns: tuple[BurnDown, ...]
     baselines: tuple[Baseline, ...]
     notes: tuple[str, ...]  # what could not be shown, and why
+    what_if: WhatIf | None = None

@@ -7,13 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from known_ledger import NOW, fill, make_record, policy
+from known_ledger import NOW, fill, known_records, make_record, policy
 
+from greengate.intensity.grid_table import grid_options
 from greengate.ledger.interface import open_ledger
 from greengate.ledger.records import RecordFilter
 from greengate.ledger.sql import SqlLedger
+from greengate.plan.where import rank
 from greengate.report.build import build_report
 from greengate.report.html import render_html
+from greengate.units import format_emissions
 
 #: For the known ledger: the charts and how many data marks each must have.
 EXPECTED_MARKS = {
@@ -28,6 +31,7 @@ EXPECTED_MARKS = {
     "top-jobs": 2,
     "rerun-waste": 1,
     "spread": 2,
+    "what-if": 11,  # as recorded, the 8 cleanest and the 2 most carbon-intensive grids
 }
 
 
@@ -104,3 +108,15 @@ def test_one_slot_charts_draw(tmp_path: Path, count: int) -> None:
         assert isinstance(ledger, SqlLedger)
         html = render_html(build_report(ledger, RecordFilter(), None, NOW))
     assert marks_per_figure(html)["emissions-by-branch"] == (1, 1)
+
+
+def test_the_grid_what_if_is_greengate_wheres_ranking(tmp_path: Path) -> None:
+    html = known_html(tmp_path)
+    energy = sum(r.energy_kwh for r in known_records())
+    ranked = rank(energy, grid_options())
+    section = html[html.index("<h2>Grid what-if</h2>") :]
+    titles = re.findall(r'class="mark"><title>([^<]*)</title>', section)
+    assert titles[0].startswith("23.5 kg CO2e at ")  # as recorded
+    for title, placement in zip(titles[1:], [*ranked[:8], *ranked[-2:]], strict=True):
+        assert title.startswith(format_emissions(placement.emissions_kg) + " at ")
+    assert f"of {len(ranked)} grids" in section
