@@ -251,3 +251,50 @@ class Measurement:
 
     def component(self, which: Component) -> ComponentEnergy | None:
         return next((c for c in self.components if c.component is which), None)
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    """What a run's energy hands the gate: the energy half of its Measurement."""
+
+    components: tuple[ComponentEnergy, ...]
+    scope: Scope
+    profile: str | None
+    pue: float
+    embodied: Embodied | None
+    timeline: PowerTimeline | None
+    notes: tuple[str, ...]
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        """Its notes, then why a component is unavailable and why a better tier was not used."""
+        unavailable = (c.detail for c in self.components if c.method == "unavailable")
+        fallbacks = (f"{c.component.value}: {c.fallback}" for c in self.components if c.fallback)
+        return (*self.notes, *unavailable, *fallbacks)
+
+    def measured(
+        self,
+        intensity: GridIntensity,
+        usage: TreeUsage,
+        *,
+        notes: tuple[str, ...],
+        include_embodied: bool,
+        functional_unit: FunctionalUnit | None,
+        source: str = "greengate run",
+    ) -> Measurement:
+        """The Measurement these figures make at ``intensity``, with ``notes`` (the caller's
+        and, where it wants them, :attr:`caveats`)."""
+        return Measurement(
+            components=self.components,
+            pue=self.pue,
+            intensity=intensity,
+            usage=usage,
+            source=source,
+            notes=notes,
+            scope=self.scope,
+            profile=self.profile,
+            embodied=self.embodied,
+            include_embodied=include_embodied,
+            functional_unit=functional_unit,
+            timeline=self.timeline,
+        )

@@ -9,17 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from greengate.measurement import (
-    Component,
-    ComponentEnergy,
-    Embodied,
-    PowerTimeline,
-    Scope,
-    TreeUsage,
-)
+from greengate.measurement import Component, ComponentEnergy, EnergyResult, Scope, TreeUsage
 
 if TYPE_CHECKING:
     from greengate.process.supervisor import TreeSample
@@ -63,19 +55,6 @@ class EnergySource(ABC):
 CpuCounter = Callable[[Scope], EnergySource | None]
 #: Builds the GPU counter for a scope, just before the command starts; None: no GPU.
 GpuCounter = Callable[[Scope], EnergySource | None]
-
-
-@dataclass(frozen=True)
-class EnergyResult:
-    """What a run's energy hands the gate at the end."""
-
-    components: tuple[ComponentEnergy, ...]
-    scope: Scope
-    profile: str | None
-    pue: float
-    embodied: Embodied | None
-    timeline: PowerTimeline | None
-    notes: tuple[str, ...]
 
 
 class RunEnergy(ABC):

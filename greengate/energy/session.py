@@ -28,7 +28,6 @@ from greengate.energy.hardware import (
 from greengate.energy.interface import (
     CounterError,
     CpuCounter,
-    EnergyResult,
     EnergySource,
     GpuCounter,
     RunEnergy,
@@ -37,7 +36,14 @@ from greengate.energy.meter import MachineIntegral, Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
 from greengate.energy.profiles import EMBODIED_KG_PER_VCPU, LIFETIME_YEARS, RunnerProfile
 from greengate.energy.runner_detection import ProfileChoice, choose_profile
-from greengate.measurement import JOULES_PER_KWH, ComponentEnergy, Embodied, Scope, TreeUsage
+from greengate.measurement import (
+    JOULES_PER_KWH,
+    ComponentEnergy,
+    Embodied,
+    EnergyResult,
+    Scope,
+    TreeUsage,
+)
 from greengate.policy.model import EnergySettings
 from greengate.process.supervisor import TreeSample
 from greengate.units import format_duration, format_power, significant

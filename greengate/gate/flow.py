@@ -189,21 +189,12 @@ def run_command(
             f"the process tree outlived the grace period of {settings.grace_seconds:g} s after "
             "the cancel signal and was killed (SIGKILL)"
         )
-    notes.extend(result.notes)
-    notes.extend(c.detail for c in result.components if c.method == "unavailable")
-    notes.extend(f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback)
-    measurement = Measurement(
-        components=result.components,
-        pue=result.pue,
-        intensity=intensity,
-        usage=run.usage,
-        notes=tuple(notes),
-        scope=result.scope,
-        profile=result.profile,
-        embodied=result.embodied,
+    measurement = result.measured(
+        intensity,
+        run.usage,
+        notes=(*notes, *result.caveats),
         include_embodied=policy.energy.include_embodied,
         functional_unit=settings.unit,
-        timeline=result.timeline,
     )
     return _conclude(
         settings,

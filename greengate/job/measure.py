@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from greengate.energy.estimate import CpuModel
-from greengate.energy.interface import EnergyResult
 from greengate.energy.session import EnergySession
 from greengate.gate.flow import Prepared, grid_notes
 from greengate.job.counters import RecordedRapl
@@ -99,28 +98,15 @@ def measure_job(
         if counter is not None:
             counter.joules = _joules(span)  # this lap's stretch of the followed counter
         result = session.finish(usage, run)
-        lines = _notes(result, notes) if with_notes else ()
-        return Measurement(
-            components=result.components,
-            pue=result.pue,
-            intensity=intensity,
-            usage=usage,
-            source=SOURCE,
-            notes=lines,
-            scope=result.scope,
-            profile=result.profile,
-            embodied=result.embodied,
+        return result.measured(
+            intensity,
+            usage,
+            notes=(*notes, *result.caveats) if with_notes else (),
             include_embodied=policy.energy.include_embodied,
             functional_unit=unit,
+            source=SOURCE,
         )
 
     return JobMeasurements(
         measured(whole, True), tuple((s, measured(s, False)) for s in record.laps)
     )
-
-
-def _notes(result: EnergyResult, notes: list[str]) -> tuple[str, ...]:
-    lines = [*notes, *result.notes]
-    lines.extend(c.detail for c in result.components if c.method == "unavailable")
-    lines.extend(f"{c.component.value}: {c.fallback}" for c in result.components if c.fallback)
-    return tuple(lines)
