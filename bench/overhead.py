@@ -17,7 +17,9 @@ measured beside it.
 
 ``--baseline DIR`` adds a before/after comparison in the same rounds: ``python -m
 greengate run --quiet -- true`` from DIR (another checkout, e.g. ``git worktree add
-/tmp/base COMMIT``) and from this one, each on PYTHONPATH, with its own caches and ledger.
+/tmp/base COMMIT``) and from this one, each on PYTHONPATH, with its own caches and ledger;
+``--job-seconds S`` also compares ``greengate run -- sleep S`` (summary shown), the time
+added to a job that runs long enough to hide what the end of a run imports.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ def main() -> None:
     parser.add_argument("--codecarbon-rounds", type=int, default=5)
     parser.add_argument("--sleep", type=float, default=60.0)
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
+    parser.add_argument(
+        "--job-seconds",
+        type=float,
+        default=0.0,
+        help="with --baseline: also compare `greengate run -- sleep S` (summary shown)",
+    )
+    parser.add_argument("--job-rounds", type=int, default=5)
     args = parser.parse_args()
     d = workdir()
     try:
@@ -52,6 +61,9 @@ def main() -> None:
         for env in envs.values():
             timed(module, d, env)  # prime each tree's caches
         compared: dict[str, list[tuple[float, float]]] = {label: [] for label in trees}
+        job = [sys.executable, "-m", "greengate", "run", "--", "sleep", f"{args.job_seconds:g}"]
+        long_jobs: dict[str, list[float]] = {label: [] for label in trees}
+        bare_sleep: list[float] = []
         # A fresh GitHub-hosted runner: a runner profile (no hardware detection), empty caches.
         hosted = {
             **os.environ,
@@ -73,6 +85,10 @@ def main() -> None:
                 carbon.append(timed(cc, d)[0])
             for label, env in envs.items():
                 compared[label].append(timed(module, d, env)[:2])
+            if args.job_seconds and i < args.job_rounds:
+                bare_sleep.append(timed(["sleep", f"{args.job_seconds:g}"], d)[0])
+                for label, env in envs.items():
+                    long_jobs[label].append(timed(job, d, env)[0])
         base = median(bare)
         print(f"wall time of `true`, median of {args.rounds} interleaved rounds:")
         print(f"  bare true                        {base * 1000:8.1f} ms")
@@ -83,6 +99,8 @@ def main() -> None:
             ("first run, fresh GitHub runner", cold),
             (f"codecarbon monitor ({len(carbon)} rounds)", carbon),
         ):
+            if not xs:  # --codecarbon-rounds 0
+                continue
             m = median(xs)
             print(f"  {label:32s} {m * 1000:8.1f} ms   added {(m - base) * 1000:8.1f} ms")
         added = median(quiet) - base
@@ -99,6 +117,16 @@ def main() -> None:
                 print(
                     f"  {label:7s} {trees[label]}: added {(median(walls) - base) * 1000:6.1f} ms "
                     f"wall, {median(cpus) * 1000:6.1f} ms CPU"
+                )
+        if bare_sleep:
+            slept = median(bare_sleep)
+            print(
+                f"python -m greengate run -- sleep {args.job_seconds:g} (summary shown), "
+                f"{len(bare_sleep)} interleaved rounds, added to bare sleep's {slept:.3f} s:"
+            )
+            for label, walls in long_jobs.items():
+                print(
+                    f"  {label:7s} {trees[label]}: added {(median(walls) - slept) * 1000:6.1f} ms"
                 )
         wall, cpu, _ = timed(
             [

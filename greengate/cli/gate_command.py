@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Mapping
@@ -12,9 +13,16 @@ from greengate import exit_codes
 from greengate.cli.errors import debug_requested
 from greengate.cli.options import GateOptions
 from greengate.gate.flow import GateResult
-from greengate.gate.publish import publish
 from greengate.reporters.interface import Reporter, ReportTarget
-from greengate.reporters.registry import ChosenReporters, choose_reporters
+from greengate.reporters.registry import ChosenReporters, choose_reporters, reporter_class
+
+# What only the end of a run needs: imported while the command runs (warm_up), else there.
+END_OF_RUN = (
+    "greengate.gate.judge",
+    "greengate.gate.recording",
+    "greengate.gate.publish",
+    "greengate.ledger.sqlite",
+)
 
 
 def environment() -> dict[str, str]:
@@ -27,10 +35,24 @@ def reporters_for(options: GateOptions, env: Mapping[str, str]) -> ChosenReporte
     return choose_reporters(options.reports, env, console=not options.quiet)
 
 
+def warm_up(chosen: ChosenReporters) -> None:
+    """Import the judge, the ledger, the verdict file and the chosen reporters (rich for the
+    console) while the command runs: a long command then hides their start-up cost."""
+    try:
+        for module in END_OF_RUN:
+            importlib.import_module(module)
+        for name in chosen.names:
+            reporter_class(name)
+    except Exception:  # the end of the run imports them again, and reports what fails there
+        pass
+
+
 def finish(
     result: GateResult, options: GateOptions, chosen: ChosenReporters, env: Mapping[str, str]
 ) -> int:
     """Write the verdict and reports; the gate's exit code."""
+    from greengate.gate.publish import publish
+
     sys.stdout.flush()
 
     def build(written: str | None) -> list[Reporter]:

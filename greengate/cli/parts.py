@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from greengate.energy.gpu import nvml_counter
 from greengate.energy.hardware import HardwareDetector, cache_dir
@@ -14,14 +15,23 @@ from greengate.energy.rapl import POWERCAP, rapl_counter
 from greengate.energy.session import EnergySession
 from greengate.gate.parts import GateParts
 from greengate.intensity.grid_provider import GridIntensityProvider
-from greengate.ledger.interface import open_ledger
 from greengate.measurement import Scope
 from greengate.policy.model import Policy
+
+if TYPE_CHECKING:
+    from greengate.ledger.interface import Ledger
 
 
 def utc_now() -> datetime:
     """The system clock, in UTC."""
     return datetime.now(timezone.utc)
+
+
+def open_ledger(location: str) -> Ledger:
+    """The ledger backend the location's scheme names (ledger.interface.BACKENDS)."""
+    from greengate.ledger.interface import open_ledger as open_backend  # at the end of a run
+
+    return open_backend(location)
 
 
 def build_parts(env: Mapping[str, str], inside_job: bool = False) -> GateParts:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from greengate.cli.errors import debug_requested
-from greengate.cli.gate_command import environment, finish, reporters_for
+from greengate.cli.gate_command import environment, finish, reporters_for, warm_up
 from greengate.cli.job_options import job_state
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_parts
@@ -113,6 +113,8 @@ def command(
             debug=debug_requested(),
         )
         with guard:
-            result = run_command(argv, settings, prepared, progress, guard)
+            result = run_command(
+                argv, settings, prepared, progress, guard, while_running=lambda: warm_up(reporters)
+            )
             guard.completed(result.verdict)
             return finish(result, options, reporters, env)

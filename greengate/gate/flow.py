@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from greengate.context import RunContext, detect_context
 from greengate.errors import GreengateError
-from greengate.gate.history import HistoryFacts, LedgerUnavailable, questions
-from greengate.gate.judge import exit_code, judge
-from greengate.gate.laps import judge_laps
 from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress, ProgressSink
-from greengate.gate.recording import judge_and_record
-from greengate.job.session import LapSpan
 from greengate.ledger.history import ledger_location
 from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
 from greengate.policy.grid_settings import GridOverride, choose_live
@@ -29,6 +25,11 @@ from greengate.verdict import CommandOutcome, JobLap, LapVerdict, Verdict
 
 if TYPE_CHECKING:
     from greengate.gate.guard import CommandGuard
+
+    # What only the end of a run needs is imported there (or while the command runs, see
+    # run_command's ``while_running``), not before the command starts.
+    from greengate.gate.history import HistoryFacts, LedgerUnavailable
+    from greengate.job.session import LapSpan
 
 
 @dataclass(frozen=True)
@@ -151,14 +152,23 @@ def run_command(
     prepared: Prepared,
     progress: ProgressSink | None = None,
     guard: CommandGuard | None = None,
+    while_running: Callable[[], None] | None = None,
 ) -> GateResult:
-    """Run and measure the command, then judge it; ``guard`` keeps what follows it safe."""
+    """Run and measure the command, then judge it; ``guard`` keeps what follows it safe.
+
+    ``while_running`` is called once, on a thread of its own, when the command has run for
+    a first sample (50 ms): the CLI imports there what only the end of the run needs, so a
+    long command hides that cost and a short one pays it at the end as before.
+    """
     policy, parts = prepared.policy, prepared.parts
     energy = parts.energy(policy)
     energy.begin()
     parts.intensity.begin(prepared.grid, parts.clock())
+    pending = [while_running] if while_running is not None else []
 
     def on_sample(sample: TreeSample) -> None:
+        if pending:
+            threading.Thread(target=pending.pop(), name="greengate-warm-up", daemon=True).start()
         kwh = energy.observe(sample)  # CPU only: a live figure to watch, not the verdict's
         if progress is not None:
             progress.update(
@@ -229,6 +239,8 @@ def conclude_job(
     """Judge a job measured with start/lap/stop: the whole by the job's rule, each lap by its
     step rule; ``failure`` (a sampler that died) makes it an error that keeps the figures,
     or a fail where what was measured is already over an enforced limit."""
+    from greengate.gate.laps import judge_laps
+
     judged = judge_laps(prepared.policy, prepared.context, laps)
     return _conclude(settings, prepared, measurement, None, failure, judged)
 
@@ -242,6 +254,10 @@ def _conclude(
     laps: tuple[LapVerdict, ...] = (),
     guard: CommandGuard | None = None,
 ) -> GateResult:
+    from greengate.gate.history import questions
+    from greengate.gate.judge import exit_code, judge
+    from greengate.gate.recording import judge_and_record
+
     policy, context, parts = prepared.policy, prepared.context, prepared.parts
     change = policy_change(prepared.choice, context.job, context.branch, prepared.rule)
 

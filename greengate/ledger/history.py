@@ -9,8 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from greengate.ledger.interface import DEFAULT_LOCATION, DISABLED
 from greengate.policy.model import Policy
+
+# Here rather than in ledger.interface: the gate asks where the ledger is before the
+# command runs, and opens it (importing the backends' interface) only at the end.
+DEFAULT_LOCATION = ".greengate/ledger.db"
+DISABLED = ("off", "none", "false")
 
 
 def ledger_location(

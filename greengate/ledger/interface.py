@@ -24,9 +24,6 @@ from greengate.ledger.records import (
 )
 from greengate.verdict import TrendDay
 
-DEFAULT_LOCATION = ".greengate/ledger.db"
-DISABLED = ("off", "none", "false")
-
 
 class LedgerError(GreengateError):
     """The ledger cannot be opened, read or written (unreachable, locked, corrupt)."""

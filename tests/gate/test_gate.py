@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import textwrap
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -511,3 +512,23 @@ def test_check_exit_codes_match_run(tmp_path: Path) -> None:
         prepared = prepare(settings, {}, make_parts(), str(tmp_path))
         result = check_measurement(measurement, settings, prepared)
         assert (result.verdict.status, result.exit_code) == (status, code), factor
+
+
+def test_while_running_is_called_once_beside_a_running_command(tmp_path: Path) -> None:
+    calls: list[tuple[str, bool]] = []
+    done = threading.Event()
+
+    def warm_up() -> None:
+        calls.append((threading.current_thread().name, child_running()))
+        done.set()
+
+    marker = tmp_path / "running"
+
+    def child_running() -> bool:
+        return marker.exists()
+
+    settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
+    script = f"import pathlib, time; p = pathlib.Path({str(marker)!r}); p.touch(); time.sleep(0.5)"
+    run_command([PY, "-c", script], settings, prepared, None, warm_up)
+    assert done.wait(5)
+    assert calls == [("greengate-warm-up", True)]  # once, on its own thread, the command running
