@@ -10,7 +10,7 @@ import dataclasses
 import sys
 import textwrap
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -515,20 +515,17 @@ def test_check_exit_codes_match_run(tmp_path: Path) -> None:
 
 
 def test_while_running_is_called_once_beside_a_running_command(tmp_path: Path) -> None:
-    calls: list[tuple[str, bool]] = []
-    done = threading.Event()
+    calls: list[tuple[str, datetime]] = []
 
     def warm_up() -> None:
-        calls.append((threading.current_thread().name, child_running()))
-        done.set()
-
-    marker = tmp_path / "running"
-
-    def child_running() -> bool:
-        return marker.exists()
+        calls.append((threading.current_thread().name, datetime.now(timezone.utc)))
 
     settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
-    script = f"import pathlib, time; p = pathlib.Path({str(marker)!r}); p.touch(); time.sleep(0.5)"
-    run_command([PY, "-c", script], settings, prepared, None, warm_up)
-    assert done.wait(5)
-    assert calls == [("greengate-warm-up", True)]  # once, on its own thread, the command running
+    result = run_command(
+        [PY, "-c", "import time; time.sleep(1)"], settings, prepared, None, warm_up
+    )
+    command = result.verdict.command
+    assert command is not None
+    (name, at), *more = calls
+    assert more == [] and name == "greengate-warm-up"  # once, on a thread of its own
+    assert command.started_at < at < command.ended_at  # while the command ran
