@@ -126,18 +126,21 @@ def test_a_broken_stdout_is_not_greengates_error(here: Path) -> None:
 # Runs greengate with one step after the command replaced by a failing one: any exception
 # there, wherever it is raised, must keep the command's exit code and leave a verdict.
 FAULTY = """\
-import sys
-import greengate.gate.flow as flow
+import importlib, sys
+module, _, name = sys.argv[1].rpartition(".")
 def broken(*args, **kwargs):
     raise RuntimeError("injected fault")
-setattr(flow, sys.argv[1], broken)
+setattr(importlib.import_module(module), name, broken)
 from greengate.cli import main
 sys.argv = ["greengate", *sys.argv[2:]]
 sys.exit(main())
 """
 
 
-@pytest.mark.parametrize("step", ["judge_and_record", "grid_notes"])
+# The flow imports the history step where it uses it (start-up), so it is replaced there.
+@pytest.mark.parametrize(
+    "step", ["greengate.gate.recording.judge_and_record", "greengate.gate.flow.grid_notes"]
+)
 @pytest.mark.parametrize("command_code", [0, 4])
 def test_a_fault_after_the_command_keeps_its_exit_code(
     here: Path, step: str, command_code: int
