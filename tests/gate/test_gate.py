@@ -521,9 +521,8 @@ def test_while_running_is_called_once_beside_a_running_command(tmp_path: Path) -
         calls.append((threading.current_thread().name, datetime.now(timezone.utc)))
 
     settings, prepared = prepared_for(tmp_path, "intensity: 100\n")
-    result = run_command(
-        [PY, "-c", "import time; time.sleep(1)"], settings, prepared, None, warm_up
-    )
+    sleeper = [PY, "-c", "import time; time.sleep(1)"]
+    result = run_command(sleeper, settings, prepared, while_running=warm_up)
     command = result.verdict.command
     assert command is not None
     (name, at), *more = calls
