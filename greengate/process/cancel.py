@@ -7,8 +7,9 @@ to the job's process group and SIGKILL when its graceful timeout runs out
 (helpers/process/killer.go). What a signal means depends on where greengate is:
 
 - before the command starts there is nothing to lose: greengate stops (exit 128+N);
-- while it runs, the signal is forwarded once to the command's whole tree, and the
-  supervisor writes the interrupted verdict at once and escalates after the grace period;
+- while it runs, the first signal is held until the supervisor has written the interrupted
+  verdict (milliseconds), then forwarded once to the command's whole tree, as every later one
+  is at once; the tree is SIGKILLed when the grace period ends;
 - after it ended, the step in progress (a ledger that never answers, a report) is
   abandoned by raising ``Interrupted`` once, and the post-command guard writes the verdict.
 """
@@ -66,6 +67,8 @@ class CancelWatch:
         self.phase = Phase.BEFORE
         self._tree: CommandTree | None = None
         self._previous: dict[int, Any] = {}
+        self.hold_first = False  # keep the first signal from the tree until release()
+        self._held: int | None = None
 
     @property
     def first(self) -> int | None:
@@ -90,12 +93,22 @@ class CancelWatch:
         """The command runs: forward signals to its tree, including any that came first."""
         self.phase = Phase.RUNNING
         self._tree = tree
-        for sig in self.received:
-            tree.send(sig)
+        for i, sig in enumerate(self.received):
+            if i == 0 and self.hold_first:
+                self._held = sig
+            else:
+                tree.send(sig)
+
+    def release(self) -> None:
+        """The interrupted verdict is out: forward the first signal, held until now."""
+        held, self._held = self._held, None
+        if held is not None and self._tree is not None:
+            self._tree.send(held)
 
     def command_ended(self) -> None:
         """The tree is gone: a signal from now on abandons the step in progress."""
         self._tree = None
+        self._held = None
         if self.phase is not Phase.CLOSING:
             self.phase = Phase.AFTER
 
@@ -109,7 +122,10 @@ class CancelWatch:
         if self.first_at is None:
             self.first_at = time.monotonic()
         if self._tree is not None:
-            self._tree.send(signum)
+            if self.hold_first and len(self.received) == 1:
+                self._held = signum  # the verdict first: the supervisor writes, then releases
+            else:
+                self._tree.send(signum)
         elif self.phase in (Phase.BEFORE, Phase.AFTER):
             self.phase = Phase.CLOSING  # once: the guard's own writing is not interrupted
             raise Interrupted(signum)

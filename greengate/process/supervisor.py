@@ -109,6 +109,7 @@ def supervise(
                 watch.command_ended()
                 return _not_started(e, started_at, watch.first)
             tree = CommandTree(child.pid, shared_group=shared)
+            watch.hold_first = on_cancel is not None
             watch.attach(tree)
 
             def sample(elapsed: float, live: LiveTree) -> None:
@@ -198,7 +199,10 @@ class _Waiter:
             if first is not None and first_at is not None:
                 if not notified:
                     notified = True
-                    on_cancel(first)  # the interrupted verdict, before anything can kill us
+                    try:
+                        on_cancel(first)  # the interrupted verdict, before anything can kill us
+                    finally:
+                        self._watch.release()  # then the signal reaches the tree
                     continue
                 left = first_at + self._grace - time.monotonic()
                 if left <= 0:

@@ -225,6 +225,32 @@ def test_a_command_ignoring_sigterm_gets_a_verdict_at_once_and_is_killed_after_t
     assert any("grace period of 3 s" in note for note in final["measurement"]["notes"])
 
 
+CHECKS_THE_VERDICT = """\
+import json, os, pathlib, signal, sys, time
+def on_term(signum, frame):
+    verdict = pathlib.Path("greengate-verdict.json")
+    seen = json.loads(verdict.read_text())["command"]["interrupted"] if verdict.exists() else None
+    pathlib.Path("seen").write_text(repr(seen))
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+pathlib.Path("command.pid").write_text(str(os.getpid()))
+time.sleep(60)
+"""
+
+
+def test_the_interrupted_verdict_is_written_before_the_signal_is_forwarded(
+    tmp_path: Path,
+) -> None:
+    # So that whatever the command does on the signal, and whenever the runner kills
+    # greengate after it, a verdict is already there.
+    (tmp_path / "command.py").write_text(CHECKS_THE_VERDICT)
+    run = Gated(tmp_path, PY, "command.py")
+    run.ready()
+    os.kill(run.proc.pid, signal.SIGTERM)
+    assert run.wait() == 128 + signal.SIGTERM, run.stderr()
+    assert (tmp_path / "seen").read_text() == "True"
+
+
 def test_the_runners_cancel_sequence_always_leaves_an_interrupted_verdict(tmp_path: Path) -> None:
     # GitHub's runner and the Azure agent: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after
     # that (ProcessInvoker.cs), against a command that ignores both. Default grace period.
