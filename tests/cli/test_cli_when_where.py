@@ -119,3 +119,46 @@ def test_where_ranks_quebec_far_below_us_east_1(greengate: Greengate) -> None:
     assert text.returncode == 0 and "cleanest first" in text.out
     assert greengate("where").returncode == 2
     assert "--energy" in greengate("where", "--energy", "5 kg").stderr
+
+
+def test_when_format_github_writes_step_outputs_and_job_says_grams_saved(
+    greengate: Greengate, tmp_path: Path
+) -> None:
+    now = datetime.now(timezone.utc)
+    outputs = tmp_path / "github_output"
+    with grid_server() as server:
+        server.routes["/v3/carbon-intensity/forecast"] = Reply(body=_forecast_route(now))
+        (tmp_path / "greengate.yml").write_text(
+            "version: 1\ndefaults:\n  country: FRA\nbudgets:\n  - max_emissions: 1 kg\n"
+            f"grid:\n  provider: electricitymaps\n  zone: DE\n  url: {server.url}\n"
+        )
+        env = {"GREENGATE_ELECTRICITYMAPS_TOKEN": "tok-123456", "GITHUB_OUTPUT": str(outputs)}
+        for _ in range(2):  # two runs of job "train" in the ledger, offline (country FRA)
+            ran = greengate(
+                "run",
+                "--job",
+                "train",
+                "--grid-provider",
+                "offline",
+                "--",
+                "python3",
+                "-c",
+                "sum(range(10**6))",
+            )
+            assert ran.returncode == 0, ran.stderr
+        github = greengate(
+            "when", "--duration", "45m", "--within", "8h", "--format", "github", env=env
+        )
+        saved = greengate(
+            "when", "--duration", "45m", "--within", "8h", "--json", "--job", "train", env=env
+        )
+        where = greengate("where", "--job", "train", "--json")
+    assert github.returncode == 0, github.stderr
+    written = outputs.read_text()
+    assert "saving_pct=70.0\n" in written and "provider=electricitymaps\n" in written
+    assert "delay_seconds=" in written and "start=" in written
+    assert saved.returncode == 0, saved.stderr
+    assert json.loads(saved.out)["saved_kg"] > 0
+    assert where.returncode == 0, where.stderr
+    virginia = next(r for r in json.loads(where.out) if r["grid"] == "aws:us-east-1")
+    assert virginia["emissions_kg"] > 0  # the ledger's median energy of job train, there
