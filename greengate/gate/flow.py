@@ -220,13 +220,15 @@ def check_measurement(
     measurement: Measurement, settings: GateSettings, prepared: Prepared
 ) -> GateResult:
     """Judge a measurement made elsewhere; a configured grid replaces its own intensity."""
+    failure = None
     if prepared.grid.configured:
         now = prepared.parts.clock()  # when it was made is not known: the grid as of now
         intensity = prepared.parts.intensity.intensity(prepared.grid, now, now)
         measurement = replace(measurement, intensity=intensity)
+        failure = grid_failure(prepared.grid, intensity)  # grid.fallback: error
     if settings.unit is not None:
         measurement = replace(measurement, functional_unit=settings.unit)
-    return _conclude(settings, prepared, measurement, None)
+    return _conclude(settings, prepared, measurement, None, failure)
 
 
 def conclude_job(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -192,3 +193,24 @@ def test_the_default_path_opens_no_socket(tmp_path: Path) -> None:
         _latest(server)
         seen = _audited(tmp_path, _policy(server), {"GREENGATE_ELECTRICITYMAPS_TOKEN": TOKEN})
     assert "socket.connect" in seen
+
+
+def test_check_uses_the_live_grid_and_its_fallback_too(
+    greengate: Greengate, tmp_path: Path
+) -> None:
+    with grid_server() as server:
+        _latest(server, 222.0)
+        first = _run(greengate, tmp_path, _policy(server))
+        assert first.returncode == 0, first.stderr
+        (tmp_path / "m.json").write_bytes((tmp_path / "greengate-verdict.json").read_bytes())
+        env = {"GREENGATE_ELECTRICITYMAPS_TOKEN": TOKEN}
+        checked = greengate("check", "--measurement", "m.json", "--verdict", "c.json", env=env)
+        server.routes["/v3/carbon-intensity/latest"] = Reply(401, {"error": "Invalid auth-token"})
+        (tmp_path / "greengate.yml").write_text(_policy(server, "error"))
+        # the answer above is cached for its hour (one call per slot): forget it
+        shutil.rmtree(Path(os.environ["GREENGATE_CACHE_DIR"]) / "grid")
+        failed = greengate("check", "--measurement", "m.json", env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.verdict("c.json")["measurement"]["intensity"]["g_per_kwh"] == 222.0
+    assert failed.returncode == 3, failed.stderr
+    assert failed.verdict()["status"] == "error"
