@@ -66,15 +66,18 @@ def build_parts(env: Mapping[str, str], inside_job: bool = False) -> GateParts:
 
 
 def build_job_energy(
-    env: Mapping[str, str], policy: Policy, cpu: EnergySource | None
+    env: Mapping[str, str],
+    policy: Policy,
+    cpu: EnergySource | None,
+    gpu: EnergySource | None = None,
 ) -> EnergySession:
-    """A job's energy (start/lap/stop): machine scope, fed the sampler's record; ``cpu``: the
-    RAPL counter the sampler followed, if it did. NVML is not followed yet (docs/job.md)."""
+    """A job's energy (start/lap/stop): machine scope, fed the sampler's record; ``cpu`` and
+    ``gpu``: the RAPL and NVML counters the sampler followed, where it did."""
     return EnergySession(
         replace(policy.energy, scope=Scope.MACHINE),
         env,
         HardwareDetector(cache_dir()),
         policy.defaults.pue,
         cpu_counter=lambda scope: cpu,
-        gpu_counter=lambda scope: None,
+        gpu_counter=lambda scope: gpu,
     )

@@ -11,7 +11,7 @@ from greengate.cli.job_options import job_state, state_option
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_job_energy, build_parts
 from greengate.gate.flow import conclude_job, prepare
-from greengate.job.measure import measure_job, rapl_record
+from greengate.job.measure import gpu_record, measure_job, rapl_record
 from greengate.job.session import LAST_LAP, stop_job
 
 
@@ -37,8 +37,8 @@ def command(state_dir: str | None, lap_name: str, **kwargs: Any) -> int:
     record = stop_job(job_state(state_dir, env), lap_name)  # first: the sampler ends, come what may
     prepared = prepare(options.settings, env, build_parts(env))
     reporters = reporters_for(options, env)
-    counter = rapl_record(record)
-    session = build_job_energy(env, prepared.policy, counter)
-    measured = measure_job(record, prepared, session, options.settings.unit, counter)
+    counter, gpu = rapl_record(record), gpu_record(record)
+    session = build_job_energy(env, prepared.policy, counter, gpu)
+    measured = measure_job(record, prepared, session, options.settings.unit, counter, gpu)
     result = conclude_job(options.settings, prepared, measured.whole, measured.laps, record.problem)
     return finish(result, options, reporters, env)

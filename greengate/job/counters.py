@@ -1,9 +1,10 @@
-"""Hardware counters across a job's steps: the RAPL packages, followed by the sampler.
+"""Hardware counters across a job's steps: RAPL packages and NVIDIA GPUs, followed by the sampler.
 
-The sampler asks the energy layer's own RAPL reader (``energy/rapl.py``: wrap-around, mirrored
-counters) for the package energy since the job started at every sample, and writes it into
-each mark; a lap's CPU energy is then the counter's difference between its two marks, the
-counter tier, as a ``greengate run`` on the same machine gets. NVML is not followed yet.
+The sampler asks the energy layer's own readers (``energy/rapl.py``: wrap-around, mirrored
+counters; ``energy/gpu.py``: NVML's energy counters, or power readings integrated where a GPU
+has none) for the energy since the job started at every sample, and writes it into each mark;
+a lap's CPU or GPU energy is then the difference between its two marks, the counter tier, as
+a ``greengate run`` on the same machine gets. The job is the whole machine: every GPU counts.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
+from greengate.energy.gpu import COUNTER_BAND, IGNORE_COUNTER_VARIABLE, NvmlGpu, gpu_source
 from greengate.energy.interface import CounterError, EnergySource
 from greengate.energy.rapl import HIGH_FACTOR, LOW_FACTOR, POWERCAP, RaplCpu, package_zones
 from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier, TreeUsage
@@ -95,4 +97,65 @@ class RecordedRapl(EnergySource):
             low_kwh=kwh * LOW_FACTOR,
             high_kwh=kwh * HIGH_FACTOR,
             coefficients=(("package_joules", self.joules),),
+        )
+
+
+class GpuFollower:
+    """Every GPU's energy since ``begin`` (NVML), for the sampler; ``error`` says why none."""
+
+    def __init__(self, source: NvmlGpu | None) -> None:
+        self.error: str | None = None
+        self._gpu = source
+
+    def begin(self) -> None:
+        """The starting reading; a failure leaves the job without GPU energy, with the reason."""
+        if self._gpu is not None:
+            self._gpu.begin()
+
+    def joules(self) -> float | None:
+        """Joules since ``begin``; None where there is no GPU or NVML has failed."""
+        if self._gpu is None:
+            return None
+        energy = self._gpu.energy(_NO_USAGE)
+        if energy.tier is Tier.UNAVAILABLE:
+            self.error, self._gpu = f"NVML failed during the job: {energy.fallback}", None
+            return None
+        return energy.kwh * JOULES_PER_KWH
+
+
+def gpu_follower_from_env() -> GpuFollower:
+    """The sampler's GPU follower: NVML where a driver and a GPU are present (machine scope)."""
+    ignore = os.environ.get(IGNORE_COUNTER_VARIABLE) == "1"
+    return GpuFollower(gpu_source(machine_scope=True, ignore_counter=ignore))
+
+
+class RecordedGpu(EnergySource):
+    """A stretch of the job's NVML record, handed to the energy session as its GPU counter."""
+
+    component = Component.GPU
+    name = "NVML"
+
+    def __init__(self) -> None:
+        self.joules = 0.0  # the stretch the session is about to finish (set per lap)
+
+    def begin(self) -> None:
+        """Read by the sampler already."""
+
+    def observe(self, pids: Collection[int]) -> None:
+        """Read by the sampler already."""
+
+    def energy(self, usage: TreeUsage) -> ComponentEnergy:
+        """The stretch's GPU energy, every visible GPU (machine scope)."""
+        kwh = max(self.joules, 0.0) / JOULES_PER_KWH
+        return ComponentEnergy(
+            Component.GPU,
+            kwh,
+            "nvml-energy-counter",
+            f"NVML: {significant(self.joules)} J of every visible GPU (its energy counter, or "
+            "its power readings where it has none), followed by the job's sampler (machine "
+            "scope)",
+            tier=Tier.COUNTER,
+            low_kwh=kwh * COUNTER_BAND[0],
+            high_kwh=kwh * COUNTER_BAND[1],
+            coefficients=(("gpu_joules", self.joules),),
         )

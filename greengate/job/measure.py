@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from greengate.energy.estimate import CpuModel
 from greengate.energy.session import EnergySession
 from greengate.gate.flow import Prepared, grid_notes
-from greengate.job.counters import RecordedRapl
+from greengate.job.counters import RecordedGpu, RecordedRapl
 from greengate.job.histogram import UtilisationHistogram
 from greengate.job.session import JobRecord, LapSpan, wall_time
 from greengate.measurement import (
@@ -64,8 +64,19 @@ def rapl_record(record: JobRecord) -> RecordedRapl | None:
     return RecordedRapl() if all(m.rapl_joules is not None for m in marks) else None
 
 
+def gpu_record(record: JobRecord) -> RecordedGpu | None:
+    """The GPU counter for the job's laps when the sampler followed NVML throughout."""
+    marks = [record.origin, record.end, *(s.end for s in record.laps)]
+    return RecordedGpu() if all(m.gpu_joules is not None for m in marks) else None
+
+
 def _joules(span: LapSpan) -> float:
     begin, end = span.begin.rapl_joules, span.end.rapl_joules
+    return (end or 0.0) - (begin or 0.0)
+
+
+def _gpu_joules(span: LapSpan) -> float:
+    begin, end = span.begin.gpu_joules, span.end.gpu_joules
     return (end or 0.0) - (begin or 0.0)
 
 
@@ -75,6 +86,7 @@ def measure_job(
     session: EnergySession,
     unit: FunctionalUnit | None,
     counter: RecordedRapl | None = None,
+    gpu: RecordedGpu | None = None,
 ) -> JobMeasurements:
     """Every lap and the whole job, machine scope, on the session's power model."""
     policy = prepared.policy
@@ -85,6 +97,8 @@ def measure_job(
     notes = grid_notes(prepared.grid, intensity)
     if record.rapl_error is not None:
         notes.append(f"cpu: {record.rapl_error}; estimated from the utilisation instead")
+    if record.gpu_error is not None:
+        notes.append(f"gpu: {record.gpu_error}; the GPUs' energy is missing from the total")
     if policy.energy.scope is Scope.PROCESS:
         notes.append(
             "the policy asks for process scope; a job measured with start/stop is the whole "
@@ -97,6 +111,8 @@ def measure_job(
         usage = _usage(span)
         if counter is not None:
             counter.joules = _joules(span)  # this lap's stretch of the followed counter
+        if gpu is not None:
+            gpu.joules = _gpu_joules(span)
         result = session.finish(usage, run)
         return result.measured(
             intensity,

@@ -11,7 +11,7 @@ and ``start``'s child is reaped at once, then loops until one of:
 - the state directory or its ``job.json`` is removed (a runner cleaning its temp directory),
   or another ``start --restart`` took it over: it exits, so no sampler outlives its job.
 
-It imports only the record, ``/proc/stat``, the RAPL reader and atomic writes: its own
+It imports only the record, ``/proc/stat``, the RAPL and NVML readers and atomic writes: its own
 footprint is part of what it measures (BENCHMARKS.md, ``bench/job.py``).
 """
 
@@ -26,7 +26,7 @@ import time
 from dataclasses import replace
 
 from greengate.energy.procstat import read_machine_cpu
-from greengate.job.counters import follower_from_env
+from greengate.job.counters import follower_from_env, gpu_follower_from_env
 from greengate.job.histogram import UtilisationHistogram
 from greengate.job.state import JOB_FILE, JobState, Mark, Progress
 
@@ -50,12 +50,15 @@ def sample_loop(state: JobState, token: str) -> str:
     first = read_machine_cpu()
     if first is None:
         return "error: /proc/stat is unreadable"
-    rapl = follower_from_env()
+    rapl, gpu = follower_from_env(), gpu_follower_from_env()
     rapl.begin()
-    origin = Mark(time.monotonic(), time.time(), first, UtilisationHistogram(), rapl.joules())
+    gpu.begin()
+    origin = Mark(
+        time.monotonic(), time.time(), first, UtilisationHistogram(), rapl.joules(), gpu.joules()
+    )
     state.write_start(replace(start, pid=os.getpid()))
     mark, samples = origin, 0
-    state.write_progress(Progress(origin, mark, samples, rapl_error=rapl.error))
+    state.write_progress(Progress(origin, mark, samples, None, rapl.error, gpu.error))
     deadline = start.started_mono + start.max_duration_s
     while True:
         received = signal.sigtimedwait(_SIGNALS, start.interval_s)
@@ -63,8 +66,9 @@ def sample_loop(state: JobState, token: str) -> str:
         if reading is not None:
             used = reading - mark.machine
             histogram = mark.histogram.added(now - mark.mono, used.utilisation)
-            joules = rapl.joules()
-            mark, samples = Mark(now, time.time(), reading, histogram, joules), samples + 1
+            joules, gpu_joules = rapl.joules(), gpu.joules()
+            mark = Mark(now, time.time(), reading, histogram, joules, gpu_joules)
+            samples += 1
         owner = _owner(state)
         if owner is None:
             return "state-removed"  # nothing left to write to
@@ -77,7 +81,7 @@ def sample_loop(state: JobState, token: str) -> str:
             ended = "max-duration"
         elif reading is None:
             ended = "error: /proc/stat became unreadable"
-        state.write_progress(Progress(origin, mark, samples, ended, rapl.error))
+        state.write_progress(Progress(origin, mark, samples, ended, rapl.error, gpu.error))
         if ended is not None:
             return ended
 

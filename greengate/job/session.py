@@ -46,6 +46,7 @@ class JobRecord:
     laps: tuple[LapSpan, ...]
     problem: str | None  # the sampler died or ended early: the job is measured until then
     rapl_error: str | None = None  # RAPL counters there, but not followed: why
+    gpu_error: str | None = None  # GPUs there, but NVML not followed: why
 
     @property
     def whole(self) -> LapSpan:
@@ -144,9 +145,9 @@ def _now(mark: Mark) -> Mark:
         return mark
     used = reading - mark.machine
     histogram = mark.histogram.added(now - mark.mono, used.utilisation)
-    # RAPL stays at the sampler's last reading: its counter state is the sampler's. The lap
-    # is cut up to one interval early for the counter, never counted twice or lost.
-    return Mark(now, time.time(), reading, histogram, mark.rapl_joules)
+    # RAPL and NVML stay at the sampler's last reading: the counters' state is the sampler's.
+    # The lap is cut up to one interval early for them, never counted twice or lost.
+    return Mark(now, time.time(), reading, histogram, mark.rapl_joules, mark.gpu_joules)
 
 
 def check_lap_name(name: str) -> str:
@@ -227,5 +228,11 @@ def stop_job(state: JobState, last_lap: str = LAST_LAP) -> JobRecord:
         spans[-1] = replace(spans[-1], end=end)  # laps must add up to the whole job
     state.clear()
     return JobRecord(
-        str(state.directory), progress.origin, end, tuple(spans), problem, progress.rapl_error
+        str(state.directory),
+        progress.origin,
+        end,
+        tuple(spans),
+        problem,
+        progress.rapl_error,
+        progress.gpu_error,
     )

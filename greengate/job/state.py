@@ -57,6 +57,7 @@ class Mark:
     machine: MachineCpu
     histogram: UtilisationHistogram
     rapl_joules: float | None = None  # the RAPL packages since start; None: no counter read
+    gpu_joules: float | None = None  # every GPU since start (NVML); None: no GPU followed
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -67,6 +68,8 @@ class Mark:
         }
         if self.rapl_joules is not None:
             data["rapl_joules"] = self.rapl_joules
+        if self.gpu_joules is not None:
+            data["gpu_joules"] = self.gpu_joules
         return data
 
     @classmethod
@@ -80,6 +83,7 @@ class Mark:
             MachineCpu(float(busy), float(total)),
             UtilisationHistogram.from_json(data["histogram"]),
             None if data.get("rapl_joules") is None else float(data["rapl_joules"]),
+            None if data.get("gpu_joules") is None else float(data["gpu_joules"]),
         )
 
 
@@ -92,6 +96,7 @@ class Progress:
     samples: int
     ended: str | None = None  # "stopped", "max-duration", "restarted", "error: ..."
     rapl_error: str | None = None  # RAPL counters were there but could not be followed
+    gpu_error: str | None = None  # GPUs were there but NVML could not follow them
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,8 @@ class JobState:
             data["ended"] = progress.ended
         if progress.rapl_error is not None:
             data["rapl_error"] = progress.rapl_error
+        if progress.gpu_error is not None:
+            data["gpu_error"] = progress.gpu_error
         write_text_atomic(self.directory / PROGRESS_FILE, json.dumps(data))
 
     def read_progress(self) -> Progress | None:
@@ -166,6 +173,7 @@ class JobState:
                 int(data["samples"]),
                 data.get("ended"),
                 data.get("rapl_error"),
+                data.get("gpu_error"),
             )
         except FileNotFoundError:
             return None

@@ -334,6 +334,57 @@ def test_rapl_counters_are_followed_across_the_steps(
     assert by_name["test"]["status"] == "fail" and by_name["build"]["status"] == "pass"
 
 
+FAKE_PYNVML = """\
+import os
+_COUNTER = os.environ["FAKE_NVML_COUNTER"]
+def nvmlInit(): pass
+def nvmlDeviceGetCount(): return 1
+def nvmlDeviceGetHandleByIndex(i): return i
+def nvmlDeviceGetName(handle): return b"NVIDIA Fake"
+def nvmlDeviceGetTotalEnergyConsumption(handle):
+    with open(_COUNTER) as f:
+        return int(f.read())
+def nvmlDeviceGetPowerUsage(handle): return 0
+def nvmlDeviceGetComputeRunningProcesses(handle): return []
+def nvmlDeviceGetGraphicsRunningProcesses(handle): return []
+def nvmlDeviceGetMinorNumber(handle): return 0
+"""
+
+
+def test_gpu_energy_counters_are_followed_across_the_steps(
+    greengate: Greengate, job_dir: Path, tmp_path: Path
+) -> None:
+    # A stand-in pynvml on the sampler's path whose one GPU's counter (mJ) this test moves.
+    fake = tmp_path / "fake-nvml"
+    fake.mkdir()
+    (fake / "pynvml.py").write_text(FAKE_PYNVML)
+    counter = tmp_path / "gpu-millijoules"
+    counter.write_text("5000000\n")
+    env = {
+        "PYTHONPATH": str(fake),
+        "GREENGATE_FORCE_NVML": "1",
+        "FAKE_NVML_COUNTER": str(counter),
+    }
+    assert greengate("start", "--interval", "0.05s", env=env, cwd=job_dir).returncode == 0
+    counter.write_text("5500000\n")  # +500 J
+    time.sleep(0.5)
+    assert greengate("lap", "build", env=env, cwd=job_dir).returncode == 0
+    counter.write_text("7000000\n")  # +1500 J
+    time.sleep(0.5)
+    stopped = greengate("stop", "--job", "x", "--lap-name", "deploy", env=env, cwd=job_dir)
+    assert stopped.returncode == 0, stopped.stderr
+    v = stopped.verdict()
+    gpu = next(c for c in v["measurement"]["components"] if c["component"] == "gpu")
+    assert gpu["tier"] == "counter" and gpu["method"] == "nvml-energy-counter"
+    assert gpu["kwh"] * 3.6e6 == pytest.approx(2000.0)
+    by_name = {lap["name"]: lap for lap in v["laps"]}
+    assert set(by_name) == {"build", "deploy"}
+    assert by_name["deploy"]["energy_kwh"] > by_name["build"]["energy_kwh"]
+    assert sum(lap["energy_kwh"] for lap in v["laps"]) == pytest.approx(
+        v["measurement"]["energy_kwh"], rel=1e-6
+    )
+
+
 def test_a_bad_max_duration_is_a_usage_error(greengate: Greengate, job_dir: Path) -> None:
     done = greengate("start", "--max-duration", "6 hrs", cwd=job_dir)
     assert done.returncode == 2 and "expected a duration such as" in done.stderr
