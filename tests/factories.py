@@ -30,6 +30,7 @@ from greengate.measurement import (
     Component,
     ComponentEnergy,
     GridIntensity,
+    LiveIntensity,
     Measurement,
     Scope,
     TreeUsage,
@@ -308,6 +309,21 @@ def job_error_verdict() -> Verdict:
     )
 
 
+def grid_error_verdict() -> Verdict:
+    """A live grid provider that failed under ``grid.fallback: error``: the bundled figure is
+    kept, within budget, and the verdict is an ERROR, the third one greengate produces."""
+    reason = "timeout: no answer within 5 s"
+    live = LiveIntensity("electricitymaps", "FR", "average", fallback_reason=reason)
+    intensity = dataclasses.replace(make_measurement().intensity, live=live)
+    return make_verdict(
+        measurement=make_measurement(intensity=intensity),
+        failure=(
+            f"live grid intensity from electricitymaps failed ({reason}); grid.fallback is "
+            "error (set it to bundled to charge the yearly figure instead)"
+        ),
+    )
+
+
 def ledger_fail_verdict() -> Verdict:
     """Over budget and the ledger could not be used under ``ledger_failure: fail``: the
     measured overrun is a FAIL, with the ledger's problem as a further reason."""
@@ -347,6 +363,7 @@ def all_verdicts() -> dict[str, Verdict]:
         "error": error_verdict(),
         "ledger_fail": ledger_fail_verdict(),
         "job_error": job_error_verdict(),
+        "grid_error": grid_error_verdict(),
         "unmatched": unmatched_verdict(),
         "check": check_verdict(),
     }

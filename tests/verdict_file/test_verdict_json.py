@@ -49,11 +49,12 @@ def test_every_sample_verdict_validates_and_round_trips(name: str) -> None:
     assert verdict_from_dict(json.loads(verdict_to_json(ALL[name]))) == ALL[name]
 
 
-@pytest.mark.parametrize("name", ["fail", "error", "job_error", "ledger_fail"])
+@pytest.mark.parametrize("name", ["fail", "error", "job_error", "grid_error", "ledger_fail"])
 def test_verdict_file_matches_golden(name: str) -> None:
-    # The two ERRORs greengate produces: error (ledger_failure: fail, the ledger unusable, the
-    # run within budget) and job_error (a job whose sampler died); ledger_fail: the same
-    # ledger on a run over budget is a FAIL.
+    # The ERRORs greengate produces: error (ledger_failure: fail, the ledger unusable, the
+    # run within budget), job_error (a job whose sampler died) and grid_error (a live grid
+    # provider failed under grid.fallback: error); ledger_fail: the same ledger on a run over
+    # budget is a FAIL.
     assert_golden(f"verdict/{name}.json", verdict_to_json(ALL[name]))
 
 
