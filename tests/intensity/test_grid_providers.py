@@ -296,3 +296,21 @@ def test_a_hundred_runs_in_one_slot_make_one_call(tmp_path: Path) -> None:
             for _ in range(2):
                 _run(grid, start, start + timedelta(seconds=20), tmp_path)
         assert len(server.seen) == 1
+
+
+def test_watttime_renews_its_token_when_it_expires() -> None:
+    from greengate.intensity.http import Http
+    from greengate.intensity.watttime import WattTime
+
+    clock = [0.0]
+    with grid_server() as server:
+        grid = _watttime(server)
+        api = WattTime(grid, ENV, clock=lambda: clock[0])
+        http = Http(2.0, api.secrets())
+        api.actual(http, START, END)
+        clock[0] += 10 * 60  # still valid: no second login
+        api.actual(http, START, END)
+        clock[0] += 30 * 60  # WattTime's 30 minutes are over
+        api.actual(http, START, END)
+        logins = [p for p in server.paths() if p == "/login"]
+    assert len(logins) == 2
