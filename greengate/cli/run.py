@@ -17,7 +17,6 @@ from greengate.cli.parts import build_parts
 from greengate.cli.streams import tolerate_closed_streams
 from greengate.gate.flow import prepare, run_command
 from greengate.gate.guard import CommandGuard
-from greengate.job.session import current_lap
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS, CancelWatch
 from greengate.reporters.progress_line import ProgressLine
 from greengate.verdict import JobLap
@@ -88,7 +87,11 @@ def command(
         env = environment()
         settings = replace(options.settings, grace_seconds=grace_seconds)
         state = job_state(None, env)
-        lap = current_lap(state)  # inside a started job: the verdict names the lap it ran in
+        lap = None
+        if state.exists():  # inside a started job: the verdict names the lap it ran in
+            from greengate.job.session import current_lap  # the sampler's code: only then
+
+            lap = current_lap(state)
         prepared = prepare(settings, env, build_parts(env, inside_job=lap is not None))
         if lap is not None:
             prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
