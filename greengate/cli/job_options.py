@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import click
 
 from greengate.durations import DurationError, parse_duration
-from greengate.job.state import JobState, default_state_dir
+from greengate.job.location import default_state_dir
+from greengate.job.state import JobState
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -11,12 +11,12 @@ import click
 
 from greengate.cli.errors import debug_requested
 from greengate.cli.gate_command import environment, finish, reporters_for, warm_up
-from greengate.cli.job_options import job_state
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_parts
 from greengate.cli.streams import tolerate_closed_streams
 from greengate.gate.flow import prepare, run_command
 from greengate.gate.guard import CommandGuard
+from greengate.job.location import JOB_FILE, default_state_dir
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS, CancelWatch
 from greengate.reporters.progress_line import ProgressLine
 from greengate.verdict import JobLap
@@ -86,15 +86,15 @@ def command(
         options = build_gate_options(**kwargs)
         env = environment()
         settings = replace(options.settings, grace_seconds=grace_seconds)
-        state = job_state(None, env)
-        lap = None
-        if state.exists():  # inside a started job: the verdict names the lap it ran in
+        directory, lap = default_state_dir(env), None
+        if (directory / JOB_FILE).is_file():  # inside a started job: the verdict names its lap
             from greengate.job.session import current_lap  # the sampler's code: only then
+            from greengate.job.state import JobState
 
-            lap = current_lap(state)
+            lap = current_lap(JobState(directory))
         prepared = prepare(settings, env, build_parts(env, inside_job=lap is not None))
         if lap is not None:
-            prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(state.directory)))
+            prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(directory)))
         if start_within:
             from greengate.cli.start_within import plan_wait, wait
 

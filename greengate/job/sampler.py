@@ -28,7 +28,8 @@ from dataclasses import replace
 from greengate.energy.procstat import read_machine_cpu
 from greengate.job.counters import follower_from_env, gpu_follower_from_env
 from greengate.job.histogram import UtilisationHistogram
-from greengate.job.state import JOB_FILE, JobState, Mark, Progress
+from greengate.job.location import JOB_FILE
+from greengate.job.state import JobState, Mark, Progress
 
 MODULE = "greengate.job.sampler"
 _SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}

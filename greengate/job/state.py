@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,17 +22,10 @@ from greengate.energy.procstat import MachineCpu
 from greengate.errors import UsageError
 from greengate.files.atomic import write_text_atomic
 from greengate.job.histogram import UtilisationHistogram
+from greengate.job.location import JOB_FILE
 
 STATE_VERSION = 1
-JOB_FILE, PROGRESS_FILE, LAPS_FILE = "job.json", "progress.json", "laps.jsonl"
-
-
-def default_state_dir(env: Mapping[str, str], cwd: str | None = None) -> Path:
-    """``$RUNNER_TEMP/greengate-job`` on GitHub (one per runner and job), else .greengate/job."""
-    runner_temp = env.get("RUNNER_TEMP", "").strip()
-    if runner_temp:
-        return Path(runner_temp) / "greengate-job"
-    return Path(cwd or os.getcwd()) / ".greengate" / "job"
+PROGRESS_FILE, LAPS_FILE = "progress.json", "laps.jsonl"
 
 
 @dataclass(frozen=True)
