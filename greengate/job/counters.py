@@ -10,6 +10,7 @@ a ``greengate run`` on the same machine gets. The job is the whole machine: ever
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -69,11 +70,13 @@ def follower_from_env() -> RaplFollower:
     return RaplFollower(powercap_root(os.environ))
 
 
-class RecordedRapl(EnergySource):
-    """A stretch of the job's RAPL record, handed to the energy session as its CPU counter."""
+class RecordedCounter(EnergySource):
+    """A stretch of a counter the sampler followed, handed to the energy session (machine
+    scope: the whole packages, every GPU); ``joules`` is set per lap before it is read."""
 
-    component = Component.CPU
-    name = "RAPL"
+    method = ""
+    coefficient = ""
+    band = (1.0, 1.0)
 
     def __init__(self) -> None:
         self.joules = 0.0  # the stretch the session is about to finish (set per lap)
@@ -84,19 +87,38 @@ class RecordedRapl(EnergySource):
     def observe(self, pids: Collection[int]) -> None:
         """Read by the sampler already."""
 
+    @abstractmethod
+    def describe(self) -> str:
+        """The detail, in words."""
+
     def energy(self, usage: TreeUsage) -> ComponentEnergy:
-        """The stretch's package energy, all of it (machine scope)."""
+        """The stretch's energy, all of it."""
         kwh = max(self.joules, 0.0) / JOULES_PER_KWH
         return ComponentEnergy(
-            Component.CPU,
+            self.component,
             kwh,
-            "rapl-energy-counter",
-            f"RAPL package counter(s): {significant(self.joules)} J, followed by the job's "
-            "sampler; the whole package(s) (machine scope)",
+            self.method,
+            self.describe(),
             tier=Tier.COUNTER,
-            low_kwh=kwh * LOW_FACTOR,
-            high_kwh=kwh * HIGH_FACTOR,
-            coefficients=(("package_joules", self.joules),),
+            low_kwh=kwh * self.band[0],
+            high_kwh=kwh * self.band[1],
+            coefficients=((self.coefficient, self.joules),),
+        )
+
+
+class RecordedRapl(RecordedCounter):
+    """The job's RAPL record, as the energy session's CPU counter."""
+
+    component = Component.CPU
+    name = "RAPL"
+    method = "rapl-energy-counter"
+    coefficient = "package_joules"
+    band = (LOW_FACTOR, HIGH_FACTOR)
+
+    def describe(self) -> str:
+        return (
+            f"RAPL package counter(s): {significant(self.joules)} J, followed by the job's "
+            "sampler; the whole package(s) (machine scope)"
         )
 
 
@@ -129,33 +151,18 @@ def gpu_follower_from_env() -> GpuFollower:
     return GpuFollower(gpu_source(machine_scope=True, ignore_counter=ignore))
 
 
-class RecordedGpu(EnergySource):
-    """A stretch of the job's NVML record, handed to the energy session as its GPU counter."""
+class RecordedGpu(RecordedCounter):
+    """The job's NVML record, as the energy session's GPU counter."""
 
     component = Component.GPU
     name = "NVML"
+    method = "nvml-energy-counter"
+    coefficient = "gpu_joules"
+    band = COUNTER_BAND
 
-    def __init__(self) -> None:
-        self.joules = 0.0  # the stretch the session is about to finish (set per lap)
-
-    def begin(self) -> None:
-        """Read by the sampler already."""
-
-    def observe(self, pids: Collection[int]) -> None:
-        """Read by the sampler already."""
-
-    def energy(self, usage: TreeUsage) -> ComponentEnergy:
-        """The stretch's GPU energy, every visible GPU (machine scope)."""
-        kwh = max(self.joules, 0.0) / JOULES_PER_KWH
-        return ComponentEnergy(
-            Component.GPU,
-            kwh,
-            "nvml-energy-counter",
+    def describe(self) -> str:
+        return (
             f"NVML: {significant(self.joules)} J of every visible GPU (its energy counter, or "
             "its power readings where it has none), followed by the job's sampler (machine "
-            "scope)",
-            tier=Tier.COUNTER,
-            low_kwh=kwh * COUNTER_BAND[0],
-            high_kwh=kwh * COUNTER_BAND[1],
-            coefficients=(("gpu_joules", self.joules),),
+            "scope)"
         )
