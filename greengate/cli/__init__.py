@@ -15,6 +15,7 @@ import click
 
 from greengate import __version__
 from greengate.cli.errors import Session, handle_errors
+from greengate.reporters.ci_commands import guard_standard_streams
 
 
 class LazyGroup(click.Group):
@@ -47,6 +48,8 @@ class GreengateGroup(LazyGroup):
         **extra: Any,
     ) -> int:
         """Run the command line; exit with its code, or return it when not standalone."""
+        # First: in CI every line printed from here on (click's own too) is defused.
+        guard_standard_streams()
         session = Session()
 
         def dispatch() -> int:

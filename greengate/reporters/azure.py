@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from greengate.reporters import figures
 from greengate.reporters.azure_logging import vso
+from greengate.reporters.ci_commands import write_commands
 from greengate.reporters.interface import Reporter
 from greengate.reporters.markdown import verdict_markdown
 from greengate.reporters.policy_change_text import policy_file
@@ -45,7 +46,7 @@ class AzureReporter(Reporter):
         if result is not None:
             message = verdict.reasons[0] if verdict.reasons else ""
             lines.append(vso("task.complete", {"result": result}, message))
-        print("\n".join(lines), file=self.target.stdout, flush=True)
+        write_commands(self.target.stdout, lines)
 
     def _summary_path(self) -> str:
         if self.option:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from greengate.files.user_file import UserFileError, append_user_file
+from greengate.reporters.ci_commands import write_commands
 from greengate.reporters.interface import Reporter
 from greengate.reporters.markdown import verdict_markdown
 from greengate.verdict import Status, Verdict
@@ -93,7 +94,7 @@ class GitHubReporter(Reporter):
         """Write all three; a file that cannot be written is a warning on stderr."""
         # The runner keeps 10 annotations per level per step; one per verdict leaves room
         # for the wrapped command's own, and the step summary tells the full story.
-        print(annotation(verdict), file=self.target.stdout, flush=True)
+        write_commands(self.target.stdout, [annotation(verdict)])
         self._append("GITHUB_STEP_SUMMARY", "job summary", verdict_markdown(verdict) + "\n")
         try:
             entries = [

@@ -131,7 +131,7 @@ def test_reporter_matches_golden_files(tmp_path: Path, name: str) -> None:
     env = _github_env(tmp_path)
     out, err = _run(ALL[name], env)
     assert err == ""
-    assert out.count("\n") == 1, "exactly one annotation"
+    assert out.count("\n") == 2 and out.startswith("\n::"), "one annotation, on a line of its own"
     assert_golden(f"github/{name}.annotation.txt", out)
     assert_golden(f"github/{name}.summary.md", (tmp_path / "summary.md").read_text("utf-8"))
     assert_golden(f"github/{name}.outputs.txt", (tmp_path / "output").read_text("utf-8"))
@@ -153,7 +153,7 @@ def test_reporter_appends_to_existing_files(tmp_path: Path) -> None:
 
 def test_missing_environment_files_are_warnings_not_crashes() -> None:
     out, err = _run(failing_verdict(), {"GITHUB_ACTIONS": "true"})
-    assert out.startswith("::error ")
+    assert out.startswith("\n::error ")
     assert err == (
         "greengate: warning: GITHUB_STEP_SUMMARY is not set; no job summary written\n"
         "greengate: warning: GITHUB_OUTPUT is not set; no step outputs written\n"
@@ -166,7 +166,7 @@ def test_unwritable_files_are_warnings_not_crashes(tmp_path: Path) -> None:
         "GITHUB_OUTPUT": str(tmp_path / "gone" / "output"),
     }
     out, err = _run(passing_verdict(), env)
-    assert out.startswith("::notice ")
+    assert out.startswith("\n::notice ")
     assert err == (
         "greengate: warning: cannot write the job summary (GITHUB_STEP_SUMMARY): "
         f"{tmp_path}: is a directory, not a regular file\n"
