@@ -131,9 +131,11 @@ def write_commands(stream: TextIO, commands: Iterable[str]) -> None:
     if not lines:
         return
     text = "\n" + "\n".join(lines) + "\n"  # the newline first: the cursor may be mid-line
-    if isinstance(stream, NeutralisingStream):
-        stream.flush()
-        stream.write_raw(text)
+    # Found through any wrapper that hands attributes down (cli.streams.TolerantStream).
+    raw = getattr(stream, "write_raw", None)
+    stream.flush()
+    if callable(raw):
+        raw(text)
     else:
         stream.write(text)
     stream.flush()

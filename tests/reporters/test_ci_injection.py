@@ -268,3 +268,18 @@ def test_the_guard_has_no_buffer_to_go_around_it() -> None:
 
     with pytest.raises(AttributeError):
         NeutralisingStream(io.StringIO()).buffer  # noqa: B018
+
+
+def test_own_commands_find_the_guard_through_a_wrapper() -> None:
+    import io
+
+    from greengate.cli.streams import TolerantStream
+
+    inner = io.StringIO()
+    stream = TolerantStream(NeutralisingStream(inner), 1)  # type: ignore[arg-type]
+    write_commands(stream, ["::notice::greengate"])  # type: ignore[arg-type]
+    assert [github_command(line) for line in runner_lines(inner.getvalue().encode())] == [
+        None,
+        "notice",
+        None,
+    ]
