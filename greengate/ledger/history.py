@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from greengate.ledger.conninfo import is_postgres, shown
 from greengate.policy.model import Policy
 
 # Here rather than in ledger.interface: the gate asks where the ledger is before the
@@ -29,11 +30,11 @@ def ledger_location(
     location = chosen or DEFAULT_LOCATION
     if location.lower() in DISABLED:
         return None
-    if "://" not in location and cwd is not None:
+    if "://" not in location and not is_postgres(location) and cwd is not None:
         location = os.path.join(cwd, location)  # a relative path is the checkout's
     return location
 
 
 def shown_location(location: str) -> str:
-    """A ledger location as a person may see it: a URL without its user and password."""
-    return location.split("@")[-1] if "://" in location else location
+    """A ledger location as a person may see it: PostgreSQL's without any password."""
+    return shown(location)

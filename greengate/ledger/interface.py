@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from greengate.errors import GreengateError
+from greengate.ledger.conninfo import is_postgres
 from greengate.ledger.disclosure import MethodCount, SciGroup, ZoneEnergy
 from greengate.ledger.records import (
     Appended,
@@ -130,6 +131,8 @@ BACKENDS: dict[str, str] = {
 
 def scheme_of(location: str) -> str:
     """The backend a location names: its URL scheme, or sqlite for a plain path."""
+    if is_postgres(location):  # a URL or libpq's key=value string, never a file name
+        return "postgresql"
     scheme, sep, _ = location.partition("://")
     return scheme.lower() if sep and scheme.lower() in BACKENDS else "sqlite"
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+from greengate.ledger.conninfo import scrub, shown
 from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import (
     RecordFilter,
@@ -74,15 +75,6 @@ ISO_TIME = (
 )
 
 
-def _redacted(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"
-
-
 class PostgresLedger(SqlLedger):
     """A ledger in a PostgreSQL database; appends to a branch's windows are serialised."""
 
@@ -90,7 +82,8 @@ class PostgresLedger(SqlLedger):
     DAY_NUMBER = "(FLOOR(EXTRACT(EPOCH FROM recorded_at) / 86400)::BIGINT)"
 
     def __init__(self, url: str) -> None:
-        self.location = _redacted(url)
+        self.location = shown(url)  # the password never leaves this object
+        self._url = url
         if psycopg is None:
             raise LedgerError(
                 "a postgresql:// ledger needs psycopg", hint="pip install 'greengate[postgres]'"
@@ -105,7 +98,7 @@ class PostgresLedger(SqlLedger):
 
     def _error(self, doing: str, error: BaseException) -> LedgerError:
         return LedgerError(
-            f"ledger {self.location}: {doing}: {str(error).strip()}",
+            f"ledger {self.location}: {doing}: {scrub(str(error).strip(), self._url)}",
             hint="check that the server is reachable and the URL's user may write",
         )
 
