@@ -18,6 +18,7 @@ from typing import Any
 from greengate.energy.gpu_usage import GpuUse, devices_opened
 from greengate.energy.interface import EnergySource, GpuCounter
 from greengate.energy.nvml import (
+    PowerIntegral,
     in_child_pid_namespace,
     load_nvml,
     not_supported,
@@ -31,6 +32,7 @@ from greengate.measurement import (
     Tier,
     TreeUsage,
 )
+from greengate.units import format_count
 
 # NVML documents "+/- 5 % of current power draw" for nvmlDeviceGetPowerUsage on Fermi and
 # Kepler GPUs only, and no figure for the total-energy counter (Volta and later): carrying
@@ -43,24 +45,6 @@ POWER_SAMPLES_BAND = (0.85, 1.15)
 # Measures a GPU with a counter from its power readings too, to check one path against the
 # other on the same hardware (bench/gpu.py).
 IGNORE_COUNTER_VARIABLE = "GREENGATE_NVML_POWER_SAMPLES"
-
-
-class _PowerIntegral:
-    """Trapezoid sum of power readings over time: constant memory however long the run."""
-
-    __slots__ = ("joules", "last_mw", "last_t", "samples")
-
-    def __init__(self) -> None:
-        self.joules = 0.0
-        self.samples = 0
-        self.last_t: float | None = None
-        self.last_mw = 0.0
-
-    def add(self, t: float, milliwatts: float) -> None:
-        if self.last_t is not None and t > self.last_t:
-            self.joules += (milliwatts + self.last_mw) / 2 / 1000 * (t - self.last_t)
-        self.last_t, self.last_mw = t, milliwatts
-        self.samples += 1
 
 
 class NvmlGpu(EnergySource):
@@ -99,7 +83,7 @@ class NvmlGpu(EnergySource):
         self._lock = threading.Lock()
         self._begun = False
         self._start: list[int | None] = []  # counter at begin(); None: power samples instead
-        self._power: dict[int, _PowerIntegral] = {}
+        self._power: dict[int, PowerIntegral] = {}
         self._no_counter: str | None = None  # why the counter is not read, in words
         self.error: str | None = None
 
@@ -123,7 +107,7 @@ class NvmlGpu(EnergySource):
                         else f"no NVML energy counter ({e})"
                     )
                     self._start.append(None)
-                    self._power[i] = _PowerIntegral()
+                    self._power[i] = PowerIntegral()
                     try:
                         self._power[i].add(now, self._nvml.nvmlDeviceGetPowerUsage(handle))
                     except Exception as power_error:
@@ -236,8 +220,8 @@ class NvmlGpu(EnergySource):
             Component.GPU,
             0.0,
             "nvml-power-samples" if self._power else "nvml-energy-counter",
-            f"none of the {_count(n, 'visible GPU')} ({', '.join(self._names)}) ran the "
-            f"command's processes in {_count(use.observed, 'sample')} ({how}), so process "
+            f"none of the {format_count(n, 'visible GPU')} ({', '.join(self._names)}) ran the "
+            f"command's processes in {format_count(use.observed, 'sample')} ({how}), so process "
             "scope charges it no GPU energy",
             tier=Tier.COUNTER,
             low_kwh=0.0,
@@ -277,11 +261,6 @@ class NvmlGpu(EnergySource):
 def _gpus(indices: list[int]) -> str:
     """``GPU 0`` or ``GPUs 0, 2``."""
     return ("GPU " if len(indices) == 1 else "GPUs ") + ", ".join(str(i) for i in indices)
-
-
-def _count(n: int, thing: str) -> str:
-    """``1 sample``, ``3 samples``."""
-    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
 class _CounterIgnored(Exception):

@@ -1,4 +1,5 @@
-"""NVML itself: whether a driver is there, loading the library, whose pids it reports."""
+"""NVML itself: whether a driver is there, loading the library, whose pids it reports, and
+integrating its power readings where a GPU has no energy counter."""
 
 from __future__ import annotations
 
@@ -42,3 +43,21 @@ def not_supported(error: BaseException) -> bool:
     # pynvml builds its error classes at import time (NVMLError_NotSupported, code 3);
     # matching the name keeps this module free of a pynvml import.
     return type(error).__name__ == "NVMLError_NotSupported"
+
+
+class PowerIntegral:
+    """Trapezoid sum of power readings over time: constant memory however long the run."""
+
+    __slots__ = ("joules", "last_mw", "last_t", "samples")
+
+    def __init__(self) -> None:
+        self.joules = 0.0
+        self.samples = 0
+        self.last_t: float | None = None
+        self.last_mw = 0.0
+
+    def add(self, t: float, milliwatts: float) -> None:
+        if self.last_t is not None and t > self.last_t:
+            self.joules += (milliwatts + self.last_mw) / 2 / 1000 * (t - self.last_t)
+        self.last_t, self.last_mw = t, milliwatts
+        self.samples += 1
