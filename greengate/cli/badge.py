@@ -6,11 +6,8 @@ from datetime import datetime, timezone
 
 import click
 
-from greengate.cli.ledger import ledger_option, open_from
+from greengate.cli.ledger import ledger_option, open_from, sql_only, write_output
 from greengate.cli.report_html import report_policy
-from greengate.errors import UsageError
-from greengate.files.atomic import write_text_atomic
-from greengate.ledger.sql import SqlLedger
 
 
 @click.command("badge")
@@ -53,10 +50,8 @@ def command(
 
     chosen, _ = report_policy(policy)
     with open_from(location) as ledger:
-        if not isinstance(ledger, SqlLedger):  # pragma: no cover - every backend is SQL
-            raise UsageError(f"ledger {ledger.location}: a badge needs an SQL ledger")
         badge = make_badge(
-            ledger,
+            sql_only(ledger, "a badge"),
             chosen,
             branch,
             datetime.now(timezone.utc),
@@ -64,9 +59,6 @@ def command(
             days=days,
             label=label,
         )
-    try:
-        write_text_atomic(output, badge_json(badge) if as_json else badge_svg(badge))
-    except OSError as e:
-        raise UsageError(f"cannot write the badge to {output}: {e.strerror or e}") from None
+    write_output(output, badge_json(badge) if as_json else badge_svg(badge), "badge")
     click.echo(f"wrote {output}: {badge.label} | {badge.message} ({badge.colour})")
     return 0

@@ -18,6 +18,7 @@ from greengate.ledger.export import rows_to_json, to_csv
 from greengate.ledger.history import ledger_location
 from greengate.ledger.interface import Ledger, open_ledger
 from greengate.ledger.records import RecordFilter
+from greengate.ledger.sql import SqlLedger
 from greengate.ledger.windows import named_period
 from greengate.policy.scope2 import Scope2
 from greengate.units import format_count, format_emissions, format_energy
@@ -38,12 +39,19 @@ def open_from(location: str | None) -> Ledger:
     return open_ledger(chosen)
 
 
-def write_output(path: str, text: str) -> None:
+def write_output(path: str, text: str, what: str = "export") -> None:
     """``-o FILE``: written whole or not at all; a path that cannot be written is an error."""
     try:
         write_text_atomic(path, text)
     except OSError as e:
-        raise UsageError(f"cannot write the export to {path}: {e.strerror or e}") from None
+        raise UsageError(f"cannot write the {what} to {path}: {e.strerror or e}") from None
+
+
+def sql_only(ledger: Ledger, what: str) -> SqlLedger:
+    """The ledger as the SQL backend the aggregate reports query."""
+    if not isinstance(ledger, SqlLedger):  # pragma: no cover - every backend is SQL today
+        raise UsageError(f"ledger {ledger.location}: {what} needs an SQL ledger")
+    return ledger
 
 
 def since_time(text: str | None) -> datetime | None:

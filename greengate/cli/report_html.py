@@ -5,11 +5,8 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
-from greengate.cli.ledger import open_from
-from greengate.errors import UsageError
-from greengate.files.atomic import write_text_atomic
+from greengate.cli.ledger import open_from, sql_only, write_output
 from greengate.ledger.records import RecordFilter
-from greengate.ledger.sql import SqlLedger
 from greengate.policy.loader import load_policy
 from greengate.policy.model import Policy
 
@@ -42,10 +39,8 @@ def write_html_report(
 
     policy, note = report_policy(policy_path)
     with open_from(location) as ledger:
-        if not isinstance(ledger, SqlLedger):  # pragma: no cover - every backend is SQL today
-            raise UsageError(f"ledger {ledger.location}: the HTML report needs an SQL ledger")
         report = build_report(
-            ledger,
+            sql_only(ledger, "the HTML report"),
             where,
             policy,
             datetime.now(timezone.utc),
@@ -53,10 +48,7 @@ def write_html_report(
             top=top,
             policy_note=note,
         )
-    try:
-        write_text_atomic(path, render_html(report))
-    except OSError as e:
-        raise UsageError(f"cannot write the report to {path}: {e.strerror or e}") from None
+    write_output(path, render_html(report), "report")
     if not report.totals.runs:
         return f"wrote {path}: the ledger holds no runs for this selection (an empty report)"
     return f"wrote {path}: {report.totals.runs} runs ({report.scope})"
