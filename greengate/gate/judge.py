@@ -7,7 +7,7 @@ reporters render it.
 
 from __future__ import annotations
 
-from greengate import __version__
+from greengate import __version__, exit_codes
 from greengate.context import RunContext
 from greengate.gate.history import (
     HistoryFacts,
@@ -211,10 +211,10 @@ def judge(
     )
 
 
-def exit_code(verdict: Verdict, violation_exit_code: int = 1) -> int:
+def exit_code(verdict: Verdict, violation_exit_code: int = exit_codes.OVER_BUDGET) -> int:
     """The exit code for a verdict, once the command itself has succeeded (README: exit codes)."""
     if verdict.status is Status.ERROR:
-        return 3
+        return exit_codes.NOT_MEASURED
     if verdict.status is Status.FAIL:
         return violation_exit_code
-    return 0
+    return exit_codes.OK
