@@ -215,34 +215,25 @@ class _Waiter:
     def _reap(self) -> tuple[int | None, bool]:
         """Reap whatever has exited: the command's status if it was among them, and whether
         any descendant is still alive."""
-        status: int | None = None
-        while True:
-            try:
-                pid, st, ru = os.wait4(-1, os.WNOHANG)
-            except ChildProcessError:
-                return status, False
-            if pid == 0:
-                return status, True
-            self._totals.add(ru)
-            if pid == self._pid:
-                status = st
+        reaped, alive = _reap_exited(self._totals)
+        return reaped.get(self._pid), alive
 
 
-def _reap_exited(totals: _Totals) -> tuple[set[int], bool]:
+def _reap_exited(totals: _Totals) -> tuple[dict[int, int], bool]:
     """Reap every descendant that has already exited, without blocking.
 
-    Returns the reaped pids and whether any child is still alive.
+    Returns the reaped pids with their wait statuses, and whether any child is still alive.
     """
-    pids: set[int] = set()
+    reaped: dict[int, int] = {}
     while True:
         try:
-            pid, _status, ru = os.wait4(-1, os.WNOHANG)
+            pid, status, ru = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
-            return pids, False
+            return reaped, False
         if pid == 0:
-            return pids, True
+            return reaped, True
         totals.add(ru)
-        pids.add(pid)
+        reaped[pid] = status
 
 
 def _account_lingering(totals: _Totals) -> LiveTree:
