@@ -36,8 +36,9 @@ from typing import Any
 
 from common import GREENGATE, ROOT, cleanup, workdir
 
+from greengate.energy.gpu import IGNORE_COUNTER_VARIABLE  # forces the power-reading path
+
 POWER_PERIOD_S = 0.1
-POWER_SAMPLES = "GREENGATE_NVML_POWER_SAMPLES"  # forces greengate's power-reading path
 TARGETS = {"counter": 0.05, "power": 0.10, "overhead": 0.01}
 
 
@@ -258,7 +259,9 @@ def main() -> int:
     measure("prime", [sys.executable, "-c", "pass"], reference(), env, d)
     runs = [
         measure("counter path", workload, reference(), env, d),
-        measure("power path (forced)", workload, reference(), {**env, POWER_SAMPLES: "1"}, d),
+        measure(
+            "power path (forced)", workload, reference(), {**env, IGNORE_COUNTER_VARIABLE: "1"}, d
+        ),
         measure("CPU-only command", cpu_only, reference(), env, d),
     ]
     cleanup(d)
