@@ -301,6 +301,17 @@ def test_a_lap_name_is_checked(greengate: Greengate, job_dir: Path) -> None:
     assert greengate("stop", "--job", "x", cwd=job_dir).returncode == 0
 
 
+def _move(counter: Path, value: int) -> None:
+    """Set a fake counter file the way sysfs does: a reader never sees it half written.
+
+    ``write_text`` truncates first; the sampler, reading every 50 ms, can catch the empty
+    file, take it as a failed counter and drop the job to the estimate (CI, stop 16).
+    """
+    staged = counter.with_name(counter.name + ".new")
+    staged.write_text(f"{value}\n")
+    os.replace(staged, counter)
+
+
 def test_rapl_counters_are_followed_across_the_steps(
     greengate: Greengate, job_dir: Path, tmp_path: Path
 ) -> None:
@@ -313,10 +324,10 @@ def test_rapl_counters_are_followed_across_the_steps(
     counter.write_text("1000000\n")
     env = {"GREENGATE_POWERCAP_DIR": str(tmp_path / "powercap")}
     assert greengate("start", "--interval", "0.05s", env=env, cwd=job_dir).returncode == 0
-    counter.write_text("3000000\n")  # +2 J
+    _move(counter, 3000000)  # +2 J
     time.sleep(0.5)  # the sampler reads it (lap takes the sampler's last reading)
     assert greengate("lap", "build", env=env, cwd=job_dir).returncode == 0
-    counter.write_text("9000000\n")  # +6 J
+    _move(counter, 9000000)  # +6 J
     time.sleep(0.5)
     assert greengate("lap", "test", env=env, cwd=job_dir).returncode == 0
     stopped = greengate("stop", "--job", "x", env=env, cwd=job_dir)
@@ -366,10 +377,10 @@ def test_gpu_energy_counters_are_followed_across_the_steps(
         "FAKE_NVML_COUNTER": str(counter),
     }
     assert greengate("start", "--interval", "0.05s", env=env, cwd=job_dir).returncode == 0
-    counter.write_text("5500000\n")  # +500 J
+    _move(counter, 5500000)  # +500 J
     time.sleep(0.5)
     assert greengate("lap", "build", env=env, cwd=job_dir).returncode == 0
-    counter.write_text("7000000\n")  # +1500 J
+    _move(counter, 7000000)  # +1500 J
     time.sleep(0.5)
     stopped = greengate("stop", "--job", "x", "--lap-name", "deploy", env=env, cwd=job_dir)
     assert stopped.returncode == 0, stopped.stderr
