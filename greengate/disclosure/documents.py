@@ -25,7 +25,7 @@ def instruments(policy_path: str | None) -> tuple[Scope2, str | None]:
     path = policy_path or DEFAULT_POLICY
     if policy_path is None and not os.path.exists(path):
         return Scope2(), None
-    return load_policy(path).scope2, path
+    return load_policy(path).scope2 or Scope2(), path
 
 
 def disclosure(form: str, ledger: Ledger, where: RecordFilter, scope: Scope, scope2: Scope2) -> str:

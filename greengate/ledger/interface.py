@@ -8,11 +8,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greengate.errors import GreengateError
 from greengate.ledger.conninfo import is_postgres
-from greengate.ledger.disclosure import MethodCount, SciGroup, ZoneEnergy
 from greengate.ledger.records import (
     Appended,
     BaselineQuery,
@@ -24,6 +23,9 @@ from greengate.ledger.records import (
     WindowSpend,
 )
 from greengate.verdict import TrendDay
+
+if TYPE_CHECKING:
+    from greengate.ledger.disclosure import MethodCount, SciGroup, ZoneEnergy
 
 
 class LedgerError(GreengateError):

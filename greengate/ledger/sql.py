@@ -13,19 +13,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from greengate.ledger.disclosure import (
-    MethodCount,
-    SciGroup,
-    ZoneEnergy,
-    methods_from_rows,
-    methods_sql,
-    sci_from_rows,
-    sci_sql,
-    zones_from_rows,
-    zones_sql,
-)
 from greengate.ledger.interface import Charge, Ledger, LedgerError
 from greengate.ledger.records import (
     BaselineQuery,
@@ -47,6 +36,9 @@ from greengate.ledger.rows import (
     utc,
 )
 from greengate.verdict import TrendDay
+
+if TYPE_CHECKING:  # a run never reads disclosures: imported by their queries (start-up)
+    from greengate.ledger.disclosure import MethodCount, SciGroup, ZoneEnergy
 
 
 class SqlLedger(Ledger):
@@ -230,16 +222,22 @@ class SqlLedger(Ledger):
 
     def zones(self, where: RecordFilter | None = None) -> list[ZoneEnergy]:
         """Energy and location-based grams per grid zone (one GROUP BY)."""
+        from greengate.ledger.disclosure import zones_from_rows, zones_sql  # disclosures only
+
         sql, params = zones_sql(where or RecordFilter(), self.MARK, self._to_db_time)
         return zones_from_rows(self._read(sql, params), self._from_db_time)
 
     def methods(self, where: RecordFilter | None = None) -> list[MethodCount]:
         """Runs and energy per source, scope and tiers (one GROUP BY)."""
+        from greengate.ledger.disclosure import methods_from_rows, methods_sql
+
         sql, params = methods_sql(where or RecordFilter(), self.MARK, self._to_db_time)
         return methods_from_rows(self._read(sql, params))
 
     def sci_groups(self, where: RecordFilter | None = None) -> list[SciGroup]:
         """SCI's sums per job, unit, scope and tiers (one GROUP BY)."""
+        from greengate.ledger.disclosure import sci_from_rows, sci_sql
+
         sql, params = sci_sql(where or RecordFilter(), self.MARK, self._to_db_time)
         return sci_from_rows(self._read(sql, params))
 

@@ -9,7 +9,7 @@ be a built-in one), then build the frozen model. Raw dicts stop here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greengate.errors import PolicyError
 from greengate.policy.document import Document, Path, format_path, parse_document, read_policy_file
@@ -19,9 +19,11 @@ from greengate.policy.history import history_fields, history_quantities
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 from greengate.policy.problems import Problem, raise_problems, shown
 from greengate.policy.schema import schema_problems
-from greengate.policy.scope2 import scope2_problems, scope2_quantities, scope2_settings
 from greengate.policy.window_text import compact_window_problems, dropped
 from greengate.units import UnitError, parse_emissions, parse_energy, parse_intensity
+
+if TYPE_CHECKING:
+    from greengate.policy.scope2 import Scope2
 
 SUPPORTED_VERSION = 1
 MAX_INTENSITY = 2000.0  # g/kWh; the most carbon-intensive grids are about 1000
@@ -56,7 +58,10 @@ def load_policy_text(text: str, name: str, *, trusted: bool = False) -> Policy:
     problems.extend(_grid_problems(data))
     problems.extend(_dead_rule_problems(document, data))
     problems.extend(energy_problems(document, data))
-    problems.extend(scope2_problems(data))
+    if "scope2" in data:
+        from greengate.policy.scope2 import scope2_problems  # only where used (start-up)
+
+        problems.extend(scope2_problems(data))
     problems.extend(grid_problems(data))
     raise_problems(document, problems)
     return _build(document, data, quantities)
@@ -101,7 +106,10 @@ def _quantities(data: dict[str, Any]) -> Iterator[tuple[Path, object, Callable[[
             if "max_energy" in rule:
                 yield ("budgets", index, "max_energy"), rule["max_energy"], parse_energy
     yield from history_quantities(data)
-    yield from scope2_quantities(data)
+    if "scope2" in data:
+        from greengate.policy.scope2 import scope2_quantities
+
+        yield from scope2_quantities(data)
 
 
 def _grid_problems(data: dict[str, Any]) -> Iterator[Problem]:
@@ -136,6 +144,14 @@ def _globs(value: str | list[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
     return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _scope2(data: dict[str, Any], quantities: dict[Path, float]) -> Scope2 | None:
+    if "scope2" not in data:
+        return None
+    from greengate.policy.scope2 import scope2_settings
+
+    return scope2_settings(data, quantities)
 
 
 def _build(document: Document, data: dict[str, Any], quantities: dict[Path, float]) -> Policy:
@@ -176,7 +192,7 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
         defaults=defaults,
         budgets=tuple(budgets),
         energy=energy_settings(data),
-        scope2=scope2_settings(data, quantities),
+        scope2=_scope2(data, quantities),
         grid=live_grid(data),
         carbon_aware=carbon_aware(data),
         **history_fields(data, quantities),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from greengate.measurement import Scope
-from greengate.policy.scope2 import Scope2
+
+if TYPE_CHECKING:  # imported by the loader only for a policy with the section (start-up)
+    from greengate.policy.scope2 import Scope2
 
 
 class Mode(str, Enum):
@@ -194,7 +197,7 @@ class Policy:
     regression: Regression | None = None
     ledger_failure: LedgerFailure = LedgerFailure.WARN
     energy: EnergySettings = EnergySettings()
-    scope2: Scope2 = field(default_factory=Scope2)  # ledger export --format esrs
+    scope2: Scope2 | None = None  # ledger export --format esrs; None: no scope2 section
     grid: LiveGrid | None = None  # None: offline (the bundled yearly figures)
     carbon_aware: CarbonAware = CarbonAware()
 

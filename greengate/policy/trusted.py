@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from greengate.errors import PolicyError, UsageError
 from greengate.policy.document import MAX_BYTES
-from greengate.policy.git_tree import git_bytes, read_blob, resolve_ref
 from greengate.policy.loader import load_policy, load_policy_text
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, Mode, Policy
@@ -38,6 +37,8 @@ def resolve_policy(path: str, policy_from: str | None, cwd: str) -> PolicyChoice
         return PolicyChoice(dataclasses.replace(load_policy(local), path=path), None, None)
     if policy_from.startswith("-"):
         raise UsageError(f"--policy-from: {policy_from!r} is not a git ref")
+    from greengate.policy.git_tree import git_bytes, read_blob, resolve_ref  # --policy-from only
+
     top = git_bytes(cwd, "rev-parse", "--show-toplevel", what="find the git repository")
     top_dir = top.decode("utf-8", "surrogateescape").strip()
     ref, commit = resolve_ref(top_dir, policy_from)
