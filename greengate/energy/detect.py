@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from greengate.energy.hardware import (
@@ -60,12 +61,13 @@ def detect() -> Hardware:
     )
 
 
-def main(path: str) -> int:
-    """Detect and write the cache file atomically; on failure write the error instead."""
+def main(path: str, hardware: Callable[[], Hardware] = detect) -> int:
+    """Detect (``hardware``: codecarbon's detection) and write the cache file atomically;
+    on failure write the error instead."""
     target = Path(path)
     identity = quick_identity()
     try:
-        text = hardware_to_json(detect(), identity)
+        text = hardware_to_json(hardware(), identity)
     except Exception as e:  # anything codecarbon raises must reach the waiting greengate
         text = json.dumps({"identity": identity, "error": f"{type(e).__name__}: {e}"})
     write_text_atomic(target, text)

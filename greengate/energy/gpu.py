@@ -282,28 +282,39 @@ def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def nvml_counter(env: Mapping[str, str]) -> GpuCounter:
+def nvml_counter(env: Mapping[str, str], *, nvml: Callable[[], Any] = load_nvml) -> GpuCounter:
     """The GPU counter for a scope: NVML where a driver and a GPU are present, else None.
 
-    ``GREENGATE_NVML_POWER_SAMPLES=1`` in ``env`` forces the power readings over the counter.
+    ``GREENGATE_NVML_POWER_SAMPLES=1`` in ``env`` forces the power readings over the counter;
+    ``nvml`` loads the library (see :func:`gpu_source`).
     """
     ignore = env.get(IGNORE_COUNTER_VARIABLE) == "1"
 
     def build(scope: Scope) -> NvmlGpu | None:
-        return gpu_source(machine_scope=scope is Scope.MACHINE, ignore_counter=ignore)
+        return gpu_source(machine_scope=scope is Scope.MACHINE, ignore_counter=ignore, nvml=nvml)
 
     return build
 
 
-def gpu_source(*, machine_scope: bool = False, ignore_counter: bool = False) -> NvmlGpu | None:
-    """An NVML source when an NVIDIA driver and at least one GPU are present."""
-    if not nvidia_driver_present():
+def gpu_source(
+    *,
+    machine_scope: bool = False,
+    ignore_counter: bool = False,
+    nvml: Callable[[], Any] = load_nvml,
+    driver_present: Callable[[], bool] = nvidia_driver_present,
+) -> NvmlGpu | None:
+    """An NVML source when an NVIDIA driver and at least one GPU are present.
+
+    ``driver_present`` is asked first, so a machine without the driver never loads NVML;
+    ``nvml`` then gives the initialised library (pynvml), or None where it cannot load.
+    """
+    if not driver_present():
         return None
-    nvml = load_nvml()
-    if nvml is None:
+    library = nvml()
+    if library is None:
         return None
     try:
-        source = NvmlGpu(nvml, machine_scope=machine_scope, ignore_counter=ignore_counter)
+        source = NvmlGpu(library, machine_scope=machine_scope, ignore_counter=ignore_counter)
     except Exception:
         return None
     return source if source._handles else None

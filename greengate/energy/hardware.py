@@ -15,6 +15,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -133,11 +134,37 @@ class HardwareDetectionError(Exception):
     """codecarbon's detection failed; the caller falls back and says so."""
 
 
-class HardwareDetector:
-    """Starts detection before the command (unless cached) and collects it afterwards."""
+def spawn_detection(path: Path) -> None:
+    """Start ``python -m greengate.energy.detect PATH`` detached, and return at once."""
+    # Double fork through sh so the detector is never our child: greengate's wait4(-1)
+    # reaps only the command's tree, and the detector's CPU is not charged to the job.
+    subprocess.run(
+        [
+            "/bin/sh",
+            "-c",
+            '"$0" -m greengate.energy.detect "$1" </dev/null >/dev/null 2>&1 &',
+            sys.executable,
+            str(path),
+        ],
+        check=False,
+    )
 
-    def __init__(self, directory: Path, timeout: float = 30.0) -> None:
+
+class HardwareDetector:
+    """Starts detection before the command (unless cached) and collects it afterwards.
+
+    ``spawn`` starts the detection that writes the cache file it is given (by default the
+    detached ``greengate.energy.detect`` process); ``result`` waits for that file.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        timeout: float = 30.0,
+        spawn: Callable[[Path], None] = spawn_detection,
+    ) -> None:
         self._directory = directory
+        self._spawn = spawn
         self._path: Path | None = None  # the cache file, once start() has identified the machine
         self._timeout = timeout
         self._cached: Hardware | None = None
@@ -160,18 +187,7 @@ class HardwareDetector:
             path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / path.name
         self._path = path
         self._started = time.monotonic()
-        # Double fork through sh so the detector is never our child: greengate's wait4(-1)
-        # reaps only the command's tree, and the detector's CPU is not charged to the job.
-        subprocess.run(
-            [
-                "/bin/sh",
-                "-c",
-                '"$0" -m greengate.energy.detect "$1" </dev/null >/dev/null 2>&1 &',
-                sys.executable,
-                str(path),
-            ],
-            check=False,
-        )
+        self._spawn(path)
 
     def peek(self) -> Hardware | None:
         """The hardware if already known (cache hit), without waiting."""

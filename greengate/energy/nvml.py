@@ -30,10 +30,13 @@ def load_nvml() -> ModuleType | None:
     return module
 
 
-def in_child_pid_namespace() -> bool:
-    """Whether this process sees pids of a child namespace (a container), not the host's."""
+def in_child_pid_namespace(link: str = "/proc/self/ns/pid") -> bool:
+    """Whether this process sees pids of a child namespace (a container), not the host's.
+
+    ``link``: the namespace's symbolic link, whose target text names it (namespaces(7)).
+    """
     try:
-        return os.readlink("/proc/self/ns/pid") != _INIT_PID_NAMESPACE
+        return os.readlink(link) != _INIT_PID_NAMESPACE
     except OSError:  # no /proc (macOS) or no namespaces: pids are the host's
         return False
 

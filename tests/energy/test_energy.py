@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from factories import make_usage
 
-from greengate.energy import gpu as gpu_module
 from greengate.energy.estimate import (
     GB,
     JOULES_PER_KWH,
@@ -194,44 +193,37 @@ def test_gpu_names_as_str_are_kept() -> None:
     assert "NVIDIA H100 80GB HBM3" in source.energy(make_usage()).detail
 
 
-@pytest.fixture
-def driver(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pretend an NVIDIA driver is installed."""
-    monkeypatch.setenv("GREENGATE_FORCE_NVML", "1")
+def driver() -> bool:
+    """An NVIDIA driver is installed."""
+    return True
 
 
-def test_no_driver_means_no_gpu_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gpu_module, "nvidia_driver_present", lambda: False)
-    monkeypatch.setattr(gpu_module, "load_nvml", lambda: pytest.fail("NVML loaded without driver"))
-    assert gpu_source() is None
+def test_no_driver_means_no_gpu_source() -> None:
+    def refuse() -> None:
+        pytest.fail("NVML loaded without driver")
+
+    assert gpu_source(driver_present=lambda: False, nvml=refuse) is None
 
 
-@pytest.mark.usefixtures("driver")
-def test_gpu_source_with_a_driver_and_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gpu_module, "load_nvml", lambda: FakeNvml(start=[0], step=[1]))
-    assert isinstance(gpu_source(), NvmlGpu)
+def test_gpu_source_with_a_driver_and_a_gpu() -> None:
+    source = gpu_source(driver_present=driver, nvml=lambda: FakeNvml(start=[0], step=[1]))
+    assert isinstance(source, NvmlGpu)
 
 
-@pytest.mark.usefixtures("driver")
-def test_no_gpu_behind_the_driver_means_no_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gpu_module, "load_nvml", lambda: FakeNvml(start=[], step=[]))
-    assert gpu_source() is None
+def test_no_gpu_behind_the_driver_means_no_source() -> None:
+    assert gpu_source(driver_present=driver, nvml=lambda: FakeNvml(start=[], step=[])) is None
 
 
-@pytest.mark.usefixtures("driver")
-def test_nvml_failing_to_load_or_count_means_no_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gpu_module, "load_nvml", lambda: None)
-    assert gpu_source() is None
+def test_nvml_failing_to_load_or_count_means_no_source() -> None:
+    assert gpu_source(driver_present=driver, nvml=lambda: None) is None
 
     class Broken(FakeNvml):
         def nvmlDeviceGetCount(self) -> int:
             raise RuntimeError("driver/library version mismatch")
 
-    monkeypatch.setattr(gpu_module, "load_nvml", lambda: Broken(start=[0], step=[1]))
-    assert gpu_source() is None
+    assert gpu_source(driver_present=driver, nvml=lambda: Broken(start=[0], step=[1])) is None
 
 
-@pytest.mark.usefixtures("driver")
 @pytest.mark.parametrize(
     "env, scope, method, which",
     [
@@ -248,8 +240,8 @@ def test_nvml_failing_to_load_or_count_means_no_source(monkeypatch: pytest.Monke
 def test_the_nvml_counter_follows_the_scope_and_the_power_samples_switch(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], scope: Scope, method: str, which: str
 ) -> None:
-    monkeypatch.setattr(gpu_module, "load_nvml", lambda: FakeNvml(start=[0], step=[1000]))
-    source = nvml_counter(env)(scope)
+    monkeypatch.setenv("GREENGATE_FORCE_NVML", "1")  # whether or not this machine has a driver
+    source = nvml_counter(env, nvml=lambda: FakeNvml(start=[0], step=[1000]))(scope)
     assert source is not None
     source.begin()
     energy = source.energy(make_usage())

@@ -5,6 +5,7 @@ No test here needs a GPU; bench/gpu.py checks the same paths against real hardwa
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import tracemalloc
@@ -16,7 +17,6 @@ from typing import Any
 import pytest
 from factories import make_usage
 
-from greengate.energy import nvml as nvml_module
 from greengate.energy.gpu import NvmlGpu, in_child_pid_namespace
 from greengate.energy.gpu_usage import devices_opened
 from greengate.measurement import JOULES_PER_KWH, Component, Tier
@@ -426,21 +426,28 @@ def test_observe_and_energy_from_two_threads_agree() -> None:
 
 
 @pytest.mark.parametrize(
-    "link, expected",
-    [("pid:[4026531836]", False), ("pid:[4026532451]", True), (OSError(2, "gone"), False)],
+    "target, expected", [("pid:[4026531836]", False), ("pid:[4026532451]", True), (None, False)]
 )
 def test_a_child_pid_namespace_is_told_from_the_hosts(
-    monkeypatch: pytest.MonkeyPatch, link: Any, expected: bool
+    tmp_path: Path, target: str | None, expected: bool
 ) -> None:
-    def readlink(path: str) -> str:
-        assert path == "/proc/self/ns/pid"
-        if isinstance(link, OSError):
-            raise link
-        return str(link)
+    # As /proc/self/ns/pid: a link whose target text names the namespace; none: no /proc.
+    link = tmp_path / "pid"
+    if target is not None:
+        os.symlink(target, link)
+    assert in_child_pid_namespace(str(link)) is expected
 
-    monkeypatch.setattr(nvml_module.os, "readlink", readlink)
-    assert in_child_pid_namespace() is expected
-    assert NvmlGpu(FakeNvml([0]))._child_pid_namespace is expected
+
+def test_nvml_gpu_asks_the_kernel_which_pid_namespace_it_runs_in() -> None:
+    # NVML lists none of the tree's pids and its open files cannot be read: on the host that
+    # is a CPU-only command; in a container it proves nothing (NVML may list the host's pids).
+    source = NvmlGpu(FakeNvml([0, 0]), clock=Clock(), open_devices=lambda pids: None)
+    source.begin()
+    source.observe(TREE)
+    detail = source.energy(make_usage()).detail
+    container = in_child_pid_namespace()
+    assert ("container's pid namespace" in detail) is container
+    assert detail.startswith("none of the 2 visible GPUs") is not container
 
 
 # --- which GPUs, from the tree's open device files (containers) -------------------------

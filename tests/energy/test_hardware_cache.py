@@ -1,7 +1,7 @@
 """The hardware cache: hit without spawning, miss spawns detection, bad files re-detected.
 
-One test runs codecarbon's real detection (about 2 s); the others replace the spawn with a
-fake that writes what the detection process would, so the protocol is tested quickly.
+One test runs codecarbon's real detection (about 2 s); the others hand the detector a fake
+spawn that writes what the detection process would, so the protocol is tested quickly.
 """
 
 from __future__ import annotations
@@ -11,13 +11,11 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import FAKE_HARDWARE, seed_hardware_cache
 
 from greengate.energy import detect as detect_module
-from greengate.energy import hardware as hardware_module
 from greengate.energy.hardware import (
     Hardware,
     HardwareDetectionError,
@@ -31,35 +29,31 @@ from greengate.energy.hardware import (
 OTHER_HARDWARE = dataclasses.replace(FAKE_HARDWARE, cpu_model="Re-detected CPU", tdp_watts=35.0)
 
 
-def spawns(monkeypatch: pytest.MonkeyPatch, write: Callable[[Path], None] | None) -> list[Path]:
-    """Replace the detached spawn: record the cache path it was given and call ``write``."""
-    calls: list[Path] = []
+class Spawns:
+    """The detection spawn, faked: records each cache path it is given and calls ``write``."""
 
-    def fake_run(argv: list[str], **kwargs: Any) -> None:
-        assert argv[:2] == ["/bin/sh", "-c"] and "greengate.energy.detect" in argv[2]
-        path = Path(argv[-1])
-        calls.append(path)
-        if write is not None:
-            write(path)
+    def __init__(self, write: Callable[[Path], None] | None = None) -> None:
+        self.write = write
+        self.calls: list[Path] = []
 
-    monkeypatch.setattr(hardware_module.subprocess, "run", fake_run)
-    return calls
+    def __call__(self, path: Path) -> None:
+        self.calls.append(path)
+        if self.write is not None:
+            self.write(path)
 
 
 def writes(hardware: Hardware) -> Callable[[Path], None]:
     return lambda path: path.write_text(hardware_to_json(hardware, quick_identity()))
 
 
-def test_a_seeded_cache_is_used_without_spawning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_seeded_cache_is_used_without_spawning(tmp_path: Path) -> None:
     seed_hardware_cache(tmp_path)
-    calls = spawns(monkeypatch, None)
-    detector = HardwareDetector(tmp_path)
+    spawn = Spawns()
+    detector = HardwareDetector(tmp_path, spawn=spawn)
     detector.start()
     assert detector.peek() == FAKE_HARDWARE  # known before the command runs
     assert detector.result() == FAKE_HARDWARE
-    assert calls == []
+    assert spawn.calls == []
 
 
 def test_a_missing_cache_runs_codecarbons_detection(tmp_path: Path) -> None:
@@ -91,56 +85,46 @@ def test_a_missing_cache_runs_codecarbons_detection(tmp_path: Path) -> None:
         '{"error": "codecarbon failed last time"}',  # a stale error is retried, not trusted
     ],
 )
-def test_a_bad_cache_is_detected_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
-) -> None:
+def test_a_bad_cache_is_detected_again(tmp_path: Path, content: str) -> None:
     path = cache_path(tmp_path, quick_identity())
     path.write_text(content)
-    calls = spawns(monkeypatch, writes(OTHER_HARDWARE))
-    detector = HardwareDetector(tmp_path)
+    spawn = Spawns(writes(OTHER_HARDWARE))
+    detector = HardwareDetector(tmp_path, spawn=spawn)
     detector.start()
     assert detector.peek() is None
     assert detector.result() == OTHER_HARDWARE
-    assert calls == [path]
+    assert spawn.calls == [path]
 
 
-def test_a_detection_error_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spawns(monkeypatch, lambda p: p.write_text(json.dumps({"error": "ValueError: no cpuinfo"})))
-    detector = HardwareDetector(tmp_path)
+def test_a_detection_error_raises(tmp_path: Path) -> None:
+    error = json.dumps({"error": "ValueError: no cpuinfo"})
+    detector = HardwareDetector(tmp_path, spawn=Spawns(lambda p: p.write_text(error)))
     detector.start()
     with pytest.raises(HardwareDetectionError, match="ValueError: no cpuinfo"):
         detector.result()
 
 
-def test_an_unreadable_detection_result_raises(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    spawns(monkeypatch, lambda p: p.write_text('{"identity": {}}'))
-    detector = HardwareDetector(tmp_path)
+def test_an_unreadable_detection_result_raises(tmp_path: Path) -> None:
+    detector = HardwareDetector(tmp_path, spawn=Spawns(lambda p: p.write_text('{"identity": {}}')))
     detector.start()
     with pytest.raises(HardwareDetectionError, match="unreadable hardware cache"):
         detector.result()
 
 
-def test_a_detection_that_never_finishes_times_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    spawns(monkeypatch, None)
-    detector = HardwareDetector(tmp_path, timeout=0.1)
+def test_a_detection_that_never_finishes_times_out(tmp_path: Path) -> None:
+    detector = HardwareDetector(tmp_path, timeout=0.1, spawn=Spawns())
     detector.start()
     with pytest.raises(HardwareDetectionError, match=r"did not finish in 100 ms"):
         detector.result()
 
 
-def test_an_unusable_cache_directory_does_not_stop_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unusable_cache_directory_does_not_stop_the_run(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
-    calls = spawns(monkeypatch, writes(OTHER_HARDWARE))
-    detector = HardwareDetector(tmp_path / "a-file" / "cache")  # cannot be created
+    spawn = Spawns(writes(OTHER_HARDWARE))
+    detector = HardwareDetector(tmp_path / "a-file" / "cache", spawn=spawn)  # cannot be created
     detector.start()
     assert detector.result() == OTHER_HARDWARE
-    (written,) = calls
+    (written,) = spawn.calls
     assert written.name == cache_path(tmp_path, quick_identity()).name
     assert written.parent.is_dir() and tmp_path not in written.parents
 
@@ -153,27 +137,22 @@ def test_the_cache_is_keyed_by_the_machine(tmp_path: Path) -> None:
         assert cache_path(tmp_path, changed) != cache_path(tmp_path, identity), key
 
 
-def test_a_cache_of_another_machine_is_not_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_cache_of_another_machine_is_not_used(tmp_path: Path) -> None:
     other = {**quick_identity(), "host": "another-host"}
     cache_path(tmp_path, other).write_text(hardware_to_json(FAKE_HARDWARE, other))
-    calls = spawns(monkeypatch, writes(OTHER_HARDWARE))
-    detector = HardwareDetector(tmp_path)
+    spawn = Spawns(writes(OTHER_HARDWARE))
+    detector = HardwareDetector(tmp_path, spawn=spawn)
     detector.start()
     assert detector.result() == OTHER_HARDWARE
-    assert len(calls) == 1
+    assert len(spawn.calls) == 1
 
 
-def test_the_detection_process_writes_an_error_instead_of_crashing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_detection_process_writes_an_error_instead_of_crashing(tmp_path: Path) -> None:
     def broken() -> Hardware:
         raise RuntimeError("py-cpuinfo exploded")
 
-    monkeypatch.setattr(detect_module, "detect", broken)
     target = tmp_path / "hw.json"
-    assert detect_module.main(str(target)) == 0
+    assert detect_module.main(str(target), hardware=broken) == 0
     data = json.loads(target.read_text())
     assert data == {"identity": quick_identity(), "error": "RuntimeError: py-cpuinfo exploded"}
     assert [p.name for p in tmp_path.iterdir()] == ["hw.json"]
