@@ -5,11 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from greengate.context import RunContext
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode
 from greengate.units import format_count
+
+if TYPE_CHECKING:  # built only by a job / --policy-from run: their own modules (start-up)
+    from greengate.laps import JobLap, LapVerdict
+    from greengate.policy.change import PolicyChange
 
 SCHEMA_VERSION = "1.2"
 # 1.1 and 1.2 only add keys (1.2: a job's laps, the lap a run ran in, the matrix leg's
@@ -76,63 +81,6 @@ class LimitCheck:
     @property
     def unit(self) -> str:
         return "kg CO2e" if self.quantity is Quantity.EMISSIONS else "kWh"
-
-
-@dataclass(frozen=True)
-class LimitChange:
-    """One limit in the applied (trusted) policy's matching rule and in the proposed one."""
-
-    quantity: Quantity
-    applied: float | None  # None: the rule has no such limit (or no rule matches)
-    proposed: float | None
-
-
-@dataclass(frozen=True)
-class PolicyChange:
-    """The run's own policy differs from the trusted one it was judged by (--policy-from)."""
-
-    ref: str  # the git ref the applied policy was read from
-    applied_path: str  # e.g. ``origin/main:greengate.yml``
-    proposed_path: str  # the working tree's copy, e.g. ``greengate.yml``
-    applied_rule: str | None  # label of the rule matching this run in each; None: no match
-    proposed_rule: str | None
-    applied_mode: Mode
-    proposed_mode: Mode
-    limits: tuple[LimitChange, ...]
-    other: tuple[str, ...]  # other settings that differ: "grid", "pue", "warn_at", "energy"
-
-
-@dataclass(frozen=True)
-class LapVerdict:
-    """One lap of a job measured with start/lap/stop, judged by the step rule matching it."""
-
-    name: str
-    started_at: datetime
-    ended_at: datetime
-    energy_kwh: float
-    energy_low_kwh: float
-    energy_high_kwh: float
-    emissions_kg: float
-    emissions_low_kg: float
-    emissions_high_kg: float
-    status: Status  # PASS where no step rule matches
-    rule: str | None  # the step rule's label; None: no rule budgets this lap
-    checks: tuple[LimitCheck, ...] = ()
-    reasons: tuple[str, ...] = ()
-    note: str | None = None  # e.g. the sampler had stopped: the lap ends at its last sample
-
-    @property
-    def duration_seconds(self) -> float:
-        return (self.ended_at - self.started_at).total_seconds()
-
-
-@dataclass(frozen=True)
-class JobLap:
-    """For ``greengate run`` inside a started job: the lap it ran in."""
-
-    index: int  # 1-based: the lap that was open when the run ended
-    after: str | None  # the lap closed before it; None: the first lap
-    state_dir: str
 
 
 @dataclass(frozen=True)

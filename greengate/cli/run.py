@@ -19,7 +19,6 @@ from greengate.gate.guard import CommandGuard
 from greengate.job.location import JOB_FILE, default_state_dir
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS, CancelWatch
 from greengate.reporters.progress_line import ProgressLine
-from greengate.verdict import JobLap
 
 
 def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -94,6 +93,8 @@ def command(
             lap = current_lap(JobState(directory))
         prepared = prepare(settings, env, build_parts(env, inside_job=lap is not None))
         if lap is not None:
+            from greengate.laps import JobLap  # only inside a started job
+
             prepared = replace(prepared, job_lap=JobLap(lap[0], lap[1], str(directory)))
         if start_within:
             from greengate.cli.start_within import plan_wait, wait

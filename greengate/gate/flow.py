@@ -21,7 +21,7 @@ from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS
 from greengate.process.supervisor import Supervised, TreeSample, supervise
 from greengate.units import format_intensity
-from greengate.verdict import CommandOutcome, JobLap, LapVerdict, Verdict
+from greengate.verdict import CommandOutcome, Verdict
 
 if TYPE_CHECKING:
     from greengate.gate.guard import CommandGuard
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     # run_command's ``while_running``), not before the command starts.
     from greengate.gate.history import HistoryFacts, LedgerUnavailable
     from greengate.job.session import LapSpan
+    from greengate.laps import JobLap, LapVerdict
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ reporters render it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from greengate import __version__, exit_codes
 from greengate.context import RunContext
 from greengate.gate.history import (
@@ -23,16 +25,17 @@ from greengate.policy.model import Budget, LedgerFailure, Mode, Policy
 from greengate.verdict import (
     CommandOutcome,
     History,
-    JobLap,
-    LapVerdict,
     LimitCheck,
-    PolicyChange,
     Quantity,
     RegressionResult,
     Status,
     Verdict,
     WindowResult,
 )
+
+if TYPE_CHECKING:
+    from greengate.laps import JobLap, LapVerdict
+    from greengate.policy.change import PolicyChange
 
 _ORDER = [Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
 

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from greengate.context import RunContext
 from greengate.gate.judge import judge
 from greengate.job.session import LapSpan, wall_time
+from greengate.laps import LapVerdict
 from greengate.measurement import Measurement
 from greengate.policy.matching import select_step_budget
 from greengate.policy.model import Policy
-from greengate.verdict import LapVerdict, LimitCheck, Status
+from greengate.verdict import LimitCheck, Status
 
 
 def judge_laps(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from greengate.policy.change import LimitChange, PolicyChange
 from greengate.policy.model import Mode
-from greengate.verdict import LimitChange, PolicyChange, Quantity
+from greengate.verdict import Quantity
 
 
 def policy_change_to_dict(c: PolicyChange) -> dict[str, Any]:

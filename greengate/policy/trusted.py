@@ -12,13 +12,17 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from greengate.errors import PolicyError, UsageError
 from greengate.policy.document import MAX_BYTES
 from greengate.policy.loader import load_policy, load_policy_text
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, Mode, Policy
-from greengate.verdict import LimitChange, PolicyChange, Quantity
+from greengate.verdict import Quantity
+
+if TYPE_CHECKING:
+    from greengate.policy.change import PolicyChange
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ def policy_change(
     """
     if choice.proposed is None or choice.ref is None:
         return None
+    from greengate.policy.change import LimitChange, PolicyChange  # only a changed policy
+
     old, new = choice.applied, choice.proposed
     old_rule, new_rule = applied_rule, select_budget(new, job, branch)
     limits = tuple(

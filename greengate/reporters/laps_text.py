@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from greengate.laps import JobLap, LapVerdict
 from greengate.reporters import figures
 from greengate.units import format_duration, format_emissions, format_energy, significant
-from greengate.verdict import JobLap, LapVerdict, Verdict
+from greengate.verdict import Verdict
 
 _BAR = 10
 # What a Mermaid label may hold: a lap name is a CI step's name, which a pull request controls.

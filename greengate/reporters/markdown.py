@@ -7,6 +7,7 @@ import shlex
 from typing import ClassVar
 
 from greengate.measurement import Component
+from greengate.policy.change import PolicyChange
 from greengate.reporters import figures
 from greengate.reporters.history_text import (
     regression_text,
@@ -28,7 +29,7 @@ from greengate.units import (
     format_power,
     significant,
 )
-from greengate.verdict import History, PolicyChange, Verdict
+from greengate.verdict import History, Verdict
 
 DEFAULT_PATH = "greengate-summary.md"
 _BAR_WIDTH = 10

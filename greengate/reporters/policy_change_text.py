@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from greengate.policy.change import LimitChange, PolicyChange
 from greengate.reporters import figures
-from greengate.verdict import LimitChange, PolicyChange, Verdict
+from greengate.verdict import Verdict
 
 
 def policy_file(v: Verdict) -> str | None:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from greengate.verdict import JobLap, LapVerdict, LimitCheck, Status
+from greengate.laps import JobLap, LapVerdict
+from greengate.verdict import LimitCheck, Status
 
 
 def _finite(x: float) -> float | None:

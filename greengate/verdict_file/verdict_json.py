@@ -5,25 +5,22 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greengate.context import RunContext
 from greengate.files.atomic import write_text_atomic
 from greengate.files.schemas import schema_text
-from greengate.policy.change_export import policy_change_from_dict, policy_change_to_dict
 from greengate.policy.model import Budget, Mode
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
 from greengate.verdict_file.history_json import history_from_dict, history_to_dict
 from greengate.verdict_file.json_values import finite, iso, opt_float, parse_time
-from greengate.verdict_file.laps_json import (
-    job_lap_from_dict,
-    job_lap_to_dict,
-    laps_from_list,
-    laps_to_list,
-)
 from greengate.verdict_file.measurement_json import measurement_from_dict, measurement_to_dict
 from greengate.verdict_file.undecodable import KEY as UNDECODABLE
 from greengate.verdict_file.undecodable import restore_undecodable, split_undecodable
+
+if TYPE_CHECKING:
+    from greengate.laps import JobLap, LapVerdict
+    from greengate.policy.change import PolicyChange
 
 TOOL_NAME = "greengate"
 _CONTEXT_FIELDS = (
@@ -76,14 +73,20 @@ def verdict_to_dict(v: Verdict) -> dict[str, Any]:
     }
     if v.history is not None:  # only with a ledger: older readers never see the key
         data["history"] = history_to_dict(v.history)
+    # The job and --policy-from keys' modules load only for a verdict with them (start-up).
     if v.policy_change is not None:  # only with --policy-from and a policy the run changed
+        from greengate.policy.change_export import policy_change_to_dict
+
         data["policy_change"] = policy_change_to_dict(v.policy_change)
     if v.context.job_key is not None:  # a matrix leg (--job-key)
         data["context"]["job_key"] = v.context.job_key
-    if v.laps:  # greengate stop: the job's laps
-        data["laps"] = laps_to_list(v.laps, iso, _check_to_dict)
-    if v.job_lap is not None:  # greengate run inside a started job
-        data["job_lap"] = job_lap_to_dict(v.job_lap)
+    if v.laps or v.job_lap is not None:
+        from greengate.verdict_file.laps_json import job_lap_to_dict, laps_to_list
+
+        if v.laps:  # greengate stop: the job's laps
+            data["laps"] = laps_to_list(v.laps, iso, _check_to_dict)
+        if v.job_lap is not None:  # greengate run inside a started job
+            data["job_lap"] = job_lap_to_dict(v.job_lap)
     # Text with bytes that are not UTF-8 (an argument, a branch) is shown with U+FFFD and kept
     # exactly, base64, under "undecodable" (docs/verdict.md): JSON cannot hold the bytes.
     data, undecodable = split_undecodable(data)
@@ -108,6 +111,18 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
     def check(c: dict[str, Any]) -> LimitCheck:
         return _check_from_dict(c, enforced)
 
+    policy_change: PolicyChange | None = None
+    job_laps: tuple[LapVerdict, ...] = ()
+    in_job: JobLap | None = None
+    if change is not None:
+        from greengate.policy.change_export import policy_change_from_dict
+
+        policy_change = policy_change_from_dict(change)
+    if laps or job_lap is not None:
+        from greengate.verdict_file.laps_json import job_lap_from_dict, laps_from_list
+
+        job_laps = laps_from_list(laps, parse_time, check)
+        in_job = job_lap_from_dict(job_lap) if job_lap is not None else None
     return Verdict(
         status=Status(d["status"]),
         mode=mode,
@@ -126,9 +141,9 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
         tool_version=d["tool"]["version"],
         schema_version=d["schema_version"],
         history=history_from_dict(history, enforced) if history is not None else None,
-        policy_change=policy_change_from_dict(change) if change is not None else None,
-        laps=laps_from_list(laps, parse_time, check),
-        job_lap=job_lap_from_dict(job_lap) if job_lap is not None else None,
+        policy_change=policy_change,
+        laps=job_laps,
+        job_lap=in_job,
     )
 
 

@@ -13,11 +13,12 @@ import pytest
 from factories import assert_valid_verdict, make_verdict
 
 from greengate.errors import PolicyError, UsageError
+from greengate.policy.change import LimitChange, PolicyChange
 from greengate.policy.change_export import policy_change_from_dict
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy, same_rules
-from greengate.verdict import LimitChange, PolicyChange, Quantity
+from greengate.verdict import Quantity
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_to_dict
 
 BASE = """\

@@ -31,6 +31,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from greengate.gate.judge import judge
+from greengate.policy.change import LimitChange, PolicyChange
 from greengate.policy.model import Mode
 from greengate.reporters import azure_logging, github
 from greengate.reporters.azure import AzureReporter, task_result
@@ -46,7 +47,7 @@ from greengate.reporters.jenkins import JenkinsReporter
 from greengate.reporters.junit_xml import junit_xml
 from greengate.reporters.markdown import verdict_markdown
 from greengate.reporters.registry import build_reporters
-from greengate.verdict import LimitChange, PolicyChange, Quantity, Status, Verdict
+from greengate.verdict import Quantity, Status, Verdict
 from greengate.verdict_file.verdict_json import verdict_to_json
 
 ALL = all_verdicts()

@@ -9,10 +9,11 @@ from datetime import datetime, timedelta, timezone
 
 from factories import assert_valid_verdict, make_context, passing_verdict
 
+from greengate.laps import JobLap, LapVerdict
 from greengate.reporters.console import ConsoleReporter
 from greengate.reporters.interface import ReportTarget
 from greengate.reporters.markdown import verdict_markdown
-from greengate.verdict import JobLap, LapVerdict, LimitCheck, Quantity, Status, Verdict
+from greengate.verdict import LimitCheck, Quantity, Status, Verdict
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_to_dict
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
