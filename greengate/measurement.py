@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a live grid's data: its own module, built only with grid: (start-up)
+    from greengate.live_intensity import LiveIntensity
 
 JOULES_PER_KWH = 3.6e6
 
@@ -122,40 +125,6 @@ class PowerTimeline:
 
     interval_s: float  # width of each bucket
     watts: tuple[float, ...]  # mean power in each bucket, oldest first
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One live provider value: the grid's intensity from ``start`` to ``end`` (UTC-aware)."""
-
-    start: datetime
-    end: datetime
-    g_per_kwh: float
-    forecast: bool = False  # a forecast, not (yet) a measured or estimated actual
-    estimated: bool = False  # the provider says the value is estimated, not measured
-
-    @property
-    def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
-
-
-@dataclass(frozen=True)
-class LiveIntensity:
-    """What a live provider gave for a run (docs/grid.md), or why it gave nothing."""
-
-    provider: str  # electricitymaps, watttime, uk-carbon-intensity, carbon-aware-sdk, ...
-    zone: str
-    signal: str  # average | marginal
-    slots: tuple[Slot, ...] = ()  # the data of the hours the run covered
-    fallback_reason: str | None = None  # set: the provider failed, the figure is the bundled one
-
-    @property
-    def forecast(self) -> bool:
-        return any(s.forecast for s in self.slots)
-
-    @property
-    def estimated(self) -> bool:
-        return any(s.estimated for s in self.slots)
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ from greengate.gate.recording import judge_and_record
 from greengate.intensity.interface import IntensityProvider
 from greengate.intensity.offline import OfflineIntensity
 from greengate.ledger.interface import Ledger, open_ledger
+from greengate.live_intensity import LiveIntensity
 from greengate.measurement import (
     Component,
     ComponentEnergy,
     GridIntensity,
-    LiveIntensity,
     Measurement,
     Scope,
     TreeUsage,

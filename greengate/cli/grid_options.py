@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from greengate.policy.grid_settings import GridOverride
+if TYPE_CHECKING:
+    from greengate.policy.grid_settings import GridOverride
 
 PROVIDER_CHOICES = (
     "electricitymaps",
@@ -53,12 +54,10 @@ GRID_OPTIONS = [
 
 def pop_grid_override(kwargs: dict[str, Any]) -> GridOverride | None:
     """The ``--grid-*`` values out of click's keyword arguments; None when none was given."""
-    override = GridOverride(
-        provider=kwargs.pop("grid_provider", None),
-        zone=kwargs.pop("grid_zone", None),
-        signal=kwargs.pop("grid_signal", None),
-        url=kwargs.pop("grid_url", None),
-        timeout=kwargs.pop("grid_timeout", None),
-        fallback=kwargs.pop("grid_fallback", None),
-    )
-    return None if override == GridOverride() else override
+    names = ("provider", "zone", "signal", "url", "timeout", "fallback")
+    given = {name: kwargs.pop(f"grid_{name}", None) for name in names}
+    if all(value is None for value in given.values()):
+        return None  # offline: the grid settings' code is never loaded (start-up)
+    from greengate.policy.grid_settings import GridOverride
+
+    return GridOverride(**given)

@@ -14,7 +14,6 @@ from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress, ProgressSink
 from greengate.ledger.history import ledger_location
 from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
-from greengate.policy.grid_settings import GridOverride, choose_live
 from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridFallback, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from greengate.gate.history import HistoryFacts, LedgerUnavailable
     from greengate.job.session import LapSpan
     from greengate.laps import JobLap, LapVerdict
+    from greengate.policy.grid_settings import GridOverride
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,10 @@ def _grid(settings: GateSettings, policy: Policy) -> GridSetting:
     base = policy.defaults.grid
     if settings.country is not None:
         base = GridSetting(country=settings.country.upper())
+    if policy.grid is None and settings.grid is None:
+        return base  # offline: the live grid's settings code is never loaded (start-up)
+    from greengate.policy.grid_settings import choose_live
+
     live = choose_live(policy.grid, settings.grid, country_given=settings.country is not None)
     return replace(base, live=live)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from greengate.intensity.interface import IntensityProvider
 from greengate.intensity.offline import OfflineIntensity
-from greengate.measurement import GridIntensity, LiveIntensity, PowerTimeline
+from greengate.measurement import GridIntensity, PowerTimeline
 from greengate.policy.model import GridSetting
 
 
@@ -76,6 +76,7 @@ class GridIntensityProvider(IntensityProvider):
             return self.offline.intensity(setting, start, end, timeline)
         from greengate.intensity.http import ProviderError
         from greengate.intensity.live import LiveLookup
+        from greengate.live_intensity import LiveIntensity
 
         starter = self._starting.pop(setting, None)
         if starter is not None:

@@ -23,7 +23,8 @@ from greengate.intensity.slot_cache import SlotCache, utc_now
 from greengate.intensity.slots import CoverageError, covering, merge, run_figure
 from greengate.intensity.uk_carbon_intensity import UkCarbonIntensity
 from greengate.intensity.watttime import WattTime
-from greengate.measurement import GridIntensity, LiveIntensity, PowerTimeline, Slot
+from greengate.live_intensity import LiveIntensity, Slot
+from greengate.measurement import GridIntensity, PowerTimeline
 from greengate.policy.model import GridProvider, LiveGrid
 
 PROVIDERS: dict[GridProvider, type[GridApi]] = {

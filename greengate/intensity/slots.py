@@ -10,7 +10,8 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from greengate.measurement import PowerTimeline, Slot
+from greengate.live_intensity import Slot
+from greengate.measurement import PowerTimeline
 
 __all__ = ["CoverageError", "Slot", "covering", "merge", "run_figure"]
 

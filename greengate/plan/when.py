@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from greengate.errors import GreengateError
 from greengate.intensity.slots import merge
-from greengate.measurement import Slot
+from greengate.live_intensity import Slot
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,16 @@ from typing import TYPE_CHECKING, Any
 from greengate.errors import PolicyError
 from greengate.policy.document import Document, Path, format_path, parse_document, read_policy_file
 from greengate.policy.energy_settings import energy_problems, energy_settings
-from greengate.policy.grid_settings import carbon_aware, grid_problems, live_grid
 from greengate.policy.history import history_fields, history_quantities
-from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
+from greengate.policy.model import (
+    Budget,
+    CarbonAware,
+    Defaults,
+    GridSetting,
+    LiveGrid,
+    Mode,
+    Policy,
+)
 from greengate.policy.problems import Problem, raise_problems, shown
 from greengate.policy.schema import schema_problems
 from greengate.policy.window_text import compact_window_problems, dropped
@@ -62,7 +69,10 @@ def load_policy_text(text: str, name: str, *, trusted: bool = False) -> Policy:
         from greengate.policy.scope2 import scope2_problems  # only where used (start-up)
 
         problems.extend(scope2_problems(data))
-    problems.extend(grid_problems(data))
+    if "grid" in data or "carbon_aware" in data:
+        from greengate.policy.grid_settings import grid_problems  # only where used (start-up)
+
+        problems.extend(grid_problems(data))
     raise_problems(document, problems)
     return _build(document, data, quantities)
 
@@ -146,6 +156,14 @@ def _globs(value: str | list[str] | None) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _grid_sections(data: dict[str, Any]) -> tuple[LiveGrid | None, CarbonAware]:
+    if "grid" not in data and "carbon_aware" not in data:
+        return None, CarbonAware()
+    from greengate.policy.grid_settings import carbon_aware, live_grid
+
+    return live_grid(data), carbon_aware(data)
+
+
 def _scope2(data: dict[str, Any], quantities: dict[Path, float]) -> Scope2 | None:
     if "scope2" not in data:
         return None
@@ -186,6 +204,7 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
                 mode=None if mode is None else Mode(mode),
             )
         )
+    live, aware = _grid_sections(data)
     return Policy(
         path=document.name,
         version=int(data["version"]),
@@ -193,7 +212,7 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
         budgets=tuple(budgets),
         energy=energy_settings(data),
         scope2=_scope2(data, quantities),
-        grid=live_grid(data),
-        carbon_aware=carbon_aware(data),
+        grid=live,
+        carbon_aware=aware,
         **history_fields(data, quantities),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from greengate.measurement import LiveIntensity, Slot
+from greengate.live_intensity import LiveIntensity, Slot
 from greengate.verdict_file.json_values import finite, parse_time
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from greengate.measurement import (
     Component,
@@ -18,7 +18,9 @@ from greengate.measurement import (
     TreeUsage,
 )
 from greengate.verdict_file.json_values import finite, opt_float
-from greengate.verdict_file.live_json import live_from_dict, live_to_dict
+
+if TYPE_CHECKING:
+    from greengate.live_intensity import LiveIntensity
 
 
 def measurement_to_dict(m: Measurement) -> dict[str, Any]:
@@ -43,7 +45,7 @@ def measurement_to_dict(m: Measurement) -> dict[str, Any]:
             "source": m.intensity.source,
             "zone": m.intensity.zone,
             "year": m.intensity.year,
-            **({"live": live_to_dict(m.intensity.live)} if m.intensity.live else {}),
+            **({"live": _live_to_dict(m.intensity.live)} if m.intensity.live else {}),
         },
         "include_embodied": m.include_embodied,
         "embodied": _embodied_to_dict(m.embodied) if m.embodied else None,
@@ -143,7 +145,7 @@ def measurement_from_dict(d: dict[str, Any]) -> Measurement:
         components=tuple(_component_from_dict(c) for c in d["components"]),
         pue=float(d["pue"]),
         intensity=GridIntensity(
-            float(i["g_per_kwh"]), i["source"], i["zone"], i["year"], live_from_dict(i.get("live"))
+            float(i["g_per_kwh"]), i["source"], i["zone"], i["year"], _live_from_dict(i.get("live"))
         ),
         usage=None
         if u is None
@@ -167,3 +169,18 @@ def measurement_from_dict(d: dict[str, Any]) -> Measurement:
         if timeline
         else None,
     )
+
+
+# A live grid's keys: their module loads only for a verdict that has them (start-up).
+def _live_to_dict(live: LiveIntensity) -> dict[str, Any]:
+    from greengate.verdict_file.live_json import live_to_dict
+
+    return live_to_dict(live)
+
+
+def _live_from_dict(d: dict[str, Any] | None) -> LiveIntensity | None:
+    if d is None:
+        return None
+    from greengate.verdict_file.live_json import live_from_dict
+
+    return live_from_dict(d)

@@ -10,7 +10,7 @@ import pytest
 from conftest import Greengate
 from grid_server import Reply, grid_server
 
-from greengate.measurement import Slot
+from greengate.live_intensity import Slot
 from greengate.plan.when import best_start
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
