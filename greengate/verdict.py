@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from greengate.context import RunContext
 from greengate.measurement import Measurement
 from greengate.policy.model import Budget, Mode
+from greengate.process.outcome import CommandOutcome as CommandOutcome  # re-exported
 from greengate.units import format_count
 
 if TYPE_CHECKING:  # built only by a job / --policy-from run: their own modules (start-up)
@@ -38,22 +39,6 @@ class Status(str, Enum):
 class Quantity(str, Enum):
     EMISSIONS = "emissions"  # kg CO2e
     ENERGY = "energy"  # kWh
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    """How the wrapped command ended."""
-
-    argv: tuple[str, ...]
-    exit_code: int  # as greengate passes it on: the command's code, 128+N for signal N, 126/127
-    signal: int | None  # the signal that killed the command, if one did
-    interrupted: bool  # greengate itself received SIGINT/SIGTERM and forwarded it
-    started_at: datetime
-    ended_at: datetime
-
-    @property
-    def duration_seconds(self) -> float:
-        return (self.ended_at - self.started_at).total_seconds()
 
 
 @dataclass(frozen=True)

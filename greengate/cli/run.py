@@ -106,7 +106,6 @@ def command(
         reporters = reporters_for(options, env)
         progress = None if options.quiet else ProgressLine(sys.stderr)
         guard = CommandGuard(
-            argv,
             policy=prepared.policy,
             rule=prepared.rule,
             context=prepared.context,

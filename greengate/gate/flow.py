@@ -18,7 +18,7 @@ from greengate.policy.matching import select_budget
 from greengate.policy.model import Budget, GridFallback, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS
-from greengate.process.supervisor import Supervised, TreeSample, supervise
+from greengate.process.supervisor import TreeSample, supervise
 from greengate.units import format_intensity
 from greengate.verdict import CommandOutcome, Verdict
 
@@ -139,18 +139,6 @@ def grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
     ]
 
 
-def _outcome(argv: Sequence[str], run: Supervised) -> CommandOutcome:
-    code = 128 + run.received_signal if run.received_signal else run.exit_code
-    return CommandOutcome(
-        argv=tuple(argv),
-        exit_code=code,
-        signal=run.signal,
-        interrupted=run.received_signal is not None,
-        started_at=run.started_at,
-        ended_at=run.ended_at,
-    )
-
-
 def run_command(
     argv: Sequence[str],
     settings: GateSettings,
@@ -187,7 +175,7 @@ def run_command(
         grace_seconds=settings.grace_seconds,
         on_cancel=guard.cancelled if guard else None,
     )
-    outcome = _outcome(argv, run)
+    outcome = run.outcome
     if guard is not None:
         guard.command_ended(outcome)
     if progress is not None:

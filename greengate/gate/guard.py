@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
 from types import TracebackType
 
 from greengate import __version__
@@ -34,7 +33,6 @@ class CommandGuard:
 
     def __init__(
         self,
-        argv: Sequence[str],
         *,
         policy: Policy,
         rule: Budget | None,
@@ -45,7 +43,6 @@ class CommandGuard:
         report: Callable[[str], None],
         debug: bool = False,
     ) -> None:
-        self.argv = tuple(argv)
         self.watch = watch
         self.grace_seconds = grace_seconds
         self._policy, self._rule, self._context = policy, rule, context
@@ -72,12 +69,9 @@ class CommandGuard:
         self.watch.closing()
         raise SystemExit(self._rescue(exc)) from None
 
-    def cancelled(self, signum: int, started_at: datetime) -> None:
-        """The first cancel signal while the command runs: write an interrupted verdict now,
-        so a SIGKILL from the runner cannot leave none."""
-        outcome = CommandOutcome(
-            self.argv, 128 + signum, None, True, started_at, datetime.now(timezone.utc)
-        )
+    def cancelled(self, signum: int, outcome: CommandOutcome) -> None:
+        """The first cancel signal while the command runs (``outcome`` as it stands then):
+        write an interrupted verdict now, so a SIGKILL from the runner cannot leave none."""
         reason = (
             f"cancelled by {signal_name(signum)} while the command was running; this verdict "
             "is replaced once its process tree has ended (greengate kills the tree "

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 from greengate.measurement import TreeUsage
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS, CancelWatch
+from greengate.process.outcome import CommandOutcome
 from greengate.process.sampler import LiveTree, Sampler, live_tree
 from greengate.process.subreaper import set_child_subreaper
 from greengate.process.tree import CommandTree, in_terminal_foreground
@@ -28,13 +29,9 @@ from greengate.process.wakeup import Wakeup
 
 @dataclass(frozen=True)
 class Supervised:
-    """How the command ended and what its tree used."""
+    """How the command ended (the verdict's own outcome) and what its tree used."""
 
-    exit_code: int  # 128+N when killed by signal N; 127 not found; 126 not executable
-    signal: int | None  # the signal that killed the command
-    received_signal: int | None  # a signal greengate itself received and forwarded
-    started_at: datetime
-    ended_at: datetime
+    outcome: CommandOutcome
     usage: TreeUsage
     start_error: str | None = None  # why the command could not be started
     killed_after_grace: bool = False  # greengate SIGKILLed the tree when the grace period ended
@@ -75,15 +72,15 @@ def supervise(
     sample_interval: float = 1.0,
     watch: CancelWatch | None = None,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
-    on_cancel: Callable[[int, datetime], None] | None = None,
+    on_cancel: Callable[[int, CommandOutcome], None] | None = None,
 ) -> Supervised:
     """Run ``argv`` (no shell, stdio inherited) and measure its tree.
 
     ``on_sample`` is called from a background thread with each sample while the command runs.
     ``watch`` is greengate's signal handling (one is installed for this call if none is
-    given). On the first cancel signal ``on_cancel(signal, started_at)`` is called at once;
-    the tree is SIGKILLed ``grace_seconds`` after it, and this returns once the whole tree
-    is gone.
+    given). On the first cancel signal ``on_cancel(signal, outcome)`` is called at once, with
+    the outcome as it stands then (interrupted, ending now); the tree is SIGKILLed
+    ``grace_seconds`` after it, and this returns once the whole tree is gone.
     """
     if watch is None:
         with CancelWatch() as own:
@@ -95,6 +92,7 @@ def supervise(
                 grace_seconds=grace_seconds,
                 on_cancel=on_cancel,
             )
+    command = tuple(argv)
     totals = _Totals()
     subreaper = set_child_subreaper(True)
     try:
@@ -107,7 +105,7 @@ def supervise(
                 child = _spawn(argv, own_group=not shared)
             except (FileNotFoundError, PermissionError, OSError) as e:
                 watch.command_ended()
-                return _not_started(e, started_at, watch.first)
+                return _not_started(command, e, started_at, watch.first)
             tree = CommandTree(child.pid, shared_group=shared)
             watch.hold_first = on_cancel is not None
             watch.attach(tree)
@@ -126,7 +124,13 @@ def supervise(
             sampler = Sampler(start, sample, max_interval=sample_interval)
             sampler.start()
             waited = _Waiter(child.pid, totals, watch, tree, wakeup, grace_seconds)
-            status = waited.wait(lambda sig: on_cancel(sig, started_at) if on_cancel else None)
+
+            def cancelled(sig: int) -> None:
+                if on_cancel is not None:
+                    now = datetime.now(timezone.utc)
+                    on_cancel(sig, _outcome(command, 128 + sig, None, sig, started_at, now))
+
+            status = waited.wait(cancelled)
             end = time.monotonic()
             ended_at = datetime.now(timezone.utc)
             sampler.stop()
@@ -156,7 +160,8 @@ def supervise(
     )
     code, killed_by = _decode(status)
     watch.command_ended()
-    return Supervised(code, killed_by, received, started_at, ended_at, usage, None, waited.killed)
+    outcome = _outcome(command, code, killed_by, received, started_at, ended_at)
+    return Supervised(outcome, usage, killed_after_grace=waited.killed)
 
 
 def _spawn(argv: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
@@ -257,9 +262,27 @@ def _decode(status: int) -> tuple[int, int | None]:
     return os.waitstatus_to_exitcode(status), None
 
 
-def _not_started(error: OSError, started_at: datetime, received: int | None) -> Supervised:
+def _outcome(
+    argv: tuple[str, ...],
+    code: int,
+    killed_by: int | None,
+    received: int | None,
+    started_at: datetime,
+    ended_at: datetime,
+) -> CommandOutcome:
+    """The outcome as greengate passes it on: ``code`` (128+N when signal N killed the
+    command), or 128+N whatever the command exited with once greengate was cancelled by N."""
+    if received is not None:
+        code = 128 + received
+    return CommandOutcome(argv, code, killed_by, received is not None, started_at, ended_at)
+
+
+def _not_started(
+    argv: tuple[str, ...], error: OSError, started_at: datetime, received: int | None
+) -> Supervised:
     code = 127 if isinstance(error, FileNotFoundError) else 126
     reason = "command not found" if code == 127 else f"command cannot be executed: {error.strerror}"
     usage = TreeUsage(0.0, 0.0, 0.0, 0, 0, 0, 0.0)
     now = datetime.now(timezone.utc)
-    return Supervised(code, None, received, started_at, now, usage, start_error=reason)
+    outcome = _outcome(argv, code, None, received, started_at, now)
+    return Supervised(outcome, usage, start_error=reason)

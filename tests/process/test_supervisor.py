@@ -33,7 +33,8 @@ def supervise_isolated(command_code: str, tmp_path: Path) -> list[str]:
         "from greengate.process.supervisor import supervise\n"
         "t = time.monotonic()\n"
         f"r = supervise([sys.executable, {str(tmp_path / 'command.py')!r}])\n"
-        "line = f'{time.monotonic() - t} {r.usage.lingering} {r.usage.cpu_seconds} {r.exit_code}'\n"
+        "line = f'{time.monotonic() - t} {r.usage.lingering} {r.usage.cpu_seconds} '\n"
+        "line += str(r.outcome.exit_code)\n"
         f"open({str(tmp_path / 'out')!r}, 'w').write(line)\n"
     )
     # No pipes: a lingering daemon would hold them open and make us wait for it.
@@ -42,25 +43,26 @@ def supervise_isolated(command_code: str, tmp_path: Path) -> list[str]:
 
 
 def test_exit_code_passes_through() -> None:
-    assert supervise([PY, "-c", "raise SystemExit(7)"]).exit_code == 7
-    assert supervise([PY, "-c", "pass"]).exit_code == 0
+    assert supervise([PY, "-c", "raise SystemExit(7)"]).outcome.exit_code == 7
+    assert supervise([PY, "-c", "pass"]).outcome.exit_code == 0
 
 
 def test_killed_by_signal_gives_128_plus_n() -> None:
     result = supervise([PY, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"])
-    assert result.exit_code == 128 + signal.SIGKILL
-    assert result.signal == signal.SIGKILL
+    assert result.outcome.exit_code == 128 + signal.SIGKILL
+    assert result.outcome.signal == signal.SIGKILL
+    assert not result.outcome.interrupted
 
 
 def test_not_found_is_127_and_not_executable_is_126(tmp_path: Path) -> None:
     missing = supervise(["greengate-no-such-command-xyz"])
-    assert missing.exit_code == 127
+    assert missing.outcome.exit_code == 127
     assert missing.start_error == "command not found"
     script = tmp_path / "script.sh"
     script.write_text("#!/bin/sh\necho hi\n")
     script.chmod(0o644)
     denied = supervise([str(script)])
-    assert denied.exit_code == 126
+    assert denied.outcome.exit_code == 126
     assert denied.start_error is not None and "cannot be executed" in denied.start_error
 
 
@@ -73,7 +75,7 @@ def test_short_lived_children_are_accounted_exactly() -> None:
         "[p.wait() for p in ps]\n"
     )
     result = supervise([PY, "-c", code])
-    assert result.exit_code == 0
+    assert result.outcome.exit_code == 0
     assert result.usage.cpu_seconds >= 20 * 0.1
     assert result.usage.cpu_seconds < 20 * 0.1 + 3.0  # interpreter start-ups, not more
 
@@ -129,7 +131,7 @@ def test_memory_of_the_tree_is_sampled() -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_to_greengate_is_forwarded(tmp_path: Path, sig: signal.Signals) -> None:
-    # The command records the signal it got, then exits; greengate reports 128+N.
+    # The command records the signal it got, then exits 0; greengate passes on 128+N.
     marker = tmp_path / "got"
     code = (
         "import signal, sys, time, pathlib\n"
@@ -144,7 +146,7 @@ def test_signal_to_greengate_is_forwarded(tmp_path: Path, sig: signal.Signals) -
     probe.write_text(
         "import sys\nfrom greengate.process.supervisor import supervise\n"
         f"r = supervise([sys.executable, '-c', {code!r}])\n"
-        "print(r.exit_code, r.received_signal)\n"
+        "print(r.outcome.exit_code, r.outcome.interrupted, r.outcome.signal)\n"
     )
     proc = subprocess.Popen(
         [PY, str(probe)], stdout=subprocess.PIPE, text=True, start_new_session=True
@@ -156,4 +158,4 @@ def test_signal_to_greengate_is_forwarded(tmp_path: Path, sig: signal.Signals) -
     os.kill(proc.pid, sig)
     out, _ = proc.communicate(timeout=20)
     assert marker.read_text() == str(int(sig))
-    assert out.split() == ["0", str(int(sig))]
+    assert out.split() == [str(128 + sig), "True", "None"]
