@@ -10,8 +10,6 @@ bytes (to rerun the argv, say) takes them from there; reading a verdict back res
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 KEY = "undecodable"
@@ -43,6 +41,8 @@ def split_undecodable(data: Any) -> tuple[Any, dict[str, str]]:
             raw = _raw(value)
             if raw is None:
                 return value
+            import base64  # only for bytes that are not text: rare (start-up)
+
             found[pointer] = base64.b64encode(raw).decode("ascii")
             return raw.decode("utf-8", "replace")
         if isinstance(value, dict):
@@ -66,6 +66,9 @@ def restore_undecodable(data: dict[str, Any]) -> dict[str, Any]:
     record = data.get(KEY)
     if not isinstance(record, dict):
         return data
+    import base64
+    import binascii
+
     for pointer, encoded in record.items():
         try:
             text = base64.b64decode(encoded, validate=True).decode("utf-8", "surrogateescape")
