@@ -106,7 +106,8 @@ def policy_schema() -> dict[str, Any]:
     return schema
 
 
-def _valid_marker(data: Any) -> pathlib.Path:
+def valid_marker(data: Any) -> pathlib.Path:
+    """The cache file whose presence says ``data`` passed the schema on this machine."""
     # repr keeps YAML's types apart (a date is not its string), so equal keys mean equal data.
     digest = hashlib.sha256((_schema_text() + "\0" + repr(data)).encode()).hexdigest()[:32]
     return cache_dir() / "valid-policies" / digest
@@ -121,7 +122,7 @@ def schema_problems(data: Any, *, cache: bool = True) -> list[Problem]:
     """
     if not cache:
         return _validate(data)
-    marker = _valid_marker(data)
+    marker = valid_marker(data)
     if marker.exists():
         return []
     problems = _validate(data)

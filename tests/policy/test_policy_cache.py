@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import seed_hardware_cache
 
+import greengate
 from greengate.errors import PolicyError
-from greengate.policy import document, schema, yaml_reader
+from greengate.policy import schema
 from greengate.policy.document import parse_document
 from greengate.policy.loader import load_policy_text
 
@@ -56,30 +58,72 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
-def _no_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(text: str, name: str) -> document.Document:
-        raise AssertionError("parsed again: the cache was not used")
+# Run in a fresh interpreter, as each ``greengate run`` is: whether PyYAML was imported there
+# is whether the text was parsed again or taken from the cache.
+PARSE = textwrap.dedent(
+    """\
+    import json, sys
+    import greengate
+    from greengate.errors import PolicyError
+    from greengate.policy.document import parse_document
+    from greengate.policy.loader import load_policy_text
 
-    monkeypatch.setattr(yaml_reader, "compose_document", refuse)
+    kind, name = sys.argv[1:]
+    text = sys.stdin.read()
+    seen = {"package": greengate.__file__}
+    try:
+        if kind == "load":
+            load_policy_text(text, name)
+        else:
+            d = parse_document(text, name)
+            at = d.locate(("budgets", 1))
+            seen.update(name=d.name, data=repr(d.data), values=repr(dict(d.values)))
+            seen.update(keys=repr(dict(d.keys)), located=repr(at))
+    except PolicyError as e:
+        seen["error"] = str(e)
+    seen["yaml"] = "yaml" in sys.modules
+    print(json.dumps(seen))
+    """
+)
+
+
+def fresh_read(
+    text: str, name: str, *, kind: str = "parse", package: Path | None = None
+) -> dict[str, object]:
+    """parse_document (or, ``kind="load"``, load_policy_text) in a fresh interpreter:
+    what it gave, and whether it imported PyYAML; ``package``: a copy of greengate to run."""
+    env = dict(os.environ)
+    if package is not None:
+        env["PYTHONPATH"] = str(package)
+    done = subprocess.run(
+        [sys.executable, "-c", PARSE, kind, name],
+        input=text,
+        cwd=package,  # not a checkout, whose greengate/ would come first on sys.path
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, object] = json.loads(done.stdout)
+    return seen
 
 
 def _cache_files(cache: Path) -> list[Path]:
     return sorted((cache / "policy-documents").glob("*.json"))
 
 
-def test_a_cached_parse_is_the_same_document(
-    fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fresh = parse_document(RICH, "a.yml")
+def test_a_cached_parse_is_the_same_document(fresh_cache: Path) -> None:
+    fresh = fresh_read(RICH, "a.yml")
+    assert fresh["yaml"] is True  # parsed
     assert len(_cache_files(fresh_cache)) == 1
-    _no_yaml(monkeypatch)
-    cached = parse_document(RICH, "b.yml")
-    assert cached.name == "b.yml"  # the name is this read's, not the cached one's
-    assert cached.data == fresh.data
-    assert json.dumps(cached.data) == json.dumps(fresh.data)  # -0.0, 1000.0 and 31 as they were
-    assert cached.values == fresh.values
-    assert cached.keys == fresh.keys
-    assert cached.locate(("budgets", 1)) == fresh.locate(("budgets", 1))
+    cached = fresh_read(RICH, "b.yml")
+    assert cached["yaml"] is False  # from the cache: PyYAML not even imported
+    assert cached["name"] == "b.yml"  # the name is this read's, not the cached one's
+    # repr: -0.0, 1000.0 and 31 as they were, each location and the order of every key.
+    for part in ("data", "values", "keys", "located"):
+        assert cached[part] == fresh[part], part
+    assert "-0.0" in str(cached["data"]) and "1000.0" in str(cached["data"])
 
 
 @pytest.mark.parametrize("value", [".nan", "-.inf", ".Inf"])
@@ -97,21 +141,21 @@ def test_an_edited_policy_is_parsed_again(fresh_cache: Path) -> None:
     assert len(_cache_files(fresh_cache)) == 2
 
 
-def test_a_changed_parser_is_a_miss(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    parse_document(RICH, "p.yml")
-    parser = tmp_path / "yaml_reader.py"
-    parser.write_text("# another parser version\n")
-    monkeypatch.setattr(document, "_PARSER", str(parser))
-    calls: list[str] = []
-    real = yaml_reader.compose_document
-
-    def counting(text: str, name: str) -> document.Document:
-        calls.append(name)
-        return real(text, name)
-
-    monkeypatch.setattr(yaml_reader, "compose_document", counting)
-    parse_document(RICH, "p.yml")
-    assert calls == ["p.yml"]
+def test_a_changed_parser_is_a_miss(fresh_cache: Path, tmp_path: Path) -> None:
+    # A copy of the installed package, whose parser is then changed as an upgrade would.
+    copy = tmp_path / "site"
+    source = Path(greengate.__file__).parent
+    shutil.copytree(source, copy / "greengate", ignore=shutil.ignore_patterns("__pycache__"))
+    first = fresh_read(RICH, "p.yml", package=copy)
+    assert first["package"] == str(copy / "greengate" / "__init__.py")
+    assert first["yaml"] is True
+    assert fresh_read(RICH, "p.yml", package=copy)["yaml"] is False  # the same parser: a hit
+    with open(copy / "greengate" / "policy" / "yaml_reader.py", "a") as parser:
+        parser.write("# another parser version\n")
+    again = fresh_read(RICH, "p.yml", package=copy)
+    assert again["yaml"] is True  # parsed again
+    assert again["data"] == first["data"]
+    assert len(_cache_files(fresh_cache)) == 2
 
 
 @pytest.mark.parametrize("garbage", ["", "{", '{"data": 1}', '{"data": 1, "values": [[1]]}'])
@@ -146,9 +190,7 @@ def test_a_syntax_error_is_not_cached_and_stays_located(fresh_cache: Path) -> No
     assert _cache_files(fresh_cache) == []
 
 
-def test_a_mistake_read_from_the_cache_is_reported_at_the_same_place(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_mistake_read_from_the_cache_is_reported_at_the_same_place() -> None:
     text = textwrap.dedent(
         """\
         version: 1
@@ -157,25 +199,25 @@ def test_a_mistake_read_from_the_cache_is_reported_at_the_same_place(
             brnach: main
         """
     )
-    messages = []
-    for attempt in range(2):
-        if attempt:
-            _no_yaml(monkeypatch)
-        with pytest.raises(PolicyError) as caught:
-            load_policy_text(text, "p.yml")
-        messages.append(str(caught.value))
-    assert messages[0] == messages[1]
-    assert "p.yml:4:5" in messages[0] and "did you mean 'branch'" in messages[0]
+    parsed, cached = (fresh_read(text, "p.yml", kind="load") for _ in range(2))
+    assert (parsed["yaml"], cached["yaml"]) == (True, False)
+    assert cached["error"] == parsed["error"]
+    message = str(parsed["error"])
+    assert "p.yml:4:5" in message and "did you mean 'branch'" in message
 
 
-def test_a_valid_document_is_not_validated_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_valid_document_is_not_validated_again() -> None:
     policy = load_policy_text(VALID, "p.yml")
-
-    def refuse(data: object) -> list[object]:
-        raise AssertionError("validated again: the marker was not used")
-
-    monkeypatch.setattr(schema, "_validate", refuse)
+    # The first load found the document valid and left the marker for exactly its data ...
+    assert schema.valid_marker(parse_document(VALID, "p.yml").data).exists()
     assert load_policy_text(VALID, "p.yml") == policy
+    # ... and a marker skips the schema: were a misspelt key's document marked, it would pass.
+    typo = VALID.replace("    max_emissions: 250 g\n", "    max_emissions: 250 g\n    moed: warn\n")
+    with pytest.raises(PolicyError, match="unknown key 'moed'"):
+        load_policy_text(typo, "p.yml")
+    marker = schema.valid_marker(parse_document(typo, "p.yml").data)
+    marker.touch()
+    assert load_policy_text(typo, "p.yml").budgets[0].mode is None
 
 
 HOSTED = {"GITHUB_ACTIONS": "true", "RUNNER_ENVIRONMENT": "github-hosted", "RUNNER_OS": "Linux"}

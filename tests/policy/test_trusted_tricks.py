@@ -217,7 +217,7 @@ def test_a_forged_validity_marker_does_not_pass_an_invalid_trusted_policy(repo: 
     commit(repo, "a typo on main")
     git(repo, "checkout", "-q", "pr")
     data = document.parse_document(broken, "x", cache=False).data
-    marker = schema._valid_marker(data)
+    marker = schema.valid_marker(data)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
     try:
