@@ -43,7 +43,7 @@ CSV_FIELDS = (
 # proves that no value needed quoting; a JSON column is looked at whole and goes in as it
 # is where json would write it so. Anything else goes through the stdlib: the same bytes.
 _CSV_LINE = ",".join(["%s"] * (1 + len(CSV_FIELDS))) + "\n"
-_BATCH = 5_000  # rows at a time: enough to amortise the checks, little memory
+BATCH = 5_000  # rows at a time: enough to amortise the checks, little memory
 _NULL = "null"
 _FLAGS = {"True": "true", "False": "false"}
 _NO_RUNS = "[]\n}"  # how json.dumps(indent=2) ends the document when "runs" is empty
@@ -54,10 +54,10 @@ _NO_RUNS = "[]\n}"  # how json.dumps(indent=2) ends the document when "runs" is 
 _CSV_SPECIAL = ('"', "\r")
 
 
-def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows in lists of _BATCH, still streaming from the cursor."""
+def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows in lists of ``size``, still streaming from the cursor."""
     it = iter(rows)
-    while batch := list(islice(it, _BATCH)):
+    while batch := list(islice(it, size)):
         yield batch
 
 
@@ -80,16 +80,17 @@ def _csv_batch(batch: list[tuple[Any, ...]]) -> str:
     return out.getvalue()
 
 
-def to_csv(rows: Iterable[tuple[Any, ...]], totals: Iterable[Total]) -> str:
+def to_csv(rows: Iterable[tuple[Any, ...]], totals: Iterable[Total], *, batch: int = BATCH) -> str:
     """One row per run (as Ledger.export_rows gives them), then one ``total`` row per group.
 
-    A total row puts its run count in ``run_id`` and its rerun count in ``rerun``.
+    A total row puts its run count in ``run_id`` and its rerun count in ``rerun``; runs are
+    formatted ``batch`` at a time (the text is the same whatever the size).
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("row", *CSV_FIELDS))
-    for batch in _batches(rows):  # straight from the cursor: no object per run
-        out.write(_csv_batch(batch))
+    for runs in _batches(rows, batch):  # straight from the cursor: no object per run
+        out.write(_csv_batch(runs))
     blank: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
     for t in totals:
         row = {**blank, "repository": t.repository, "branch": t.branch, "job": t.job}
@@ -172,10 +173,13 @@ def rows_to_json(
     totals: Iterable[Total],
     since: datetime | None,
     until: datetime | None,
+    *,
+    batch: int = BATCH,
 ) -> str:
     """Runs (as Ledger.export_rows gives them) and totals as one JSON document.
 
-    With the period and the accounting basis; the same text as json.dumps(indent=2).
+    With the period and the accounting basis; the same text as json.dumps(indent=2), runs
+    formatted ``batch`` at a time.
     """
     document = {
         "period": {
@@ -189,8 +193,8 @@ def rows_to_json(
     }
     head = json.dumps(document, indent=2)
     parts = [head[: -len(_NO_RUNS)], "[\n"]
-    for batch in _batches(rows):
-        parts += (_json_batch(batch), ",\n")
+    for runs in _batches(rows, batch):
+        parts += (_json_batch(runs), ",\n")
     if len(parts) == 2:
         return head + "\n"
     parts[-1] = "\n  ]\n}\n"  # for the last comma
