@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from greengate.reporters.gitlab_artifacts import (
@@ -19,7 +19,7 @@ from greengate.reporters.gitlab_artifacts import (
     dotenv,
     open_metrics,
 )
-from greengate.reporters.interface import Reporter
+from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.junit import DEFAULT_PATH as JUNIT_FILE
 from greengate.reporters.junit_xml import junit_xml
 from greengate.reporters.report_file import write_report_file
@@ -27,6 +27,7 @@ from greengate.units import format_emissions, format_energy
 from greengate.verdict import Status, Verdict
 
 SECTION = "greengate"
+Clock = Callable[[], float]
 _CLEAR = "\x1b[0K"
 
 
@@ -34,6 +35,12 @@ class GitLabReporter(Reporter):
     """Writes GitLab's report artifacts into DIR and a log section summarising them."""
 
     name: ClassVar[str] = "gitlab"
+
+    def __init__(
+        self, target: ReportTarget, option: str | None = None, *, clock: Clock = time.time
+    ) -> None:
+        super().__init__(target, option)
+        self._clock = clock  # Unix seconds: a section's time when no command ran
 
     @classmethod
     def detect(cls, env: Mapping[str, str]) -> bool:
@@ -58,7 +65,7 @@ class GitLabReporter(Reporter):
 
     def _section(self, v: Verdict, written: list[str]) -> None:
         # GitLab's log sections: https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
-        start, end = _times(v)
+        start, end = _times(v, self._clock)
         collapsed = "[collapsed=true]" if v.status is Status.PASS else ""
         header = f"greengate: {v.status.name} ({v.mode.value} mode)"
         lines = [f"{_CLEAR}section_start:{start}:{SECTION}{collapsed}\r{_CLEAR}{header}"]
@@ -73,9 +80,9 @@ class GitLabReporter(Reporter):
         print("\n".join(lines), file=self.target.stderr)
 
 
-def _times(v: Verdict) -> tuple[int, int]:
+def _times(v: Verdict, clock: Clock) -> tuple[int, int]:
     """Section start and end as Unix seconds: the command's own, so GitLab shows its duration."""
     if v.command is not None:
         return int(v.command.started_at.timestamp()), int(v.command.ended_at.timestamp())
-    now = int(time.time())
+    now = int(clock())
     return now, now

@@ -248,10 +248,9 @@ def test_dotenv_keeps_hostile_rule_names_on_one_line() -> None:
 def test_gitlab_reporter_writes_four_files_and_a_section(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("greengate.reporters.gitlab.time.time", lambda: 1741944000.0)
     monkeypatch.chdir(tmp_path)
     t, out, err = target({"GITLAB_CI": "true"})
-    GitLabReporter(t, "reports").report(ALL[name])
+    GitLabReporter(t, "reports", clock=lambda: 1741944000.0).report(ALL[name])
     assert out.getvalue() == ""
     assert_golden(f"ci/gitlab/{name}.section.txt", err.getvalue())
     assert (tmp_path / "reports" / "greengate-junit.xml").read_text() == junit_xml(ALL[name])
