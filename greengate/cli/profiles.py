@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -68,21 +69,14 @@ def render(profiles: tuple[RunnerProfile, ...], choice: ProfileChoice, width: in
     return lines
 
 
-@click.command("profiles")
-@click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
-def command(as_json: bool) -> int:
-    """List the built-in runner profiles and say which one this machine gets, and why.
-
-    Names go in the policy as energy.profile; without one, greengate detects the profile
-    as shown here (no network: CI variables and the machine's DMI identity only).
-    """
-    vcpus = os.cpu_count() or 1
-    cpu_model = cpuinfo_fields().get("model name", "")
-    choice = choose_profile(None, os.environ, cpu_model, vcpus)
+def listing(
+    env: Mapping[str, str], cpu_model: str, vcpus: int, *, width: int, as_json: bool
+) -> str:
+    """What ``greengate profiles`` prints on a machine with this CPU model and vCPU count."""
+    choice = choose_profile(None, env, cpu_model, vcpus)
     profiles = builtin_profiles(vcpus)
     if not as_json:
-        click.echo("\n".join(render(profiles, choice, output_width())))
-        return 0
+        return "\n".join(render(profiles, choice, width))
     detected = choice.profile
     data = {
         "vcpus": vcpus,
@@ -94,5 +88,19 @@ def command(as_json: bool) -> int:
             "notes": list(choice.notes),
         },
     }
-    click.echo(json.dumps(data, indent=2))
+    return json.dumps(data, indent=2)
+
+
+@click.command("profiles")
+@click.option("--json", "as_json", is_flag=True, help="Print the same as JSON.")
+def command(as_json: bool) -> int:
+    """List the built-in runner profiles and say which one this machine gets, and why.
+
+    Names go in the policy as energy.profile; without one, greengate detects the profile
+    as shown here (no network: CI variables and the machine's DMI identity only).
+    """
+    cpu_model = cpuinfo_fields().get("model name", "")
+    vcpus = os.cpu_count() or 1
+    width = output_width()
+    click.echo(listing(os.environ, cpu_model, vcpus, width=width, as_json=as_json))
     return 0
