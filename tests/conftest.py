@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from greengate.energy import runner_detection
 from greengate.energy.hardware import Hardware, cache_path, hardware_to_json, quick_identity
 
 #: What the seeded cache says this machine is: 10 W per busy thread.
@@ -113,7 +112,6 @@ def _hermetic_environment(
     # estimated from FAKE_HARDWARE unless a test sets these itself.
     monkeypatch.setenv("GREENGATE_DMI_DIR", str(no_machine_identity))
     monkeypatch.setenv("GREENGATE_POWERCAP_DIR", str(no_machine_identity))
-    monkeypatch.setattr(runner_detection, "DMI_DIR", no_machine_identity)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,12 @@ def no_gpu(scope: Scope) -> EnergySource | None:
     return None
 
 
+#: Where a test's energy session reads DMI identity files: a path that holds none, so no cloud
+#: VM profile is detected whatever machine runs the tests (GREENGATE_DMI_DIR, which a test's
+#: own ``env`` may set to a directory of its own).
+NO_DMI = os.devnull
+
+
 def make_parts(
     env: Mapping[str, str] | None = None,
     *,
@@ -72,12 +78,13 @@ def make_parts(
     clock: Clock | None = None,
 ) -> GateParts:
     """The gate's outside world for a test: the real estimate from the seeded hardware cache
-    (or ``detector``), no counters unless handed some, offline grid data, the real ledger."""
+    (or ``detector``), no DMI identity (NO_DMI) and no counters unless handed some, offline
+    grid data, the real ledger."""
 
     def energy(policy: Policy) -> RunEnergy:
         return EnergySession(
             policy.energy,
-            env or {},
+            {"GREENGATE_DMI_DIR": NO_DMI, **(env or {})},
             detector if detector is not None else HardwareDetector(cache_dir()),
             policy.defaults.pue,
             cpu_counter=cpu_counter,
