@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from greengate.errors import PolicyError
-from greengate.files import user_file
 from greengate.policy.document import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from greengate.policy.loader import load_policy, load_policy_text
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
@@ -139,8 +139,9 @@ def test_an_unreadable_file_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
         raise PermissionError(13, "Permission denied")
 
     path = write(tmp_path, MINIMAL)
-    # Shadows os.open for the reader only: chmod 0 would not stop a root test run.
-    monkeypatch.setattr(user_file.os, "open", denied)
+    # The kernel's refusal, simulated at os.open (the standard library's boundary, for the
+    # duration of this read): chmod 0 would not stop a root test run.
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(PolicyError, match="cannot open: Permission denied"):
         load_policy(path)
 
