@@ -1,5 +1,5 @@
 """``python -m greengate``: the same command line as the ``greengate`` script."""
 
-from greengate.cli import main
+from greengate.cli import console
 
-raise SystemExit(main())
+console()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -118,3 +118,10 @@ def main() -> int:
     """Entry point of the ``greengate`` console script: the exit code of the command line."""
     code: int = cli.main(prog_name="greengate", standalone_mode=False)
     return code
+
+
+def console() -> NoReturn:
+    """The ``greengate`` console script and ``python -m greengate``: main(), then exit."""
+    from greengate.cli.exiting import exit_now
+
+    exit_now(main())

@@ -152,7 +152,7 @@ def test_cli_overrides_switch_live_data_off_and_on(greengate: Greengate, tmp_pat
 
 
 AUDIT = """
-import runpy, sys
+import atexit, runpy, sys
 seen = []
 def hook(event, args):
     if event.startswith("socket.") and event not in ("socket.__new__",):
@@ -161,10 +161,9 @@ def hook(event, args):
         seen.append(event)
 sys.addaudithook(hook)
 sys.argv = ["greengate", *sys.argv[1:]]
-try:
-    runpy.run_module("greengate", run_name="__main__")
-finally:
-    open("sockets.json", "w").write(__import__("json").dumps(seen))
+# At exit: greengate's __main__ ends the process itself, after the atexit handlers.
+atexit.register(lambda: open("sockets.json", "w").write(__import__("json").dumps(seen)))
+runpy.run_module("greengate", run_name="__main__")
 """
 
 
