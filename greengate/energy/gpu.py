@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from greengate.energy.gpu_usage import GpuUse, devices_opened
 from greengate.energy.interface import EnergySource, GpuCounter
 from greengate.energy.nvml import (
     PowerIntegral,
@@ -66,7 +65,7 @@ class NvmlGpu(EnergySource):
         child_pid_namespace: bool | None = None,
         machine_scope: bool = False,
         ignore_counter: bool = False,
-        open_devices: Callable[[Collection[int]], set[int] | None] = devices_opened,
+        open_devices: Callable[[Collection[int]], set[int] | None] | None = None,
     ) -> None:
         self._nvml = nvml
         count = nvml.nvmlDeviceGetCount()
@@ -78,7 +77,11 @@ class NvmlGpu(EnergySource):
         )
         self._machine_scope = machine_scope
         self._ignore_counter = ignore_counter
-        self._use = GpuUse(nvml, self._handles, self._child_pid_namespace, open_devices)
+        # Only a machine with an NVIDIA driver gets here: the rest never load it (start-up).
+        from greengate.energy.gpu_usage import GpuUse, devices_opened
+
+        opened = open_devices or devices_opened  # default: the tree's open /dev/nvidiaN files
+        self._use = GpuUse(nvml, self._handles, self._child_pid_namespace, opened)
         # observe() runs on the sampler thread, energy() on the main one.
         self._lock = threading.Lock()
         self._begun = False
