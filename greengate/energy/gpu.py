@@ -174,6 +174,8 @@ class NvmlGpu(EnergySource):
         return joules
 
     def _component(self, counted: list[int], joules: dict[int, float]) -> ComponentEnergy:
+        from greengate.energy.gpu_usage import gpu_list, which_gpus  # loaded with GpuUse
+
         sampled = [i for i in counted if self._start[i] is None]
         metered = [i for i in counted if self._start[i] is not None]
         low = high = 0.0
@@ -182,19 +184,19 @@ class NvmlGpu(EnergySource):
             low, high = low + j * band[0], high + j * band[1]
         how = []
         if metered:
-            of = f" of {_gpus(metered)}" if sampled else ""
+            of = f" of {gpu_list(metered)}" if sampled else ""
             how.append(f"NVML total-energy counter{of} read before and after the command")
         fallback = None
         if sampled:
             samples = min(self._power[i].samples for i in sampled)
-            fallback = f"{_gpus(sampled)}: {self._no_counter}"
+            fallback = f"{gpu_list(sampled)}: {self._no_counter}"
             how.append(f"{fallback}, so {samples} power readings integrated over time")
         total = sum(joules.values())
         return ComponentEnergy(
             Component.GPU,
             total / JOULES_PER_KWH,
             "nvml-power-samples" if sampled else "nvml-energy-counter",
-            f"{self._which(counted)}; {'; '.join(how)}",
+            f"{which_gpus(self._use, self._names, counted, self._machine_scope)}; {'; '.join(how)}",
             tier=Tier.COUNTER,
             low_kwh=low / JOULES_PER_KWH,
             high_kwh=high / JOULES_PER_KWH,
@@ -231,39 +233,6 @@ class NvmlGpu(EnergySource):
             high_kwh=0.0,
             coefficients=(("gpu_joules", 0.0), ("gpus_counted", 0.0)),
         )
-
-    def _which(self, counted: list[int]) -> str:
-        """Which GPUs were counted and why, in words."""
-        n, use = len(self._handles), self._use
-        every = f"all {n} visible GPUs" if n > 1 else "the 1 visible GPU"
-        if self._machine_scope:
-            return f"{every} ({', '.join(self._names)}): machine scope counts the whole machine"
-        if use.used or use.held:
-            names = ", ".join(self._names[i] for i in counted)
-            how = "used by the command's processes"
-            if not use.used:
-                how += " (their open /dev/nvidia* files say so)"
-            return f"{_gpus(counted)} ({names}) of {n}, {how}"
-        if use.observed == 0:
-            why = "the command's processes were never sampled against NVML's process lists"
-        elif use.unlistable:
-            first = next(iter(use.unlistable.values()))
-            why = (
-                f"NVML cannot list the GPUs' processes ({first}) and the command's open "
-                "files could not be read"
-            )
-        else:
-            why = (
-                "NVML did not report the command's processes; greengate runs in a "
-                "container's pid namespace, where NVML may report the host's pids, and the "
-                "command's open files could not be read"
-            )
-        return f"{every} ({', '.join(self._names)}): {why}"
-
-
-def _gpus(indices: list[int]) -> str:
-    """``GPU 0`` or ``GPUs 0, 2``."""
-    return ("GPU " if len(indices) == 1 else "GPUs ") + ", ".join(str(i) for i in indices)
 
 
 class _CounterIgnored(Exception):

@@ -103,3 +103,37 @@ class GpuUse:
             return False
         lists_match = not self.child_pid_namespace and not self.unlistable
         return lists_match or self.files_read > 0
+
+
+def gpu_list(indices: list[int]) -> str:
+    """``GPU 0`` or ``GPUs 0, 2``."""
+    return ("GPU " if len(indices) == 1 else "GPUs ") + ", ".join(str(i) for i in indices)
+
+
+def which_gpus(use: GpuUse, names: list[str], counted: list[int], machine_scope: bool) -> str:
+    """Which GPUs were counted and why, in words."""
+    n = len(names)
+    every = f"all {n} visible GPUs" if n > 1 else "the 1 visible GPU"
+    if machine_scope:
+        return f"{every} ({', '.join(names)}): machine scope counts the whole machine"
+    if use.used or use.held:
+        used = ", ".join(names[i] for i in counted)
+        how = "used by the command's processes"
+        if not use.used:
+            how += " (their open /dev/nvidia* files say so)"
+        return f"{gpu_list(counted)} ({used}) of {n}, {how}"
+    if use.observed == 0:
+        why = "the command's processes were never sampled against NVML's process lists"
+    elif use.unlistable:
+        first = next(iter(use.unlistable.values()))
+        why = (
+            f"NVML cannot list the GPUs' processes ({first}) and the command's open "
+            "files could not be read"
+        )
+    else:
+        why = (
+            "NVML did not report the command's processes; greengate runs in a "
+            "container's pid namespace, where NVML may report the host's pids, and the "
+            "command's open files could not be read"
+        )
+    return f"{every} ({', '.join(names)}): {why}"
