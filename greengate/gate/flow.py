@@ -232,10 +232,13 @@ def conclude_job(
     failure: str | None,
 ) -> GateResult:
     """Judge a job measured with start/lap/stop: the whole by the job's rule, each lap by its
-    step rule; ``failure`` (a sampler that died) makes it an error that keeps the figures,
-    or a fail where what was measured is already over an enforced limit."""
+    step rule; ``failure`` (a sampler that died) or a live grid's failure under
+    ``grid.fallback: error`` makes it an error that keeps the figures, or a fail where what
+    was measured is already over an enforced limit (as for ``run``)."""
     from greengate.gate.laps import judge_laps
 
+    grid = grid_failure(prepared.grid, measurement.intensity)
+    failure = "; ".join(f for f in (failure, grid) if f) or None
     judged = judge_laps(prepared.policy, prepared.context, laps)
     return _conclude(settings, prepared, measurement, None, failure, judged)
 
