@@ -14,7 +14,13 @@ from abc import abstractmethod
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from greengate.energy.gpu import COUNTER_BAND, IGNORE_COUNTER_VARIABLE, NvmlGpu, gpu_source
+from greengate.energy.gpu import (
+    COUNTER_BAND,
+    IGNORE_COUNTER_VARIABLE,
+    POWER_SAMPLES_BAND,
+    NvmlGpu,
+    gpu_source,
+)
 from greengate.energy.interface import CounterError, EnergySource
 from greengate.energy.rapl import HIGH_FACTOR, LOW_FACTOR, POWERCAP, RaplCpu, package_zones
 from greengate.measurement import JOULES_PER_KWH, Component, ComponentEnergy, Scope, Tier, TreeUsage
@@ -128,6 +134,11 @@ class GpuFollower:
     def __init__(self, source: NvmlGpu | None) -> None:
         self.error: str | None = None
         self._gpu = source
+        # How the last reading was made (the counter, or power readings integrated) and its
+        # band as a fraction of the figure: the job's GPU laps carry them (a GPU without a
+        # counter is +-15 %, not the counter's +-5 %).
+        self.method: str | None = None
+        self.band: tuple[float, float] | None = None
 
     def begin(self) -> None:
         """The starting reading; a failure leaves the job without GPU energy, with the reason."""
@@ -142,6 +153,12 @@ class GpuFollower:
         if energy.tier is Tier.UNAVAILABLE:
             self.error, self._gpu = f"NVML failed during the job: {energy.fallback}", None
             return None
+        self.method = energy.method
+        if energy.kwh > 0 and energy.low_kwh is not None and energy.high_kwh is not None:
+            self.band = (energy.low_kwh / energy.kwh, energy.high_kwh / energy.kwh)
+        elif self.band is None:
+            power = energy.method == RecordedGpu.POWER_METHOD
+            self.band = POWER_SAMPLES_BAND if power else COUNTER_BAND
         return energy.kwh * JOULES_PER_KWH
 
 
@@ -156,13 +173,25 @@ class RecordedGpu(RecordedCounter):
 
     component = Component.GPU
     name = "NVML"
-    method = "nvml-energy-counter"
+    COUNTER_METHOD = "nvml-energy-counter"
+    POWER_METHOD = "nvml-power-samples"
     coefficient = "gpu_joules"
-    band = COUNTER_BAND
+
+    def __init__(self, method: str | None = None, band: tuple[float, float] | None = None) -> None:
+        super().__init__()
+        self.method = method or self.COUNTER_METHOD
+        self.band = band or (
+            POWER_SAMPLES_BAND if self.method == self.POWER_METHOD else COUNTER_BAND
+        )
 
     def describe(self) -> str:
+        how = (
+            "power readings integrated (a GPU without an energy counter, or "
+            f"{IGNORE_COUNTER_VARIABLE}=1)"
+            if self.method == self.POWER_METHOD
+            else "energy counter"
+        )
         return (
-            f"NVML: {significant(self.joules)} J of every visible GPU (its energy counter, or "
-            "its power readings where it has none), followed by the job's sampler (machine "
-            "scope)"
+            f"NVML: {significant(self.joules)} J of every visible GPU (its {how}), followed "
+            "by the job's sampler (machine scope)"
         )

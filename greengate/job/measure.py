@@ -67,7 +67,9 @@ def rapl_record(record: JobRecord) -> RecordedRapl | None:
 def gpu_record(record: JobRecord) -> RecordedGpu | None:
     """The GPU counter for the job's laps when the sampler followed NVML throughout."""
     marks = [record.origin, record.end, *(s.end for s in record.laps)]
-    return RecordedGpu() if all(m.gpu_joules is not None for m in marks) else None
+    if not all(m.gpu_joules is not None for m in marks):
+        return None
+    return RecordedGpu(record.gpu_method, record.gpu_band)
 
 
 def _joules(span: LapSpan) -> float:

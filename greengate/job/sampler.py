@@ -59,7 +59,9 @@ def sample_loop(state: JobState, token: str) -> str:
     )
     state.write_start(replace(start, pid=os.getpid()))
     mark, samples = origin, 0
-    state.write_progress(Progress(origin, mark, samples, None, rapl.error, gpu.error))
+    state.write_progress(
+        Progress(origin, mark, samples, None, rapl.error, gpu.error, gpu.method, gpu.band)
+    )
     deadline = start.started_mono + start.max_duration_s
     while True:
         received = signal.sigtimedwait(_SIGNALS, start.interval_s)
@@ -82,7 +84,9 @@ def sample_loop(state: JobState, token: str) -> str:
             ended = "max-duration"
         elif reading is None:
             ended = "error: /proc/stat became unreadable"
-        state.write_progress(Progress(origin, mark, samples, ended, rapl.error, gpu.error))
+        state.write_progress(
+            Progress(origin, mark, samples, ended, rapl.error, gpu.error, gpu.method, gpu.band)
+        )
         if ended is not None:
             return ended
 

@@ -47,6 +47,8 @@ class JobRecord:
     problem: str | None  # the sampler died or ended early: the job is measured until then
     rapl_error: str | None = None  # RAPL counters there, but not followed: why
     gpu_error: str | None = None  # GPUs there, but NVML not followed: why
+    gpu_method: str | None = None  # NVML's counter or its power readings integrated
+    gpu_band: tuple[float, float] | None = None  # that figure's band, as fractions of it
 
     @property
     def whole(self) -> LapSpan:
@@ -235,4 +237,6 @@ def stop_job(state: JobState, last_lap: str = LAST_LAP) -> JobRecord:
         problem,
         progress.rapl_error,
         progress.gpu_error,
+        progress.gpu_method,
+        progress.gpu_band,
     )

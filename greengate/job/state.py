@@ -89,6 +89,8 @@ class Progress:
     ended: str | None = None  # "stopped", "max-duration", "restarted", "error: ..."
     rapl_error: str | None = None  # RAPL counters were there but could not be followed
     gpu_error: str | None = None  # GPUs were there but NVML could not follow them
+    gpu_method: str | None = None  # how NVML's figure is made: counter or power readings
+    gpu_band: tuple[float, float] | None = None  # its band, as fractions of the figure
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,10 @@ class JobState:
             data["rapl_error"] = progress.rapl_error
         if progress.gpu_error is not None:
             data["gpu_error"] = progress.gpu_error
+        if progress.gpu_method is not None:
+            data["gpu_method"] = progress.gpu_method
+        if progress.gpu_band is not None:
+            data["gpu_band"] = list(progress.gpu_band)
         write_text_atomic(self.directory / PROGRESS_FILE, json.dumps(data))
 
     def read_progress(self) -> Progress | None:
@@ -166,6 +172,8 @@ class JobState:
                 data.get("ended"),
                 data.get("rapl_error"),
                 data.get("gpu_error"),
+                data.get("gpu_method"),
+                _band(data.get("gpu_band")),
             )
         except FileNotFoundError:
             return None
@@ -201,3 +209,11 @@ class JobState:
         for name in (JOB_FILE, PROGRESS_FILE, LAPS_FILE):
             with contextlib.suppress(FileNotFoundError):
                 (self.directory / name).unlink()
+
+
+def _band(value: object) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"gpu_band {value!r} is not [low, high]")
+    return float(value[0]), float(value[1])

@@ -420,3 +420,38 @@ def test_the_sampler_outlives_the_step_that_started_it(job_dir: Path) -> None:
     assert not gone(pid, within=1.0)  # its own session: the step's signals are not its
     state = JobState(job_dir / ".greengate" / "job")
     assert sampler_alive(state.read_start())
+
+
+def test_a_gpu_measured_by_its_power_readings_keeps_their_wider_band(
+    greengate: Greengate, job_dir: Path, tmp_path: Path
+) -> None:
+    # The same stand-in NVML at a steady 200 W, its counter ignored: the sampler integrates
+    # the power readings, whose band is +-15 %, not the counter's +-5 %.
+    fake = tmp_path / "fake-nvml"
+    fake.mkdir()
+    (fake / "pynvml.py").write_text(
+        FAKE_PYNVML.replace(
+            "def nvmlDeviceGetPowerUsage(handle): return 0",
+            "def nvmlDeviceGetPowerUsage(handle): return 200000",
+        )
+    )
+    counter = tmp_path / "gpu-millijoules"
+    counter.write_text("5000000\n")
+    env = {
+        "PYTHONPATH": str(fake),
+        "GREENGATE_FORCE_NVML": "1",
+        "FAKE_NVML_COUNTER": str(counter),
+        "GREENGATE_NVML_POWER_SAMPLES": "1",
+    }
+    assert greengate("start", "--interval", "0.05s", env=env, cwd=job_dir).returncode == 0
+    time.sleep(0.6)
+    stopped = greengate("stop", "--job", "x", env=env, cwd=job_dir)
+    assert stopped.returncode == 0, stopped.stderr
+    v = stopped.verdict()
+    gpu = next(c for c in v["measurement"]["components"] if c["component"] == "gpu")
+    assert gpu["method"] == "nvml-power-samples", gpu
+    assert "power readings" in gpu["detail"]
+    seconds = v["measurement"]["usage"]["wall_s"]
+    assert gpu["kwh"] * 3.6e6 == pytest.approx(200 * seconds, rel=0.25)  # 200 W over the job
+    assert gpu["low_kwh"] == pytest.approx(0.85 * gpu["kwh"])
+    assert gpu["high_kwh"] == pytest.approx(1.15 * gpu["kwh"])
