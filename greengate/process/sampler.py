@@ -104,10 +104,12 @@ class Sampler(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        from greengate.process.children import sampled_tree  # on this thread, not the run's
+
         interval = 0.05
         while not self._stop_event.wait(interval):
             now = time.monotonic()
-            tree = live_tree()
+            tree = sampled_tree()
             self.memory.add(now, tree.rss_bytes)
             if self._on_sample is not None:
                 self._on_sample(now - self._start, tree)
