@@ -362,13 +362,14 @@ def nvmlDeviceGetMinorNumber(handle): return 0
 """
 
 
-def test_gpu_energy_counters_are_followed_across_the_steps(
-    greengate: Greengate, job_dir: Path, tmp_path: Path
-) -> None:
-    # A stand-in pynvml on the sampler's path whose one GPU's counter (mJ) this test moves.
+def _fake_nvml(tmp_path: Path, milliwatts: int = 0) -> tuple[Path, dict[str, str]]:
+    """FAKE_PYNVML on the path, drawing ``milliwatts``: its counter file and the environment."""
     fake = tmp_path / "fake-nvml"
     fake.mkdir()
-    (fake / "pynvml.py").write_text(FAKE_PYNVML)
+    power = f"def nvmlDeviceGetPowerUsage(handle): return {milliwatts}"
+    (fake / "pynvml.py").write_text(
+        FAKE_PYNVML.replace("def nvmlDeviceGetPowerUsage(handle): return 0", power)
+    )
     counter = tmp_path / "gpu-millijoules"
     counter.write_text("5000000\n")
     env = {
@@ -376,6 +377,14 @@ def test_gpu_energy_counters_are_followed_across_the_steps(
         "GREENGATE_FORCE_NVML": "1",
         "FAKE_NVML_COUNTER": str(counter),
     }
+    return counter, env
+
+
+def test_gpu_energy_counters_are_followed_across_the_steps(
+    greengate: Greengate, job_dir: Path, tmp_path: Path
+) -> None:
+    # A stand-in pynvml on the sampler's path whose one GPU's counter (mJ) this test moves.
+    counter, env = _fake_nvml(tmp_path)
     assert greengate("start", "--interval", "0.05s", env=env, cwd=job_dir).returncode == 0
     _move(counter, 5500000)  # +500 J
     time.sleep(0.5)
@@ -427,22 +436,8 @@ def test_a_gpu_measured_by_its_power_readings_keeps_their_wider_band(
 ) -> None:
     # The same stand-in NVML at a steady 200 W, its counter ignored: the sampler integrates
     # the power readings, whose band is +-15 %, not the counter's +-5 %.
-    fake = tmp_path / "fake-nvml"
-    fake.mkdir()
-    (fake / "pynvml.py").write_text(
-        FAKE_PYNVML.replace(
-            "def nvmlDeviceGetPowerUsage(handle): return 0",
-            "def nvmlDeviceGetPowerUsage(handle): return 200000",
-        )
-    )
-    counter = tmp_path / "gpu-millijoules"
-    counter.write_text("5000000\n")
-    env = {
-        "PYTHONPATH": str(fake),
-        "GREENGATE_FORCE_NVML": "1",
-        "FAKE_NVML_COUNTER": str(counter),
-        "GREENGATE_NVML_POWER_SAMPLES": "1",
-    }
+    _, env = _fake_nvml(tmp_path, milliwatts=200000)
+    env["GREENGATE_NVML_POWER_SAMPLES"] = "1"
     assert greengate("start", "--interval", "0.05s", env=env, cwd=job_dir).returncode == 0
     time.sleep(0.6)
     stopped = greengate("stop", "--job", "x", env=env, cwd=job_dir)
