@@ -135,8 +135,8 @@ class GpuFollower:
         self.error: str | None = None
         self._gpu = source
         # How the last reading was made (the counter, or power readings integrated) and its
-        # band as a fraction of the figure: the job's GPU laps carry them (a GPU without a
-        # counter is +-15 %, not the counter's +-5 %).
+        # band as fractions of the figure, once there is one: the job's GPU laps carry them
+        # (RecordedGpu: a GPU without a counter is +-15 %, not the counter's +-5 %).
         self.method: str | None = None
         self.band: tuple[float, float] | None = None
 
@@ -156,9 +156,6 @@ class GpuFollower:
         self.method = energy.method
         if energy.kwh > 0 and energy.low_kwh is not None and energy.high_kwh is not None:
             self.band = (energy.low_kwh / energy.kwh, energy.high_kwh / energy.kwh)
-        elif self.band is None:
-            power = energy.method == RecordedGpu.POWER_METHOD
-            self.band = POWER_SAMPLES_BAND if power else COUNTER_BAND
         return energy.kwh * JOULES_PER_KWH
 
 
