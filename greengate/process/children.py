@@ -13,6 +13,7 @@ GPU), so the one exact read, of what still runs when the command ends, stays psu
 
 from __future__ import annotations
 
+import functools
 import os
 
 from greengate.process.sampler import LiveProcess, LiveTree, live_tree
@@ -53,10 +54,16 @@ def _process(proc: str, pid: int) -> LiveProcess | None:
     return LiveProcess((utime + cutime) / _TICKS, (stime + cstime) / _TICKS, rss)
 
 
+@functools.cache
+def _has_lists(proc: str, me: int) -> bool:
+    """Whether the kernel keeps children lists (asked once: it does not change)."""
+    return os.path.exists(f"{proc}/{me}/task/{me}/children")
+
+
 def sampled_tree(proc: str = "/proc") -> LiveTree:
     """Every live descendant of this process, walked down the kernel's children lists."""
     me = os.getpid()
-    if not os.path.exists(f"{proc}/{me}/task/{me}/children"):
+    if not _has_lists(proc, me):
         return live_tree()  # a kernel without the lists: the full scan
     found: dict[int, LiveProcess] = {}
     pending, seen = _children(proc, me), {me}
