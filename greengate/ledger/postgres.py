@@ -86,7 +86,7 @@ class PostgresLedger(SqlLedger):
         self._url = url
         if psycopg is None:
             raise LedgerError(
-                "a postgresql:// ledger needs psycopg", hint="pip install 'greengate[postgres]'"
+                "a postgresql:// ledger needs psycopg", hint="pip install 'greengate-ci[postgres]'"
             )
         try:
             self._db = StorableText(

@@ -193,7 +193,7 @@ class OtlpReporter(Reporter):
         except ImportError:
             raise OtlpError(
                 "the otlp reporter needs the OpenTelemetry SDK and OTLP exporter",
-                hint="pip install 'greengate[otlp]'",
+                hint="pip install 'greengate-ci[otlp]'",
             ) from None
         from greengate import __version__
 

@@ -123,7 +123,7 @@ class PushgatewayReporter(Reporter):
         except ImportError:
             raise PushError(
                 "the pushgateway reporter needs prometheus-client",
-                hint="pip install 'greengate[prometheus]'",
+                hint="pip install 'greengate-ci[prometheus]'",
             ) from None
         c = verdict.context
         path = group_path(c.job, c.branch, c.repository)
