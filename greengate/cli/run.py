@@ -120,4 +120,8 @@ def command(
                 argv, settings, prepared, progress, guard, while_running=lambda: warm_up(reporters)
             )
             guard.completed(result.verdict)
+            command = result.verdict.command
+            if options.quiet and command is not None and command.start_error is not None:
+                # As a shell says it, whatever else is quiet: "sh: 1: nosuch: not found".
+                click.echo(f"greengate: {command.argv[0]}: {command.start_error}", err=True)
             return finish(result, options, reporters, env)

@@ -20,6 +20,9 @@ class CommandOutcome:
     interrupted: bool  # greengate itself received SIGINT/SIGTERM and forwarded it
     started_at: datetime
     ended_at: datetime
+    # Why it never ran ("command not found"), as a shell would say it; not kept in the verdict
+    # file, whose notes say it (a verdict read back has None).
+    start_error: str | None = None
 
     @property
     def duration_seconds(self) -> float:

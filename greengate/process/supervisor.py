@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from greengate.measurement import TreeUsage
@@ -284,5 +284,5 @@ def _not_started(
     reason = "command not found" if code == 127 else f"command cannot be executed: {error.strerror}"
     usage = TreeUsage(0.0, 0.0, 0.0, 0, 0, 0, 0.0)
     now = datetime.now(timezone.utc)
-    outcome = _outcome(argv, code, None, received, started_at, now)
+    outcome = replace(_outcome(argv, code, None, received, started_at, now), start_error=reason)
     return Supervised(outcome, usage, start_error=reason)

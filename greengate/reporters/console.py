@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from greengate.measurement import Measurement
-from greengate.reporters import figures
+from greengate.reporters import figures, headline
 from greengate.reporters.history_text import history_lines
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.laps_text import job_lap_text, laps_lines
@@ -26,6 +26,7 @@ _BAR = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red"}
 _BAR_WIDTH = 20
 _ARGV_WIDTH = 60
 _LABEL_WIDTH = 12  # two spaces of indent, then the label column
+_LOG_WIDTH = 10_000  # not a terminal: no wrapping (one row, one line)
 
 
 class ConsoleReporter(Reporter):
@@ -52,6 +53,10 @@ class ConsoleReporter(Reporter):
             # target's environment, not os.environ, so tests and callers decide.
             _environ=self.target.env,
         )
+        if self.width is None and not console.is_terminal and not self.target.env.get("COLUMNS"):
+            # A CI log is read in a browser as wide as the reader's: wrapping at rich's
+            # 80-column default for non-terminals split numbers from their units.
+            console.width = _LOG_WIDTH
         ascii_only = not console.encoding.lower().startswith("utf")
         console.print(_headline(verdict), soft_wrap=True)
         # Wrapped by hand, not with a rich Table: a table pads every line with spaces.
@@ -64,7 +69,15 @@ class ConsoleReporter(Reporter):
 
 
 def _headline(v: Verdict) -> Text:
-    text = Text.assemble((f" {v.status.name} ", _BADGE[v.status]), " greengate: ")
+    failure = headline.command_failure(v.command)
+    if failure is not None and v.command is not None and v.status in (Status.PASS, Status.WARN):
+        # The budget held but the step failed: the badge is the command's exit, in red.
+        badge = (f" EXIT {v.command.exit_code} ", _BADGE[Status.FAIL])
+        text = Text.assemble(badge, f" greengate: {failure}; budget {v.status.name}, ")
+    else:
+        text = Text.assemble((f" {v.status.name} ", _BADGE[v.status]), " greengate: ")
+        if failure is not None:
+            text.append(f"{failure}; ")
     if v.rule is not None:
         where = f"{v.policy_path}:{v.rule.line}" if v.policy_path else f"line {v.rule.line}"
         text.append(f"rule {v.rule.label!r} ({where})")

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from greengate.files.user_file import UserFileError, append_user_file
+from greengate.reporters import headline
 from greengate.reporters.ci_commands import write_commands
 from greengate.reporters.interface import Reporter
 from greengate.reporters.markdown import verdict_markdown
@@ -42,9 +43,13 @@ def annotation(v: Verdict) -> str:
     if v.rule is not None and v.policy_path:
         properties["file"] = v.policy_path
         properties["line"] = str(v.rule.line)
-    properties["title"] = f"greengate: {v.status.name}"
-    message = "\n".join(v.reasons) or f"greengate: {v.status.value}"
-    return workflow_command(_LEVEL[v.status], properties, message)
+    properties["title"] = f"greengate: {headline.title(v)}"
+    failure = headline.command_failure(v.command)
+    reasons = [f"{failure[0].upper()}{failure[1:]}.", *v.reasons] if failure else list(v.reasons)
+    message = "\n".join(reasons) or f"greengate: {v.status.value}"
+    # A failed command is never a notice (GitHub shows notices as all-is-well): at least a warning.
+    level = "warning" if failure and v.status in (Status.PASS, Status.WARN) else _LEVEL[v.status]
+    return workflow_command(level, properties, message)
 
 
 def new_delimiter() -> str:

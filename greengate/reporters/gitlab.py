@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import ClassVar
 
+from greengate.reporters import headline
 from greengate.reporters.gitlab_artifacts import (
     CODE_QUALITY_FILE,
     DOTENV_FILE,
@@ -66,8 +67,8 @@ class GitLabReporter(Reporter):
     def _section(self, v: Verdict, written: list[str]) -> None:
         # GitLab's log sections: https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
         start, end = _times(v, self._clock)
-        collapsed = "[collapsed=true]" if v.status is Status.PASS else ""
-        header = f"greengate: {v.status.name} ({v.mode.value} mode)"
+        collapsed = "" if headline.failed(v) or v.status is not Status.PASS else "[collapsed=true]"
+        header = f"greengate: {headline.title(v)} ({v.mode.value} mode)"
         lines = [f"{_CLEAR}section_start:{start}:{SECTION}{collapsed}\r{_CLEAR}{header}"]
         lines += [f"  {reason}" for reason in v.reasons]
         if v.measurement is not None:

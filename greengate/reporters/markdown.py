@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from greengate.measurement import Component
 from greengate.policy.change import PolicyChange
-from greengate.reporters import figures
+from greengate.reporters import figures, headline
 from greengate.reporters.history_text import (
     regression_text,
     rerun_text,
@@ -29,7 +29,7 @@ from greengate.units import (
     format_power,
     significant,
 )
-from greengate.verdict import History, Verdict
+from greengate.verdict import History, Status, Verdict
 
 DEFAULT_PATH = "greengate-summary.md"
 _BAR_WIDTH = 10
@@ -54,8 +54,11 @@ def code(s: str) -> str:
 
 def verdict_markdown(v: Verdict) -> str:
     """A heading, the limits table, the measurement table, reasons and notes."""
-    emoji = figures.STATUS_EMOJI[v.status]
-    lines = [f"### {emoji} greengate: {v.status.name}", "", _context_line(v), ""]
+    failure = headline.command_failure(v.command) is not None
+    emoji = figures.STATUS_EMOJI[
+        Status.FAIL if failure and v.status is not Status.ERROR else v.status
+    ]
+    lines = [f"### {emoji} greengate: {headline.title(v)}", "", _context_line(v), ""]
     if v.checks:
         lines += [
             "| Limit | Measured | Allowed | Usage | Status |",

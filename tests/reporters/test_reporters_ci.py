@@ -414,7 +414,7 @@ def test_github_annotations_round_trip_through_the_runners_parser(raw: str) -> N
     command, properties, message = parse_github(line)
     assert command == "error"
     assert properties["file"] == f"ci/{raw}.yml" and properties["line"] == "12"
-    assert message == f"{raw}\n{raw}"
+    assert message == f"The command failed (exit 1).\n{raw}\n{raw}"
 
 
 def test_github_annotation_limit_is_respected_and_the_summary_tells_the_rest(

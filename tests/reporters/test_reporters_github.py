@@ -83,7 +83,9 @@ def test_annotation_escapes_reasons_with_newlines_and_colons() -> None:
         reasons=("job 'build:linux' over by 50%", "branch 'feat::x'\r\nsecond line"),
     )
     assert annotation(verdict) == (
-        "::error file=ci/greengate%2Cprod.yml,line=12,title=greengate%3A FAIL::"
+        "::error file=ci/greengate%2Cprod.yml,line=12,"
+        "title=greengate%3A the command failed (exit 1); budget FAIL::"
+        "The command failed (exit 1).%0A"
         "job 'build:linux' over by 50%25%0Abranch 'feat::x'%0D%0Asecond line"
     )
 
@@ -145,7 +147,7 @@ def test_reporter_appends_to_existing_files(tmp_path: Path) -> None:
     _run(failing_verdict(), env)
     summary = (tmp_path / "summary.md").read_text("utf-8")
     assert summary.startswith("# Earlier step\n\n### ✅ greengate: PASS\n")
-    assert "\n### ❌ greengate: FAIL\n" in summary
+    assert "\n### ❌ greengate: the command failed (exit 1); budget FAIL\n" in summary
     outputs = (tmp_path / "output").read_text("utf-8").splitlines()
     assert outputs[0] == "other=1"
     assert outputs.count("status=fail") == 1 and outputs.count("status=pass") == 1
