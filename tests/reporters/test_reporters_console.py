@@ -97,9 +97,15 @@ def test_progress_text() -> None:
     assert format_progress(_progress(12.34)) == "greengate: 12.3 s, 4.56 CPU-s, 120 mWh so far"
 
 
-def test_progress_line_rewrites_at_most_once_a_second_and_clears() -> None:
+def _line(stream: io.StringIO, clock: _Clock, rows: int = 24, **env: str) -> ProgressLine:
+    return ProgressLine(
+        stream, clock=clock, size=lambda _: (rows, 80), env={"TERM": "xterm", **env}
+    )
+
+
+def test_progress_line_lives_on_the_bottom_row_at_most_once_a_second() -> None:
     stream, clock = _Terminal(), _Clock()
-    line = ProgressLine(stream, clock=clock)
+    line = _line(stream, clock)
     line.update(_progress(120.5, cpu=100.25, kwh=0.0123))
     clock.now += 0.4
     line.update(_progress(120.9))  # too soon: dropped
@@ -109,12 +115,38 @@ def test_progress_line_rewrites_at_most_once_a_second_and_clears() -> None:
     first = "greengate: 2 min 00 s, 100 CPU-s, 12.3 Wh so far"
     second = "greengate: 1 s, 0.5 CPU-s, 0 Wh so far"
     assert stream.getvalue() == (
-        f"\r{first}"
-        f"\r{second.ljust(len(first))}"  # padded over the longer line before it
-        f"\r{' ' * len(second)}\r"
+        "\x1bD\x1bM"  # room for the row, the cursor's column kept
+        "\x1b7\x1b[1;23r\x1b8"  # everything else scrolls in rows 1 to 23
+        f"\x1b7\x1b[24;1H\x1b[2K{first}\x1b8"
+        f"\x1b7\x1b[24;1H\x1b[2K{second}\x1b8"
+        "\x1b7\x1b[r\x1b8\x1b7\x1b[24;1H\x1b[2K\x1b8"  # the whole screen back, the row cleared
     )
+    written = stream.getvalue()
     line.close()  # a second close writes nothing
-    assert stream.getvalue().endswith(f"{' ' * len(second)}\r")
+    assert stream.getvalue() == written
+
+
+def test_progress_line_follows_a_resize_and_gives_up_on_a_tiny_terminal() -> None:
+    stream, clock, rows = _Terminal(), _Clock(), [24]
+    line = ProgressLine(stream, clock=clock, size=lambda _: (rows[0], 80), env={"TERM": "xterm"})
+    line.update(_progress(1.0))
+    rows[0], clock.now = 40, clock.now + 1
+    line.update(_progress(2.0))
+    assert stream.getvalue().endswith(
+        "\x1b7\x1b[24;1H\x1b[2K\x1b8"  # the old bottom row cleared
+        "\x1b7\x1b[1;39r\x1b8\x1b7\x1b[40;1H\x1b[2Kgreengate: 2 s, 4.56 CPU-s, 120 mWh so far\x1b8"
+    )
+    rows[0], clock.now = 2, clock.now + 1
+    line.update(_progress(3.0))  # no room: the region is given back, nothing drawn
+    assert stream.getvalue().endswith("\x1b7\x1b[r\x1b8\x1b7\x1b[40;1H\x1b[2K\x1b8")
+
+
+def test_progress_line_is_silent_on_a_dumb_terminal() -> None:
+    stream = _Terminal()
+    line = _line(stream, _Clock(), TERM="dumb")
+    line.update(_progress(1.0))
+    line.close()
+    assert stream.getvalue() == ""
 
 
 def test_progress_line_is_silent_off_a_terminal() -> None:
@@ -127,7 +159,7 @@ def test_progress_line_is_silent_off_a_terminal() -> None:
 
 def test_progress_line_stops_on_a_broken_stream() -> None:
     stream = _Terminal()
-    line = ProgressLine(stream)
+    line = _line(stream, _Clock())
     stream.close()
     line.update(_progress(1.0))  # ValueError on a closed stream: swallowed, then disabled
     assert line.enabled is False
