@@ -360,6 +360,18 @@ def check_verdict() -> Verdict:
     )
 
 
+def stopped_verdict() -> Verdict:
+    """Stopped at its rule's energy limit (stop_at_limit): SIGTERM, exit 143, a fail."""
+    from greengate.process.outcome import LimitStop
+
+    stop = LimitStop("energy", 0.0104, 0.01, 0.0097, "rule 'train'", 15, 3600.5)
+    return make_verdict(
+        command=make_command(
+            exit_code=143, signal=15, ended_at=T0 + timedelta(seconds=3601), stop=stop
+        )
+    )
+
+
 def all_verdicts() -> dict[str, Verdict]:
     """Every sample verdict by name; golden files are named after these keys."""
     return {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -16,9 +18,12 @@ from greengate.cli.parts import build_parts
 from greengate.cli.streams import tolerate_closed_streams
 from greengate.gate.flow import prepare, run_command
 from greengate.gate.guard import CommandGuard
+from greengate.gate.limit_watch import STOP_SIGNALS
 from greengate.job.location import JOB_FILE, default_state_dir
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS, CancelWatch
+from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.progress_line import ProgressLine
+from greengate.reporters.registry import ChosenReporters
 
 
 def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -63,6 +68,22 @@ def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
     help="On cancel (SIGINT/SIGTERM/SIGHUP), SIGKILL the command's tree this long after the "
     "first signal. The default fits GitHub's and Azure's SIGKILL 10 s after their SIGINT.",
 )
+@click.option(
+    "--stop-at-limit",
+    is_flag=True,
+    envvar="GREENGATE_STOP_AT_LIMIT",
+    help="Stop CMD while it runs once its live energy or emissions crosses an enforced limit "
+    "(the rule's, or what is left of a window): the stop signal, SIGKILL after the grace "
+    "period. Also the rule key stop_at_limit: true.",
+)
+@click.option(
+    "--stop-signal",
+    type=click.Choice(sorted(STOP_SIGNALS), case_sensitive=False),
+    default="TERM",
+    show_default=True,
+    envvar="GREENGATE_STOP_SIGNAL",
+    help="The signal a stop at the limit sends first (training scripts checkpoint on it).",
+)
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
 def command(
     argv: tuple[str, ...],
@@ -70,6 +91,8 @@ def command(
     job_duration: str | None,
     wait_on_hosted: bool,
     grace_seconds: float,
+    stop_at_limit: bool,
+    stop_signal: str,
     **kwargs: Any,
 ) -> int:
     """Run CMD (no shell), measure its energy and emissions, and judge it against the policy.
@@ -84,7 +107,12 @@ def command(
     with CancelWatch() as watch:
         options = build_gate_options(**kwargs)
         env = environment()
-        settings = replace(options.settings, grace_seconds=grace_seconds)
+        settings = replace(
+            options.settings,
+            grace_seconds=grace_seconds,
+            stop_at_limit=stop_at_limit,
+            stop_signal=STOP_SIGNALS[stop_signal.upper()],
+        )
         directory, lap = default_state_dir(env), None
         if (directory / JOB_FILE).is_file():  # inside a started job: the verdict names its lap
             from greengate.job.session import current_lap  # the sampler's code: only then
@@ -115,9 +143,16 @@ def command(
             report=lambda text: click.echo(f"greengate: warning: {text}", err=True),
             debug=debug_requested(),
         )
+        warn = live_warning(progress, reporters, env)
         with guard:
             result = run_command(
-                argv, settings, prepared, progress, guard, while_running=lambda: warm_up(reporters)
+                argv,
+                settings,
+                prepared,
+                progress,
+                guard,
+                while_running=lambda: warm_up(reporters),
+                warn=warn,
             )
             guard.completed(result.verdict)
             command = result.verdict.command
@@ -125,3 +160,23 @@ def command(
                 # As a shell says it, whatever else is quiet: "sh: 1: nosuch: not found".
                 click.echo(f"greengate: {command.argv[0]}: {command.start_error}", err=True)
             return finish(result, options, reporters, env)
+
+
+def live_warning(
+    progress: ProgressLine | None, chosen: ChosenReporters, env: Mapping[str, str]
+) -> Callable[[str], None]:
+    """A line on stderr while the command runs, and where the CI shows one, an annotation."""
+    built: list[Reporter] = []
+
+    def warn(text: str) -> None:
+        if progress is not None:
+            progress.close()  # the sampler thread draws it too: clear it, then the line
+        click.echo(f"greengate: {text}", err=True)
+        if not built:
+            built.extend(chosen.build(ReportTarget(sys.stdout, sys.stderr, env)))
+        for reporter in built:
+            # An annotation must never stop the watch; the line above already says it.
+            with contextlib.suppress(Exception):
+                reporter.notice(text)
+
+    return warn

@@ -190,7 +190,13 @@ class HardwareDetector:
         self._spawn(path)
 
     def peek(self) -> Hardware | None:
-        """The hardware if already known (cache hit), without waiting."""
+        """The hardware if already known (a cache hit, or detection done now), never waiting."""
+        if self._cached is None and self._path is not None:
+            try:
+                text = self._path.read_text(encoding="utf-8")
+                self._cached = _from_json(text) if text else None
+            except (OSError, ValueError, TypeError, KeyError, HardwareDetectionError):
+                pass  # not written yet; result() waits for it and says what went wrong
         return self._cached
 
     def result(self) -> Hardware:

@@ -68,6 +68,11 @@ class RunEnergy(ABC):
     def observe(self, sample: TreeSample) -> float:
         """Fold in one sample (sampler thread); the CPU energy so far in kWh, for progress."""
 
+    def live(self, sample: TreeSample) -> EnergyResult | None:
+        """What ``finish`` would say had the run ended at ``sample`` (the stop check's figure,
+        asked after ``observe``); None where no live figure can be made (yet)."""
+        return None
+
     @abstractmethod
     def finish(self, usage: TreeUsage) -> EnergyResult:
         """The run's components, embodied term and timeline, from the tree's exact usage."""

@@ -101,6 +101,16 @@ class Meter:
             curve = sum(b.curve_joules for b in self._buckets) if self._model else None
             return MachineRun(whole, curve, self._timeline_data())
 
+    def so_far(self) -> tuple[MachineRun, float]:
+        """The run up to the last sample, left open (the stop check's live figure): the
+        machine's side without a timeline, and the tree's memory in byte-seconds."""
+        with self._lock:
+            machine, start = self._last_machine, self._start_machine
+            whole = machine - start if machine is not None and start is not None else None
+            curve = sum(b.curve_joules for b in self._buckets) if self._model else None
+            rss = sum(b.rss_byte_seconds for b in self._buckets)
+        return MachineRun(whole, curve, (self._width, ())), rss
+
     def _timeline_data(self) -> tuple[float, tuple[_Bucket, ...]]:
         return self._width, tuple(_Bucket(**vars(b)) for b in self._buckets)
 

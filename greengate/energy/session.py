@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from greengate.energy.embodied import embodied_share
 from greengate.energy.estimate import (
     GB,
     WATTS_PER_GB_MEMORY,
@@ -34,12 +35,10 @@ from greengate.energy.interface import (
 )
 from greengate.energy.meter import MachineIntegral, Meter
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
-from greengate.energy.profiles import EMBODIED_KG_PER_VCPU, LIFETIME_YEARS, RunnerProfile
 from greengate.energy.runner_detection import ProfileChoice, choose_profile
 from greengate.measurement import (
     JOULES_PER_KWH,
     ComponentEnergy,
-    Embodied,
     EnergyResult,
     Scope,
     TreeUsage,
@@ -48,11 +47,6 @@ from greengate.policy.model import EnergySettings
 from greengate.process.supervisor import TreeSample
 from greengate.units import format_duration, format_power, significant
 
-SECONDS_PER_YEAR = 365 * 24 * 3600
-# Embodied emissions for a machine no profile describes: the per-vCPU share of the cloud
-# server the profiles use (Boavizta via Eco CI), with a wide band.
-FALLBACK_EMBODIED_BAND = (0.25, 3.0)
-PROFILE_EMBODIED_BAND = (0.5, 1.5)  # a life-cycle estimate of known hardware
 HOSTED_PROVIDERS = ("github", "gitlab")
 
 
@@ -158,10 +152,7 @@ class EnergySession(RunEnergy):
         if machine is None:
             assert self._meter is not None, "begin() first"
             machine = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, self._machine_cpu())
-        machine_run = machine
         notes = list(self.choice.notes)
-        profile = self.choice.profile
-        counter = self._rapl_energy(usage)
         fallback = self._rapl_fallback
         hardware: Hardware | None = None
         if self._profile_model is not None:
@@ -179,6 +170,47 @@ class EnergySession(RunEnergy):
                     "virtual machine without a runner profile: the TDP table's per-thread "
                     "power assumes the host's socket; set energy.profile for a better figure"
                 )
+        return self._result(usage, machine, model, hardware, fallback, tuple(notes))
+
+    def live(self, sample: TreeSample) -> EnergyResult | None:
+        """What ``finish`` would make of the run had it ended at ``sample`` (after
+        ``observe``): the same counters, model and PUE, without the timeline. None until
+        the model is known (codecarbon's detection still running on a first run)."""
+        meter = self._meter
+        if meter is None:
+            return None
+        hardware: Hardware | None = None
+        if self._profile_model is not None:
+            model = self._profile_model
+        else:
+            hardware = self._detector.peek()
+            if hardware is None:
+                return None
+            model = tdp_model(hardware)
+        machine, rss_byte_seconds = meter.so_far()
+        wall = sample.elapsed_seconds
+        usage = TreeUsage(
+            wall_seconds=wall,
+            user_seconds=sample.cpu_seconds,
+            system_seconds=0.0,
+            processes=len(sample.pids),
+            lingering=0,
+            peak_rss_bytes=sample.rss_bytes,
+            mean_rss_bytes=rss_byte_seconds / wall if wall > 0 else float(sample.rss_bytes),
+        )
+        return self._result(usage, machine, model, hardware, self._rapl_fallback, ())
+
+    def _result(
+        self,
+        usage: TreeUsage,
+        machine_run: MachineIntegral,
+        model: CpuModel,
+        hardware: Hardware | None,
+        fallback: str | None,
+        notes: tuple[str, ...],
+    ) -> EnergyResult:
+        profile = self.choice.profile
+        counter = self._rapl_energy(usage)
         machine_joules = machine_run.machine_joules(model, usage.wall_seconds)
         cpu = counter or self._cpu_component(model, usage, machine_joules, fallback)
         ram_bytes = hardware.ram_total_bytes if hardware else _ram_total_bytes()
@@ -192,15 +224,14 @@ class EnergySession(RunEnergy):
         timeline = machine_run.timeline(
             model, self.scope, ram_bytes / GB * WATTS_PER_GB_MEMORY, included is None
         )
-        embodied = self._embodied(profile, model, usage)
         return EnergyResult(
             tuple(components),
             self.scope,
             profile.name if profile else None,
             self.pue,
-            embodied,
+            embodied_share(self.scope, profile, model, usage),
             timeline if timeline.watts else None,
-            tuple(notes),
+            notes,
         )
 
     def _rapl_energy(self, usage: TreeUsage) -> ComponentEnergy | None:
@@ -230,44 +261,6 @@ class EnergySession(RunEnergy):
             f"curve {_curve(model)}; {model.source}"
         )
         return model.component(joules, detail, fallback)
-
-    def _embodied(
-        self, profile: RunnerProfile | None, model: CpuModel, usage: TreeUsage
-    ) -> Embodied | None:
-        if usage.wall_seconds <= 0:
-            return None
-        if self.scope is Scope.MACHINE:
-            share = 1.0
-        else:
-            share = min(usage.cpu_seconds / (model.vcpus * usage.wall_seconds), 1.0)
-        if profile is None:
-            total, lifetime, band = (
-                EMBODIED_KG_PER_VCPU * model.vcpus,
-                LIFETIME_YEARS,
-                FALLBACK_EMBODIED_BAND,
-            )
-            source = (
-                "assumed: the per-thread share of a cloud server (Boavizta via Eco CI); "
-                "no embodied data for this machine"
-            )
-        elif profile.embodied_kg is None:
-            return None
-        else:
-            total, lifetime, band = (
-                profile.embodied_kg,
-                profile.lifetime_years,
-                PROFILE_EMBODIED_BAND,
-            )
-            source = f"profile {profile.name}: {profile.source}"
-        return Embodied(
-            total_kg=total,
-            lifetime_years=lifetime,
-            time_share=usage.wall_seconds / (lifetime * SECONDS_PER_YEAR),
-            resource_share=share,
-            source=source,
-            low_factor=band[0],
-            high_factor=band[1],
-        )
 
 
 def _curve(model: CpuModel) -> str:

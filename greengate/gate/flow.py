@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -48,6 +49,8 @@ class GateSettings:
     job_key: str | None = None  # a matrix leg's identity beside the shared job id
     grid: GridOverride | None = None  # --grid-* options over the policy's grid: (live data)
     grace_seconds: float = DEFAULT_GRACE_SECONDS  # from a cancel signal to SIGKILL of the tree
+    stop_at_limit: bool = False  # --stop-at-limit: stop the command when it crosses a limit
+    stop_signal: int = signal.SIGTERM  # sent to the tree at the limit; SIGKILL after the grace
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ def prepare(
     rule = select_budget(choice.applied, context.job, context.branch)
     grid = _grid(settings, choice.applied)
     parts.intensity.check(grid)  # an unknown zone stops the run before the command starts
+    if settings.stop_at_limit:  # before the command runs: a usage error
+        from greengate.gate.limit_watch import require_enforced_limit
+
+        require_enforced_limit(choice.applied, rule, context.branch)
     ledger = ledger_location(env, choice.applied, cwd)
     return Prepared(choice, rule, context, grid, parts, ledger)
 
@@ -146,15 +153,22 @@ def run_command(
     progress: ProgressSink | None = None,
     guard: CommandGuard | None = None,
     while_running: Callable[[], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> GateResult:
     """Run and measure the command, then judge it; ``guard`` keeps what follows it safe.
 
     ``while_running`` is called once, on a thread of its own, when the command has run for
     a first sample (50 ms): the CLI imports there what only the end of the run needs, so a
-    long command hides that cost and a short one pays it at the end as before.
+    long command hides that cost and a short one pays it at the end as before. ``warn``
+    shows a line while the command runs (the stop check's warning and stop).
     """
     policy, parts = prepared.policy, prepared.parts
     energy = parts.energy(policy)
+    watch = None
+    if settings.stop_at_limit or (prepared.rule and prepared.rule.stop_at_limit):
+        from greengate.gate.live_limits import build_watch
+
+        watch = build_watch(settings.stop_signal, prepared, energy, warn or (lambda text: None))
     energy.begin()
     parts.intensity.begin(prepared.grid, parts.clock())
     pending = [while_running] if while_running is not None else []
@@ -174,8 +188,11 @@ def run_command(
         watch=guard.watch if guard else None,
         grace_seconds=settings.grace_seconds,
         on_cancel=guard.cancelled if guard else None,
+        stop_check=watch,
     )
     outcome = run.outcome
+    if run.stop_signal is not None and watch is not None and watch.stop is not None:
+        outcome = replace(outcome, stop=watch.stop)
     if guard is not None:
         guard.command_ended(outcome)
     if progress is not None:
@@ -190,7 +207,7 @@ def run_command(
     if run.killed_after_grace:
         notes.append(
             f"the process tree outlived the grace period of {settings.grace_seconds:g} s after "
-            "the cancel signal and was killed (SIGKILL)"
+            f"the {'stop' if outcome.stop else 'cancel'} signal and was killed (SIGKILL)"
         )
     measurement = result.measured(
         intensity,
@@ -279,7 +296,8 @@ def _conclude(
     now = parts.clock()
     asked = questions(policy, context, now)
     verdict = judge_and_record(decide, asked, prepared.ledger, parts.ledger, now)
-    if outcome is not None and outcome.exit_code != 0:
-        # The command's own failure comes first: CI must see its code, not ours.
+    if outcome is not None and outcome.exit_code != 0 and outcome.stop is None:
+        # The command's own failure comes first: CI must see its code, not ours (unless
+        # greengate stopped it at its limit: then the overrun is why it ended).
         return GateResult(verdict, outcome.exit_code)
     return GateResult(verdict, exit_code(verdict, settings.violation_exit_code))

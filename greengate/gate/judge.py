@@ -178,6 +178,12 @@ def judge(
     """
     mode = policy.mode_of(rule.mode if rule else None)
     status, checks, reasons = _single_run(policy, rule, context, measurement, mode)
+    if command is not None and command.stop is not None:
+        # Stopped at an enforced limit: an overrun, whatever the final figures add up to.
+        from greengate.gate.limit_watch import stop_sentence
+
+        status = worst([status, Status.FAIL])
+        reasons = [stop_sentence(command.stop), *reasons]
     if laps:
         status, reasons = _with_laps(status, reasons, laps)
     if failure is not None:

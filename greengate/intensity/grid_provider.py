@@ -62,6 +62,27 @@ class GridIntensityProvider(IntensityProvider):
             self._starting[setting] = starter
             starter.start()
 
+    def so_far(self, setting: GridSetting, start: datetime, now: datetime) -> GridIntensity | None:
+        """The live slots at hand, the bundled figure where the provider failed (as the
+        verdict would be charged under fallback: bundled), None while the look-up runs."""
+        if setting.live is None:
+            return self.offline.intensity(setting, start, now)
+        from greengate.intensity.http import ProviderError
+        from greengate.intensity.live import LiveLookup
+
+        starter = self._starting.get(setting)
+        lookup = self._lookups.get(setting)
+        if (starter is not None and starter.is_alive()) or not isinstance(lookup, LiveLookup):
+            return None
+        try:
+            figure = lookup.so_far(now)
+        except ProviderError:
+            return self.offline.intensity(replace(setting, live=None), start, now)
+        if figure is None:
+            return None
+        source = f"{lookup.api.name} live data ({setting.live.signal.value})"
+        return GridIntensity(figure, source, setting.live.zone, None)
+
     def intensity(
         self,
         setting: GridSetting,

@@ -28,6 +28,12 @@ class IntensityProvider(ABC):
     def begin(self, setting: GridSetting, start: datetime) -> None:  # noqa: B027 - optional hook
         """The command has started: a live provider may start its look-up (no waiting here)."""
 
+    def so_far(self, setting: GridSetting, start: datetime, now: datetime) -> GridIntensity | None:
+        """While the command runs (the stop check, once a second at most): the figure
+        ``intensity`` would give for [start, now] from what is at hand, never waiting on the
+        network; None while that is not known yet."""
+        return self.intensity(setting, start, now)
+
     @abstractmethod
     def intensity(
         self,

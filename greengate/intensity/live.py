@@ -77,6 +77,7 @@ class LiveLookup:
         self._now = now
         self._start: datetime | None = None
         self._first: _Fetch | None = None
+        self._known: tuple[Slot, ...] | None = None  # the slots so_far judges with
 
     def _fetch(self, start: datetime, end: datetime) -> _Fetch:
         fetch = _Fetch(lambda: self.api.actual(self.http, start, end))
@@ -116,6 +117,31 @@ class LiveLookup:
             None,
             live,
         )
+
+    def so_far(self, now: datetime) -> float | None:
+        """g/kWh of the run up to ``now`` from the slots at hand, never waiting (the stop
+        check's figure): None while the first fetch runs; raises ProviderError where it
+        failed. A run past the slots it has is charged what they cover, until ``finish``."""
+        start = self._start if self._start is not None else now
+        first = self._first
+        if first is not None and first.is_alive():
+            return None
+        if first is not None and first.error is not None:
+            raise first.error
+        if self._known is None:  # the cache file is read once, not at every sample
+            cached = self.cache.fresh(self._now()) if self.cache else []
+            self._known = merge(first.slots if first is not None else [], cached)
+        slots = self._known
+        if not slots:
+            return None
+        try:
+            return run_figure(slots, start, max(now, start))
+        except CoverageError:
+            end = max(s.end for s in slots)
+            try:
+                return run_figure(slots, start, end) if end > start else None
+            except CoverageError:
+                return None
 
     def _join(self, fetch: _Fetch, deadline: float) -> list[Slot]:
         fetch.join(max(deadline - time.monotonic(), 0.0))

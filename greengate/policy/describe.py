@@ -119,8 +119,9 @@ def _run(job: str | None, branch: str | None) -> str:
     return f"job {job_text} on branch {branch_text}"
 
 
-def describe_budget(budget: Budget) -> str:
-    """One rule as a line: number, name, line, matchers, limits and overrides."""
+def describe_budget(budget: Budget, mode: Mode = Mode.ENFORCE) -> str:
+    """One rule as a line: number, name, line, matchers, limits and overrides; ``mode`` is
+    the one it is judged in (its own, else the default)."""
     name = repr(budget.name) if budget.name else budget.label
     jobs = "job " + "|".join(budget.jobs) if budget.jobs else "any job"
     branches = "branch " + "|".join(budget.branches) if budget.branches else "any branch"
@@ -135,6 +136,12 @@ def describe_budget(budget: Budget) -> str:
         text += f"; warn at {_percent(budget.warn_at)}"
     if budget.mode is not None:
         text += f"; mode {budget.mode.value}"
+    if budget.stop_at_limit:
+        text += (
+            "; stops the command at its limit"
+            if mode is Mode.ENFORCE
+            else f"; stop_at_limit has no effect in mode {mode.value}: nothing is stopped"
+        )
     return text
 
 
@@ -152,7 +159,7 @@ def describe_policy(policy: Policy) -> list[str]:
         f"warn at: {_percent(defaults.warn_at)} of a limit",
         f"mode: {defaults.mode.value} ({_MODES[defaults.mode]})",
         "rules, first match wins:",
-        *(f"  {describe_budget(budget)}" for budget in policy.budgets),
+        *(f"  {describe_budget(b, policy.mode_of(b.mode))}" for b in policy.budgets),
     ]
 
 

@@ -64,6 +64,7 @@ def load_policy_text(text: str, name: str, *, trusted: bool = False) -> Policy:
             problems.append(Problem(path, str(e)))
     problems.extend(_grid_problems(data))
     problems.extend(_dead_rule_problems(document, data))
+    problems.extend(_stop_problems(data))
     problems.extend(energy_problems(document, data))
     if "scope2" in data:
         from greengate.policy.scope2 import scope2_problems  # only where used (start-up)
@@ -150,6 +151,18 @@ def _dead_rule_problems(document: Document, data: dict[str, Any]) -> Iterator[Pr
             return
 
 
+def _stop_problems(data: dict[str, Any]) -> Iterator[Problem]:
+    budgets = data.get("budgets")
+    for index, rule in enumerate(budgets if isinstance(budgets, list) else []):
+        if isinstance(rule, dict) and rule.get("stop_at_limit") is True and "step" in rule:
+            # A lap is judged by greengate stop, after the step ran: there is nothing to stop.
+            yield Problem(
+                ("budgets", index, "stop_at_limit"),
+                "a step rule budgets laps, which are judged at greengate stop once they "
+                "ended; stop_at_limit applies to greengate run's command only",
+            )
+
+
 def _globs(value: str | list[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -202,6 +215,7 @@ def _build(document: Document, data: dict[str, Any], quantities: dict[Path, floa
                 max_energy_kwh=quantities.get(("budgets", index, "max_energy")),
                 warn_at=None if warn_at is None else float(warn_at),
                 mode=None if mode is None else Mode(mode),
+                stop_at_limit=bool(rule.get("stop_at_limit", False)),
             )
         )
     live, aware = _grid_sections(data)

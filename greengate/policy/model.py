@@ -127,6 +127,7 @@ class Budget:
     warn_at: float | None = None  # overrides Defaults.warn_at
     mode: Mode | None = None  # overrides Defaults.mode
     steps: tuple[str, ...] = ()  # globs of a job's lap names; a rule with steps budgets laps
+    stop_at_limit: bool = False  # stop the command while it runs once it crosses a limit
 
     @property
     def label(self) -> str:

@@ -30,7 +30,7 @@ _EXPECTED = {
     "defaults": "a mapping of settings: country, region, intensity, pue, warn_at, mode",
     "budgets": "a non-empty list of rules, each with max_emissions and/or max_energy",
     "budgets[]": "a rule: a mapping with max_emissions and/or max_energy "
-    "and optional name, job, branch, warn_at, mode",
+    "and optional name, job, branch, warn_at, mode, stop_at_limit",
     "windows": "a list of windows",
     "windows[]": "a window: a mapping with branch, per and max_emissions and/or max_energy, "
     "or one line such as 'main: 50 kg per month'",
@@ -49,6 +49,7 @@ _EXPECTED = {
     "them) or a mapping of coefficients with idle_watts_per_vcpu and max_watts_per_vcpu",
     "scope": "one of process, machine",
     "include_embodied": "true or false",
+    "stop_at_limit": "true or false",
     "idle_watts_per_vcpu": "the watts of one vCPU's share at 0 % load, from 0 to 50, e.g. 0.74",
     "max_watts_per_vcpu": "the watts of one vCPU's share at 100 % load, above 0 and up to 50, "
     "e.g. 3.5",

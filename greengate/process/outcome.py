@@ -11,6 +11,24 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class LimitStop:
+    """greengate stopped the command while it ran: its live figure crossed an enforced limit."""
+
+    quantity: str  # "energy" (kWh) or "emissions" (kg CO2e)
+    measured: float  # the live figure at the sample that crossed the limit
+    limit: float  # what the run was allowed: the rule's limit, or what was left of a window
+    before: float  # the figure one sample earlier, below the limit: overshoot <= measured-before
+    limit_of: str  # whose limit, in words: "rule 'train'", "window 'main per month' on main"
+    signal: int  # the stop signal sent to the tree (SIGKILL after the grace period)
+    elapsed_seconds: float  # when, from the command's start
+
+    @property
+    def overshoot(self) -> float:
+        """How far past the limit the figure was when the stop was sent."""
+        return max(self.measured - self.limit, 0.0)
+
+
+@dataclass(frozen=True)
 class CommandOutcome:
     """How the wrapped command ended."""
 
@@ -23,6 +41,11 @@ class CommandOutcome:
     # Why it never ran ("command not found"), as a shell would say it; not kept in the verdict
     # file, whose notes say it (a verdict read back has None).
     start_error: str | None = None
+    stop: LimitStop | None = None  # greengate stopped it at a limit (stop_at_limit)
+
+    @property
+    def stopped_at_limit(self) -> bool:
+        return self.stop is not None
 
     @property
     def duration_seconds(self) -> float:

@@ -10,7 +10,6 @@ they had used by then is read once from /proc and added.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from greengate.process.outcome import CommandOutcome
 from greengate.process.sampler import LiveTree, Sampler, live_tree
 from greengate.process.subreaper import set_child_subreaper
 from greengate.process.tree import CommandTree, in_terminal_foreground
+from greengate.process.waiter import Stopping, Totals, Waiter, reap_exited
 from greengate.process.wakeup import Wakeup
 
 
@@ -35,6 +35,7 @@ class Supervised:
     usage: TreeUsage
     start_error: str | None = None  # why the command could not be started
     killed_after_grace: bool = False  # greengate SIGKILLed the tree when the grace period ended
+    stop_signal: int | None = None  # the stop check stopped the tree with it before it ended
 
 
 @dataclass(frozen=True)
@@ -47,24 +48,6 @@ class TreeSample:
     pids: tuple[int, ...]  # the live descendants now
 
 
-@dataclass
-class _Totals:
-    """Running sums of the rusage of every reaped descendant."""
-
-    user: float = 0.0
-    system: float = 0.0
-    reaped: int = 0
-    max_child_rss: int = 0
-
-    def add(self, ru: resource.struct_rusage) -> None:
-        self.user += ru.ru_utime
-        self.system += ru.ru_stime
-        # ru_maxrss is in KiB on Linux and bytes on macOS.
-        scale = 1 if sys.platform == "darwin" else 1024
-        self.max_child_rss = max(self.max_child_rss, ru.ru_maxrss * scale)
-        self.reaped += 1
-
-
 def supervise(
     argv: Sequence[str],
     *,
@@ -73,6 +56,7 @@ def supervise(
     watch: CancelWatch | None = None,
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
     on_cancel: Callable[[int, CommandOutcome], None] | None = None,
+    stop_check: Callable[[TreeSample], int | None] | None = None,
 ) -> Supervised:
     """Run ``argv`` (no shell, stdio inherited) and measure its tree.
 
@@ -81,6 +65,11 @@ def supervise(
     given). On the first cancel signal ``on_cancel(signal, outcome)`` is called at once, with
     the outcome as it stands then (interrupted, ending now); the tree is SIGKILLed
     ``grace_seconds`` after it, and this returns once the whole tree is gone.
+
+    ``stop_check`` is asked after ``on_sample`` with each sample; the first signal it
+    returns stops the tree as a cancel does (sent once to the whole tree, SIGKILL
+    ``grace_seconds`` later, returning once the tree is gone), without greengate itself
+    being interrupted.
     """
     if watch is None:
         with CancelWatch() as own:
@@ -91,9 +80,10 @@ def supervise(
                 watch=own,
                 grace_seconds=grace_seconds,
                 on_cancel=on_cancel,
+                stop_check=stop_check,
             )
     command = tuple(argv)
-    totals = _Totals()
+    totals = Totals()
     subreaper = set_child_subreaper(True)
     try:
         with Wakeup() as wakeup:
@@ -110,20 +100,27 @@ def supervise(
             watch.hold_first = on_cancel is not None
             watch.attach(tree)
 
+            stopping = Stopping()
+
             def sample(elapsed: float, live: LiveTree) -> None:
+                if on_sample is None and stop_check is None:
+                    return
+                now = TreeSample(
+                    elapsed,
+                    totals.user + totals.system + live.cpu_seconds,
+                    live.rss_bytes,
+                    tuple(live.processes),
+                )
                 if on_sample is not None:
-                    on_sample(
-                        TreeSample(
-                            elapsed,
-                            totals.user + totals.system + live.cpu_seconds,
-                            live.rss_bytes,
-                            tuple(live.processes),
-                        )
-                    )
+                    on_sample(now)
+                if stop_check is not None and stopping.at is None:
+                    signum = stop_check(now)
+                    if signum is not None:
+                        stopping.request(signum, tree, wakeup)
 
             sampler = Sampler(start, sample, max_interval=sample_interval)
             sampler.start()
-            waited = _Waiter(child.pid, totals, watch, tree, wakeup, grace_seconds)
+            waited = Waiter(child.pid, totals, watch, tree, wakeup, grace_seconds, stopping)
 
             def cancelled(sig: int) -> None:
                 if on_cancel is not None:
@@ -161,7 +158,9 @@ def supervise(
     code, killed_by = _decode(status)
     watch.command_ended()
     outcome = _outcome(command, code, killed_by, received, started_at, ended_at)
-    return Supervised(outcome, usage, killed_after_grace=waited.killed)
+    return Supervised(
+        outcome, usage, killed_after_grace=waited.killed, stop_signal=waited.stopped_by
+    )
 
 
 def _spawn(argv: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
@@ -174,82 +173,15 @@ def _spawn(argv: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
     return subprocess.Popen(list(argv), preexec_fn=os.setpgrp)  # pragma: no cover
 
 
-class _Waiter:
-    """Reaps the tree until the command exits (or, once cancelled, until the tree is gone)."""
-
-    def __init__(
-        self,
-        pid: int,
-        totals: _Totals,
-        watch: CancelWatch,
-        tree: CommandTree,
-        wakeup: Wakeup,
-        grace_seconds: float,
-    ) -> None:
-        self._pid, self._totals, self._watch, self._tree = pid, totals, watch, tree
-        self._wakeup, self._grace = wakeup, grace_seconds
-        self.killed = False  # the grace period ran out and the tree was SIGKILLed
-
-    def wait(self, on_cancel: Callable[[int], None]) -> int:
-        """The command's wait status."""
-        status: int | None = None
-        notified = False
-        while True:
-            found, alive = self._reap()
-            status = found if found is not None else status
-            first, first_at = self._watch.first, self._watch.first_at
-            if status is not None and (first is None or not alive):
-                return status
-            timeout: float | None = None
-            if first is not None and first_at is not None:
-                if not notified:
-                    notified = True
-                    try:
-                        on_cancel(first)  # the interrupted verdict, before anything can kill us
-                    finally:
-                        self._watch.release()  # then the signal reaches the tree
-                    continue
-                left = first_at + self._grace - time.monotonic()
-                if left <= 0:
-                    self.killed = True
-                    self._tree.kill()
-                    left = 0.05  # and again, for whatever the dying tree still forks
-                timeout = left
-            self._wakeup.wait(timeout)
-
-    def _reap(self) -> tuple[int | None, bool]:
-        """Reap whatever has exited: the command's status if it was among them, and whether
-        any descendant is still alive."""
-        reaped, alive = _reap_exited(self._totals)
-        return reaped.get(self._pid), alive
-
-
-def _reap_exited(totals: _Totals) -> tuple[dict[int, int], bool]:
-    """Reap every descendant that has already exited, without blocking.
-
-    Returns the reaped pids with their wait statuses, and whether any child is still alive.
-    """
-    reaped: dict[int, int] = {}
-    while True:
-        try:
-            pid, status, ru = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
-            return reaped, False
-        if pid == 0:
-            return reaped, True
-        totals.add(ru)
-        reaped[pid] = status
-
-
-def _account_lingering(totals: _Totals) -> LiveTree:
+def _account_lingering(totals: Totals) -> LiveTree:
     """CPU used by descendants still alive after the command exited (not waited for)."""
-    _, alive = _reap_exited(totals)
+    _, alive = reap_exited(totals)
     if not alive:
         # As the subreaper, every live descendant is a child of ours or below one: none left.
         return LiveTree({})
     tree = live_tree()
     # A process may exit between the read and now: its wait4 figure is exact, keep that one.
-    reaped, _ = _reap_exited(totals)
+    reaped, _ = reap_exited(totals)
     for pid in reaped:
         tree.processes.pop(pid, None)
     return tree

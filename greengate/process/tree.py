@@ -55,10 +55,17 @@ class CommandTree:
         self.shared_group = shared_group  # the command runs in greengate's own group
         self.pgid = os.getpgrp() if shared_group else pid
 
-    def send(self, signum: int) -> None:
-        """Deliver ``signum`` once to every process of the tree."""
+    def send(self, signum: int, *, from_us: bool = False) -> None:
+        """Deliver ``signum`` once to every process of the tree.
+
+        ``from_us``: greengate itself decided to signal (a stop at the limit), so no terminal
+        delivered it to the shared group already, whatever the signal.
+        """
         from_terminal = (
-            self.shared_group and signum in TERMINAL_SIGNALS and in_terminal_foreground()
+            not from_us
+            and self.shared_group
+            and signum in TERMINAL_SIGNALS
+            and in_terminal_foreground()
         )
         if not self.shared_group:
             _quietly(os.killpg, self.pgid, signum)

@@ -45,6 +45,11 @@ class Wakeup:
         os.close(self._read)
         os.close(self._write)
 
+    def poke(self) -> None:
+        """Wake the waiting thread from another thread (the sampler stopping the tree)."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._write, b"\0")
+
     def wait(self, timeout: float | None) -> None:
         """Return when a signal arrived since the last call, or after ``timeout`` seconds."""
         select.select([self._read], [], [], timeout)

@@ -48,6 +48,10 @@ class AzureReporter(Reporter):
             lines.append(vso("task.complete", {"result": result}, message))
         write_commands(self.target.stdout, lines)
 
+    def notice(self, text: str) -> None:
+        """A warning issue while the command runs."""
+        write_commands(self.target.stdout, [vso("task.logissue", {"type": "warning"}, text)])
+
     def _summary_path(self) -> str:
         if self.option:
             return os.path.abspath(self.option)

@@ -85,6 +85,13 @@ def _headline(v: Verdict) -> Text:
         text.append("no budget rule applied")
     if v.mode.value != "enforce":
         text.append(f", mode {v.mode.value}")
+    stop = v.command.stop if v.command is not None else None
+    if stop is not None:
+        amount = format_energy if stop.quantity == "energy" else format_emissions
+        text.append(
+            f"; stopped at its limit after {stop.elapsed_seconds:.1f} s: {stop.quantity} "
+            f"{amount(stop.measured)} crossed {amount(stop.limit)}"
+        )
     return text
 
 

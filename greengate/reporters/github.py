@@ -111,6 +111,11 @@ class GitHubReporter(Reporter):
             return
         self._append("GITHUB_OUTPUT", "step outputs", "".join(entries))
 
+    def notice(self, text: str) -> None:
+        """A warning annotation while the command runs."""
+        line = workflow_command("warning", {"title": "greengate"}, text)
+        write_commands(self.target.stdout, [line])
+
     def _append(self, variable: str, what: str, text: str) -> None:
         path = self.target.env.get(variable)
         if not path:

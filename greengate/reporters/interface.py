@@ -40,6 +40,10 @@ class Reporter(ABC):
         """Whether this reporter switches itself on in this environment (e.g. a CI's variable)."""
         return False
 
+    def notice(self, text: str) -> None:  # noqa: B027 - optional hook
+        """A warning while the command runs (near or at a limit it is stopped at), where
+        this reporter's CI shows one; most have none: the line on stderr says it."""
+
     @abstractmethod
     def report(self, verdict: Verdict) -> None:
         """Write the verdict out. Must not raise for ordinary I/O trouble it can describe."""

@@ -11,6 +11,7 @@ from greengate.context import RunContext
 from greengate.files.atomic import write_text_atomic
 from greengate.files.schemas import schema_text
 from greengate.policy.model import Budget, Mode
+from greengate.process.outcome import LimitStop
 from greengate.verdict import CommandOutcome, LimitCheck, Quantity, Status, Verdict
 from greengate.verdict_file.history_json import history_from_dict, history_to_dict
 from greengate.verdict_file.json_values import finite, iso, opt_float, parse_time
@@ -148,7 +149,7 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
 
 
 def _command_to_dict(c: CommandOutcome) -> dict[str, Any]:
-    return {
+    d = {
         "argv": list(c.argv),
         "exit_code": c.exit_code,
         "signal": c.signal,
@@ -157,9 +158,27 @@ def _command_to_dict(c: CommandOutcome) -> dict[str, Any]:
         "ended_at": iso(c.ended_at),
         "duration_s": finite(c.duration_seconds),
     }
+    if c.stop is not None:  # only then: every other verdict keeps its layout
+        d["stopped_at_limit"] = True
+        d["stop"] = _stop_to_dict(c.stop)
+    return d
+
+
+def _stop_to_dict(s: LimitStop) -> dict[str, Any]:
+    return {
+        "quantity": s.quantity,
+        "measured": finite(s.measured),
+        "limit": finite(s.limit),
+        "before": finite(s.before),
+        "overshoot": finite(s.overshoot),
+        "limit_of": s.limit_of,
+        "signal": s.signal,
+        "elapsed_s": finite(s.elapsed_seconds),
+    }
 
 
 def _command_from_dict(d: dict[str, Any]) -> CommandOutcome:
+    stop = d.get("stop")
     return CommandOutcome(
         argv=tuple(d["argv"]),
         exit_code=d["exit_code"],
@@ -167,6 +186,17 @@ def _command_from_dict(d: dict[str, Any]) -> CommandOutcome:
         interrupted=d["interrupted"],
         started_at=parse_time(d["started_at"]),
         ended_at=parse_time(d["ended_at"]),
+        stop=None
+        if stop is None
+        else LimitStop(
+            quantity=stop["quantity"],
+            measured=stop["measured"],
+            limit=stop["limit"],
+            before=stop["before"],
+            limit_of=stop["limit_of"],
+            signal=stop["signal"],
+            elapsed_seconds=stop["elapsed_s"],
+        ),
     )
 
 

@@ -322,3 +322,26 @@ def test_an_incomplete_measurement_keeps_its_figures(
     assert verdict.measurement is MEASUREMENT and len(verdict.checks) == 1
     assert (verdict.reasons[0] == DIED) is (status is Status.ERROR)
     assert DIED in verdict.reasons
+
+
+def test_a_run_stopped_at_its_limit_fails_with_the_stop_first() -> None:
+    from greengate.process.outcome import LimitStop
+
+    stop = LimitStop("energy", 0.52, 0.5, 0.45, "rule 'r'", 15, 12.0)
+    # The final figures (0.5 kWh) are at the limit, not over it: the stop still decides.
+    command = make_command(exit_code=143, signal=15, stop=stop)
+    the_rule = rule(max_energy_kwh=0.5)
+    verdict = judge(
+        policy=policy(the_rule, warn_at=0.99),
+        rule=the_rule,
+        context=make_context(),
+        measurement=MEASUREMENT,
+        command=command,
+    )
+    assert verdict.checks[0].status is Status.WARN  # 100 % of the limit: not over it
+    assert verdict.status is Status.FAIL
+    assert verdict.reasons[0].startswith(
+        "stopped at its limit after 12.0 s: energy 520 Wh crossed 500 Wh (rule 'r'); "
+        "SIGTERM sent to the command's tree (overshoot 20 Wh, at most one sample's 70 Wh)"
+    )
+    assert exit_code(verdict, 7) == 7

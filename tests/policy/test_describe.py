@@ -120,3 +120,17 @@ def test_custom_coefficients_are_spelt_out() -> None:
         "my-runners, coefficients from the policy: 0.74 W idle to 3.5 W busy per vCPU, "
         "4 vCPUs, embodied 9 kg CO2e per vCPU over 5 years, PUE 1.135"
     )
+
+
+def test_validate_says_which_rules_stop_the_command_and_that_warn_mode_stops_nothing() -> None:
+    policy = load_policy_text(
+        "version: 1\ndefaults: {mode: warn}\nbudgets:\n"
+        "  - {job: train, max_energy: 1 kWh, mode: enforce, stop_at_limit: true}\n"
+        "  - {job: lint, max_energy: 1 kWh, stop_at_limit: true}\n"
+        "  - {max_energy: 1 kWh, mode: off, stop_at_limit: true}\n",
+        "greengate.yml",
+    )
+    rules = describe_policy(policy)[-3:]
+    assert rules[0].endswith("-> max 1 kWh; mode enforce; stops the command at its limit")
+    assert rules[1].endswith("; stop_at_limit has no effect in mode warn: nothing is stopped")
+    assert rules[2].endswith("; stop_at_limit has no effect in mode off: nothing is stopped")

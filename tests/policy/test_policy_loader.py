@@ -512,3 +512,28 @@ def test_several_problems_are_listed_in_line_order() -> None:
 def test_an_error_message_names_the_source_given() -> None:
     with pytest.raises(PolicyError, match=r"^origin/main:ci/greengate.yml:1:1: missing"):
         load_policy_text("budgets:\n  - max_energy: 1\n", "origin/main:ci/greengate.yml")
+
+
+# --- stop_at_limit --------------------------------------------------------------------------
+
+
+def test_stop_at_limit_is_read_and_off_by_default() -> None:
+    policy = load_policy_text(
+        "version: 1\nbudgets:\n  - {job: a, max_energy: 1, stop_at_limit: true}\n"
+        "  - {max_energy: 1}\n",
+        "p.yml",
+    )
+    assert [b.stop_at_limit for b in policy.budgets] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("{max_energy: 1, stop_at_limit: yes please}", "true or false"),
+        ("{step: test*, max_energy: 1, stop_at_limit: true}", "stop_at_limit applies to"),
+    ],
+)
+def test_a_bad_stop_at_limit_is_named_where_it_is(rule: str, expected: str) -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text(f"version: 1\nbudgets:\n  - {rule}\n", "p.yml")
+    assert "stop_at_limit" in str(caught.value) and expected in str(caught.value)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from greengate.process.supervisor import supervise
+from greengate.process.supervisor import TreeSample, supervise
 
 PY = sys.executable
 
@@ -159,3 +159,25 @@ def test_signal_to_greengate_is_forwarded(tmp_path: Path, sig: signal.Signals) -
     out, _ = proc.communicate(timeout=20)
     assert marker.read_text() == str(int(sig))
     assert out.split() == [str(128 + sig), "True", "None"]
+
+
+def test_a_stop_check_stops_the_tree_at_the_sample_it_answers() -> None:
+    seen: list[float] = []
+
+    def check(sample: TreeSample) -> int | None:
+        seen.append(sample.elapsed_seconds)
+        return signal.SIGTERM if sample.cpu_seconds > 0.3 else None
+
+    start = time.monotonic()
+    run = supervise([PY, "-c", burn_code(30)], stop_check=check, grace_seconds=5)
+    assert time.monotonic() - start < 10
+    assert run.stop_signal == signal.SIGTERM
+    assert (run.outcome.exit_code, run.outcome.signal) == (143, signal.SIGTERM)
+    assert not run.outcome.interrupted and not run.killed_after_grace
+    # Asked once per sample until it answered, never after.
+    assert len(seen) >= 2 and seen == sorted(seen)
+
+
+def test_a_stop_check_that_never_answers_leaves_the_command_alone() -> None:
+    run = supervise([PY, "-c", burn_code(0.3)], stop_check=lambda sample: None)
+    assert run.stop_signal is None and run.outcome.exit_code == 0

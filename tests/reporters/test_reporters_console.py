@@ -14,6 +14,7 @@ from factories import (
     failing_verdict,
     history_verdict,
     passing_verdict,
+    stopped_verdict,
 )
 
 from greengate.gate.progress import Progress
@@ -181,3 +182,10 @@ def test_an_unusable_ledger_is_said_once_among_the_reasons() -> None:
     assert err.count("the ledger could not be used") == 1
     assert "  why       the ledger could not be used, so no history was checked" in err
     assert "history" not in err.replace("no history was checked", "")
+
+
+def test_a_run_stopped_at_its_limit_says_so_in_the_first_line() -> None:
+    _, err = _render(stopped_verdict())
+    first = err.splitlines()[0]
+    assert first.startswith(" FAIL  greengate: rule ")
+    assert first.endswith("; stopped at its limit after 3600.5 s: energy 10.4 Wh crossed 10 Wh")

@@ -22,6 +22,7 @@ from factories import (
     history_verdict,
     make_command,
     passing_verdict,
+    stopped_verdict,
 )
 
 from greengate.errors import GreengateError
@@ -334,3 +335,27 @@ def test_a_verdict_before_1_2_reads_enforced_from_its_mode(mode: str, enforced: 
     assert read.history is not None and read.history.regression is not None
     assert [w.enforced for w in read.history.windows] == [enforced, enforced]
     assert read.history.regression.enforced is enforced
+
+
+def test_a_run_stopped_at_its_limit_is_written_validated_and_read_back() -> None:
+    verdict = stopped_verdict()
+    data = verdict_to_dict(verdict)
+    assert_valid_verdict(data)
+    assert data["command"]["stopped_at_limit"] is True
+    assert data["command"]["stop"] == {
+        "quantity": "energy",
+        "measured": 0.0104,
+        "limit": 0.01,
+        "before": 0.0097,
+        "overshoot": pytest.approx(0.0004),
+        "limit_of": "rule 'train'",
+        "signal": 15,
+        "elapsed_s": 3600.5,
+    }
+    assert verdict_from_dict(json.loads(verdict_to_json(verdict))) == verdict
+    # Every other verdict keeps its layout: neither key appears.
+    assert "stopped_at_limit" not in verdict_to_dict(passing_verdict())["command"]
+    # The schema holds the two together.
+    del data["command"]["stop"]
+    with pytest.raises(AssertionError, match="'stop' is a dependency of 'stopped_at_limit'"):
+        assert_valid_verdict(data)
