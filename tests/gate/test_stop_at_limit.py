@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -194,3 +195,28 @@ def test_a_windows_remaining_budget_stops_the_run_where_it_runs_out(
     window_result = verdict["history"]["windows"][0]
     assert window_result["spent"] == pytest.approx(spent)
     assert window_result["status"] == "fail"
+
+
+def test_emissions_are_judged_at_the_live_grids_figure_while_the_command_runs(
+    tmp_path: Path, greengate: Greengate
+) -> None:
+    from grid_server import Reply, grid_server
+
+    hour = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    with grid_server() as server:
+        body = {"zone": "DE", "carbonIntensity": 1000.0, "datetime": hour.isoformat()}
+        server.routes["/v3/carbon-intensity/latest"] = Reply(body={**body, "isEstimated": False})
+        grid = f"grid: {{provider: electricitymaps, zone: DE, url: '{server.url}'}}\n"
+        # 30 mg CO2e: 3 CPU-s at the live 1000 g/kWh; at the bundled German figure (about
+        # 380 g/kWh) it would take about 8.
+        setup(tmp_path, "    max_emissions: 0.03 g\n    stop_at_limit: true\n", grid)
+        (tmp_path / "greengate.yml").write_text(
+            (tmp_path / "greengate.yml").read_text().replace("intensity: 100 g/kWh", "country: DEU")
+        )
+        env = {"GREENGATE_ELECTRICITYMAPS_TOKEN": "t"}
+        result = greengate("run", "--", sys.executable, "burn.py", "20", env=env)
+    verdict = stopped(result)
+    stop = verdict["command"]["stop"]
+    assert stop["quantity"] == "emissions" and stop["limit"] == pytest.approx(30e-6)
+    assert verdict["measurement"]["intensity"]["g_per_kwh"] == 1000.0
+    assert verdict["measurement"]["usage"]["cpu_s"] < 5
