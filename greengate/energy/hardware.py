@@ -190,7 +190,12 @@ class HardwareDetector:
         self._spawn(path)
 
     def peek(self) -> Hardware | None:
-        """The hardware if already known (a cache hit, or detection done now), never waiting."""
+        """The hardware if already known (cache hit), without waiting."""
+        return self._cached
+
+    def poll(self) -> Hardware | None:
+        """The hardware if known by now (a cache hit, or the detection has written it),
+        never waiting: the stop check's live figure, while detection runs beside the run."""
         if self._cached is None and self._path is not None:
             try:
                 text = self._path.read_text(encoding="utf-8")

@@ -183,7 +183,7 @@ class EnergySession(RunEnergy):
         if self._profile_model is not None:
             model = self._profile_model
         else:
-            hardware = self._detector.peek()
+            hardware = self._detector.poll()
             if hardware is None:
                 return None
             model = tdp_model(hardware)

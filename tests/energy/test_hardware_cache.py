@@ -176,3 +176,17 @@ def test_cache_dir_defaults_to_the_home_cache() -> None:
 
 def test_the_tests_never_use_the_home_cache(hardware_cache: Path) -> None:
     assert cache_dir() == hardware_cache
+
+
+def test_poll_sees_a_detection_finished_while_the_command_runs_and_never_waits(
+    tmp_path: Path,
+) -> None:
+    spawn = Spawns()  # the detection runs on: nothing written yet
+    detector = HardwareDetector(tmp_path, spawn=spawn)
+    detector.start()
+    assert detector.poll() is None
+    spawn.calls[0].write_text("{half a fi")  # being written: not yet, and no error
+    assert detector.poll() is None
+    writes(OTHER_HARDWARE)(spawn.calls[0])
+    assert detector.poll() == OTHER_HARDWARE
+    assert detector.peek() == OTHER_HARDWARE  # kept, as result() keeps it
