@@ -143,7 +143,7 @@ def command(
             report=lambda text: click.echo(f"greengate: warning: {text}", err=True),
             debug=debug_requested(),
         )
-        warn = live_warning(progress, reporters, env)
+        warn = live_warning(reporters, env)
         with guard:
             result = run_command(
                 argv,
@@ -162,15 +162,12 @@ def command(
             return finish(result, options, reporters, env)
 
 
-def live_warning(
-    progress: ProgressLine | None, chosen: ChosenReporters, env: Mapping[str, str]
-) -> Callable[[str], None]:
-    """A line on stderr while the command runs, and where the CI shows one, an annotation."""
+def live_warning(chosen: ChosenReporters, env: Mapping[str, str]) -> Callable[[str], None]:
+    """A line on stderr while the command runs (the progress line keeps its own bottom row),
+    and where the CI shows one, an annotation."""
     built: list[Reporter] = []
 
     def warn(text: str) -> None:
-        if progress is not None:
-            progress.close()  # the sampler thread draws it too: clear it, then the line
         click.echo(f"greengate: {text}", err=True)
         if not built:
             built.extend(chosen.build(ReportTarget(sys.stdout, sys.stderr, env)))

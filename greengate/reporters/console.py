@@ -89,8 +89,8 @@ def _headline(v: Verdict) -> Text:
     if stop is not None:
         amount = format_energy if stop.quantity == "energy" else format_emissions
         text.append(
-            f"; stopped at its limit after {stop.elapsed_seconds:.1f} s: {stop.quantity} "
-            f"{amount(stop.measured)} crossed {amount(stop.limit)}"
+            f"; {stop.quantity} {amount(stop.measured)} crossed {amount(stop.limit)} "
+            f"after {stop.elapsed_seconds:.1f} s"
         )
     return text
 

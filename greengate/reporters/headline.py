@@ -17,9 +17,13 @@ _SHELL_CODES = {127: "command not found", 126: "command cannot be executed"}
 def command_failure(c: CommandOutcome | None) -> str | None:
     """``the command failed (exit 1)``, ``command not found (exit 127)``; None when it
     succeeded (or there was no command, as for ``check``)."""
-    if c is None or c.exit_code == 0:
+    if c is None:
         return None
     code = f"exit {c.exit_code}"
+    if c.stop is not None:  # whatever it exited with, greengate ended it: say so first
+        return f"stopped at its {c.stop.quantity} limit ({code})"
+    if c.exit_code == 0:
+        return None
     if c.interrupted:
         return f"the command was interrupted ({code})"
     if c.signal is not None:

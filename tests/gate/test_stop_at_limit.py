@@ -78,8 +78,8 @@ def stopped(result: CliResult) -> dict[str, Any]:
     assert stop["overshoot"] == pytest.approx(stop["measured"] - stop["limit"])
     assert stop["overshoot"] <= ONE_INTERVAL_KWH
     assert verdict["reasons"][0].startswith("stopped at its limit")
-    first_line = result.stderr.split(" FAIL ", 1)[1].splitlines()[0]
-    assert "stopped at its limit" in first_line
+    first_line = result.stderr.split(" FAIL ", 1)[1].splitlines()[0].strip()
+    assert first_line.startswith(f"greengate: stopped at its {stop['quantity']} limit (exit ")
     return verdict
 
 

@@ -187,5 +187,5 @@ def test_an_unusable_ledger_is_said_once_among_the_reasons() -> None:
 def test_a_run_stopped_at_its_limit_says_so_in_the_first_line() -> None:
     _, err = _render(stopped_verdict())
     first = err.splitlines()[0]
-    assert first.startswith(" FAIL  greengate: rule ")
-    assert first.endswith("; stopped at its limit after 3600.5 s: energy 10.4 Wh crossed 10 Wh")
+    assert first.startswith(" FAIL  greengate: stopped at its energy limit (exit 143); rule ")
+    assert first.endswith("; energy 10.4 Wh crossed 10 Wh after 3600.5 s")
