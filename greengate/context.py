@@ -35,16 +35,16 @@ def job_key_text(value: str) -> str:
     ``k=v, k=v`` in its own order; other text is kept, stripped. ValueError when unusable."""
     text = value.strip()
     if text.startswith("{"):
-        import json  # only for a matrix key
+        from greengate.files.json_text import dump_json, load_json  # only for a matrix key
 
         try:
-            matrix = json.loads(text)
+            matrix = load_json(text)
         except ValueError:
             raise ValueError(f"{text[:60]!r} is not a JSON object") from None
         if not isinstance(matrix, dict):
             raise ValueError("the matrix must be a JSON object")
         text = ", ".join(
-            f"{k}={v if isinstance(v, str) else json.dumps(v, separators=(',', ':'))}"
+            f"{k}={v if isinstance(v, str) else dump_json(v, separators=(',', ':'))}"
             for k, v in matrix.items()
         )
     if not text or len(text) > 200 or not text.isprintable():

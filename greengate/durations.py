@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import timedelta
 
 _UNIT_SECONDS = {
     "ms": 0.001,
@@ -27,8 +28,13 @@ _UNIT_SECONDS = {
     "day": 86400.0,
     "days": 86400.0,
 }
-_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)\s*")
+_PART = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)\s*", re.ASCII)
 DURATION_EXPECTED = "a duration such as '45m', '8h', '3 s' or '1h30m'"
+#: The longest duration or age greengate takes: a century. Longer ones are typos, and would
+#: not fit a datetime or timedelta (years 1 to 9999) or a thread's wait (issue 20).
+MAX_DAYS = 36_500
+MAX_SECONDS = MAX_DAYS * 86400.0
+_AGE = re.compile(r"\s*(\d+)\s*d\s*", re.ASCII)
 
 
 class DurationError(ValueError):
@@ -44,7 +50,7 @@ def parse_duration(value: object, *, bare: str = "s") -> float:
         seconds = float(value) * _UNIT_SECONDS[bare]
     else:
         text = value.strip().lower()
-        if re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", text):
+        if re.fullmatch(r"\d+(?:\.\d*)?|\.\d+", text, re.ASCII):
             seconds = float(text) * _UNIT_SECONDS[bare]
         else:
             seconds, position = 0.0, 0
@@ -57,4 +63,17 @@ def parse_duration(value: object, *, bare: str = "s") -> float:
                 raise DurationError(got)
     if not math.isfinite(seconds) or seconds <= 0:
         raise DurationError(f"{got} (a duration must be positive)")
+    if seconds > MAX_SECONDS:
+        raise DurationError(f"{got} (a duration is at most {MAX_DAYS} days)")
     return seconds
+
+
+def parse_age(text: str) -> timedelta:
+    """An age in whole days, ``30d``: from 0d to MAX_DAYS, else DurationError with the range."""
+    found = _AGE.fullmatch(text)
+    if found is None:
+        raise DurationError(f"expected an age in days such as '30d', got {text!r}")
+    # Compared as the digits' int: 99999999999d never reaches timedelta's OverflowError.
+    if int(found[1]) > MAX_DAYS:
+        raise DurationError(f"{text.strip()!r} is too long: an age is 0d to {MAX_DAYS}d")
+    return timedelta(days=int(found[1]))

@@ -13,5 +13,8 @@ OVER_BUDGET = 1
 USAGE = 2
 #: greengate could not measure, could not write the verdict, or hit a bug of its own
 NOT_MEASURED = 3
+#: 128 + SIGPIPE: standard output closed by its reader (``greengate where | head -c1``), as a
+#: shell reports a process that SIGPIPE ended; never 1, which would read as over budget
+OUTPUT_CLOSED = 141
 #: 128 + SIGINT: Ctrl-C outside a measured command (a measured one forwards it instead)
 INTERRUPTED = 130  # 128 + SIGINT (2), as a shell reports it

@@ -88,7 +88,15 @@ def _split(value: object, expected: str) -> tuple[float, str | None]:
     return number, unit
 
 
-def _positive(amount: float, value: object, expected: str, *, limit: bool) -> float:
+#: The largest amount any quantity may be, in its base unit (kg, kWh, g/kWh): far above any
+#: CI job (the world uses some 3e13 kWh a year), and small enough that a product of two never
+#: overflows to an infinity a JSON output cannot carry (issue 20: ``--energy '1e308 kWh'``).
+MAX_AMOUNT = 1e15
+
+
+def _positive(amount: float, value: object, expected: str, *, limit: bool, base: str) -> float:
+    if amount > MAX_AMOUNT and math.isfinite(amount):
+        raise UnitError(f"expected {expected}, got {_shown(value)} (at most 1e15 {base})")
     if amount > 0 and math.isfinite(amount):
         return amount
     message = f"expected {expected}, got {_shown(value)}"
@@ -106,7 +114,7 @@ def parse_emissions(value: object) -> float:
         if unit is not None and _energy_factor(unit) is not None:
             message += f" ({unit} measures energy, not emissions)"
         raise UnitError(message)
-    return _positive(number * factor, value, EMISSIONS_EXPECTED, limit=True)
+    return _positive(number * factor, value, EMISSIONS_EXPECTED, limit=True, base="kg")
 
 
 def parse_energy(value: object) -> float:
@@ -120,7 +128,7 @@ def parse_energy(value: object) -> float:
         elif unit is not None and _mass_factor(unit) is not None:
             message += f" ({unit} measures emissions, not energy)"
         raise UnitError(message)
-    return _positive(number * factor, value, ENERGY_EXPECTED, limit=True)
+    return _positive(number * factor, value, ENERGY_EXPECTED, limit=True, base="kWh")
 
 
 def parse_intensity(value: object) -> float:
@@ -134,7 +142,7 @@ def parse_intensity(value: object) -> float:
         factor = None if mass_kg is None or energy_kwh is None else mass_kg * 1e3 / energy_kwh
     if factor is None:
         raise UnitError(f"expected {INTENSITY_EXPECTED}, got {_shown(value)}")
-    return _positive(number * factor, value, INTENSITY_EXPECTED, limit=False)
+    return _positive(number * factor, value, INTENSITY_EXPECTED, limit=False, base="g/kWh")
 
 
 # The one formatter for figures people read (issue 11): a unit picked by size, three

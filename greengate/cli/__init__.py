@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from greengate import __version__
-from greengate.cli.errors import Session, handle_errors
+from greengate.cli.errors import Session, carry_broken_pipe, handle_errors
 from greengate.reporters.ci_commands import guard_standard_streams
 
 
@@ -38,6 +38,14 @@ class LazyGroup(click.Group):
 
 class GreengateGroup(LazyGroup):
     """The root group: the one error handler around parsing and every subcommand."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with carry_broken_pipe():  # --help and --version print while the context is made
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with carry_broken_pipe():
+            return super().invoke(ctx)
 
     def main(  # type: ignore[override]  # returns the code instead of NoReturn
         self,

@@ -8,10 +8,12 @@ greengate's own bug, exit 3, and always says where it broke, with the whole trac
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import click
@@ -46,10 +48,66 @@ def show(text: str) -> None:
     sys.stderr.flush()
 
 
+STDOUT_FD = 1
+
+
+class PipeClosed(Exception):
+    """An EPIPE on its way to the handler: click's own handler would make it exit 1."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+@contextlib.contextmanager
+def carry_broken_pipe() -> Iterator[None]:
+    """Around click's parsing and invoking: an EPIPE reaches handle_errors as PipeClosed.
+
+    click turns any EPIPE into exit 1 (its main), greengate's over-budget code (issue 20:
+    ``greengate where ... | head -c1`` exited 1); whether it is a verdict is decided here.
+    """
+    try:
+        yield
+    except OSError as e:
+        if e.errno != errno.EPIPE:
+            raise
+        raise PipeClosed(e) from e
+
+
+def _output_closed() -> bool:
+    """Whether standard output is a pipe or socket whose reader has gone (POLLERR/POLLHUP)."""
+    import select
+
+    try:
+        poll = select.poll()
+        poll.register(STDOUT_FD, select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _silence_output() -> None:
+    """Point fd 1 at /dev/null: what is still buffered for it must not fail the exit again."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, STDOUT_FD)
+        os.close(null)
+
+
 def handle_errors(session: Session, command: Callable[[], int]) -> int:
     """Run ``command`` and return its exit code, or the code of the error it raised."""
     try:
         return command()
+    except PipeClosed as e:
+        if not _output_closed():  # an EPIPE from elsewhere (a socket, a child's stdin)
+            show(_internal_error(e.error, debug=session.debug))
+            return exit_codes.NOT_MEASURED
+        # The reader of our output exited (``| head``): no verdict, nothing went wrong here.
+        # Exit as a shell reports a process that SIGPIPE ended, 128 + 13.
+        _silence_output()
+        with contextlib.suppress(OSError):
+            show("greengate: stopped: standard output was closed (its reader exited)")
+        return exit_codes.OUTPUT_CLOSED
     except GreengateError as e:
         show(f"greengate: error: {e}")
         return e.exit_code

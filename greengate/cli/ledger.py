@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +10,7 @@ import click
 
 from greengate.disclosure.documents import FORMATS, disclosure, instruments
 from greengate.disclosure.esrs import Scope
+from greengate.durations import DurationError, parse_age
 from greengate.errors import UsageError
 from greengate.files.atomic import write_text_atomic
 from greengate.ledger.codecarbon_csv import read_emissions_csv
@@ -58,9 +58,8 @@ def since_time(text: str | None) -> datetime | None:
     """``--since``: an ISO date/time (UTC unless given) or an age like ``30d``."""
     if text is None:
         return None
-    age = re.fullmatch(r"(\d+)d", text.strip())
-    if age:
-        return datetime.now(timezone.utc) - timedelta(days=int(age.group(1)))
+    if text.strip().endswith("d"):
+        return datetime.now(timezone.utc) - _age("--since", text)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -68,6 +67,13 @@ def since_time(text: str | None) -> datetime | None:
             f"--since {text!r}: expected a date (2026-07-01) or an age (30d)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _age(option: str, text: str) -> timedelta:
+    try:
+        return parse_age(text)
+    except DurationError as e:
+        raise UsageError(f"{option}: {e}") from None
 
 
 def period_filter(period: str | None) -> RecordFilter:
@@ -176,10 +182,7 @@ def import_csv(
 @click.option("--older-than", "age", required=True, help="An age like 400d.")
 def prune(location: str | None, age: str) -> int:
     """Delete runs older than an age (keep at least a year for annual reports)."""
-    found = re.fullmatch(r"(\d+)d", age.strip())
-    if not found:
-        raise UsageError(f"--older-than {age!r}: expected days, e.g. 400d")
-    before = datetime.now(timezone.utc) - timedelta(days=int(found.group(1)))
+    before = datetime.now(timezone.utc) - _age("--older-than", age)
     with open_from(location) as ledger:
         count = ledger.prune(before)
     click.echo(f"pruned {format_count(count, 'run')} recorded before {before:%Y-%m-%d}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +12,7 @@ from greengate.cli.listing import output_width, wrapped
 from greengate.energy.hardware import cpuinfo_fields
 from greengate.energy.profiles import RunnerProfile, builtin_profiles
 from greengate.energy.runner_detection import ProfileChoice, choose_profile
+from greengate.files.json_text import dump_json
 from greengate.units import format_count, format_emissions, format_power, significant
 
 
@@ -88,7 +88,7 @@ def listing(
             "notes": list(choice.notes),
         },
     }
-    return json.dumps(data, indent=2)
+    return dump_json(data, indent=2)
 
 
 @click.command("profiles")

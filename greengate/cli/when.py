@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from typing import Any
@@ -12,6 +11,7 @@ import click
 from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
 from greengate.durations import DurationError, parse_duration
 from greengate.errors import UsageError
+from greengate.files.json_text import dump_json
 from greengate.plan.forecast import plan_start
 from greengate.plan.when import StartPlan
 from greengate.policy.loader import load_policy
@@ -79,7 +79,7 @@ def command(
         **({"saved_kg": saved_kg} if saved_kg is not None else {}),
     }
     if as_json:
-        click.echo(json.dumps(data))
+        click.echo(dump_json(data))
     elif fmt == "at":
         click.echo(f"at -t {plan.start.astimezone():%Y%m%d%H%M}")
     elif fmt == "sbatch":

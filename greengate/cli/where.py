@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import click
 
 from greengate.errors import UsageError
+from greengate.files.json_text import dump_json
 from greengate.intensity.grid_table import cloud_source, grid_options
 from greengate.plan.typical import typical_energy_kwh
 from greengate.plan.where import rank
@@ -65,7 +65,7 @@ def command(
             }
             for p in ranked
         ]
-        click.echo(json.dumps(rows, indent=1))
+        click.echo(dump_json(rows, indent=1))
         return 0
     click.echo(f"{format_energy(kwh)} on {len(ranked)} grids, cleanest first:")
     width = max((len(p.option.label) for p in ranked), default=10)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 from greengate.disclosure.esrs import Scope, esrs_document
 from greengate.disclosure.sci import sci_document
 from greengate.disclosure.sheet import esrs_csv, sci_csv
+from greengate.files.json_text import dump_json
 from greengate.ledger.interface import Ledger
 from greengate.ledger.records import RecordFilter
 from greengate.policy.loader import load_policy
@@ -32,6 +32,6 @@ def disclosure(form: str, ledger: Ledger, where: RecordFilter, scope: Scope, sco
     """The text of one disclosure format for the runs ``where`` selects."""
     if form.startswith("esrs"):
         doc = esrs_document(ledger.zones(where), ledger.methods(where), scope2, scope)
-        return esrs_csv(doc) if form == "esrs-csv" else json.dumps(doc, indent=2) + "\n"
+        return esrs_csv(doc) if form == "esrs-csv" else dump_json(doc, indent=2) + "\n"
     doc = sci_document(ledger.sci_groups(where), scope)
-    return sci_csv(doc) if form == "sci-csv" else json.dumps(doc, indent=2) + "\n"
+    return sci_csv(doc) if form == "sci-csv" else dump_json(doc, indent=2) + "\n"

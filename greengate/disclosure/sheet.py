@@ -1,33 +1,21 @@
 """The disclosures as CSV for spreadsheets: one row per figure, with its unit and reference.
 
-A text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, a tab or
-a carriage return first: OWASP "CSV injection") is written with a leading ``'``: job names,
-zones and sources come from pull requests and policies.
+Written by greengate.files.spreadsheet, the one CSV writer: job names, zones and sources come
+from pull requests and policies, so formulas are defused and line breaks quoted there.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from typing import Any
 
+from greengate.files import spreadsheet
+
 FIELDS = ("section", "key", "item", "value", "unit", "reference")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return "" if value is None else value
 
 
 def _sheet(rows: Iterable[tuple[Any, ...]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(FIELDS)
-    writer.writerows(tuple(_cell(v) for v in row) for row in rows)
-    return out.getvalue()
+    return spreadsheet.line(FIELDS) + spreadsheet.lines(rows)
 
 
 def esrs_csv(doc: dict[str, Any]) -> str:

@@ -6,7 +6,6 @@ with either the hardware or ``{"error": ...}`` so the waiting greengate never ha
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -20,6 +19,7 @@ from greengate.energy.hardware import (
     quick_identity,
 )
 from greengate.files.atomic import write_text_atomic
+from greengate.files.json_text import dump_json
 
 
 def detect() -> Hardware:
@@ -69,7 +69,7 @@ def main(path: str, hardware: Callable[[], Hardware] = detect) -> int:
     try:
         text = hardware_to_json(hardware(), identity)
     except Exception as e:  # anything codecarbon raises must reach the waiting greengate
-        text = json.dumps({"identity": identity, "error": f"{type(e).__name__}: {e}"})
+        text = dump_json({"identity": identity, "error": f"{type(e).__name__}: {e}"})
     write_text_atomic(target, text)
     return 0
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from greengate.files.cache import cache_dir as cache_dir
+from greengate.files.json_text import dump_json, load_json
 from greengate.units import format_duration, format_power
 
 CACHE_FORMAT = 1
@@ -112,11 +113,11 @@ def cache_path(directory: Path, identity: dict[str, str]) -> Path:
 
 
 def hardware_to_json(hw: Hardware, identity: dict[str, str]) -> str:
-    return json.dumps({"identity": identity, "hardware": asdict(hw)}, indent=1)
+    return dump_json({"identity": identity, "hardware": asdict(hw)}, indent=1)
 
 
 def _from_json(text: str) -> Hardware:
-    data = json.loads(text)
+    data = load_json(text)
     if "error" in data:
         raise HardwareDetectionError(str(data["error"]))
     return Hardware(**data["hardware"])

@@ -8,13 +8,13 @@ after it was fetched. A cache that cannot be read or written is simply not used.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from greengate.files.cache import store_text
+from greengate.files.json_text import dump_json, load_json
 from greengate.intensity.slots import CoverageError, Slot, covering
 from greengate.policy.model import LiveGrid
 
@@ -34,7 +34,7 @@ class SlotCache:
 
     def _entries(self) -> dict[str, dict[str, object]]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = load_json(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
@@ -84,7 +84,7 @@ class SlotCache:
                     kept[start] = entry
             except (TypeError, ValueError):
                 continue
-        store_text(self.path, json.dumps(kept, sort_keys=True))
+        store_text(self.path, dump_json(kept, sort_keys=True))
 
 
 def utc_now() -> datetime:

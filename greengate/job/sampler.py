@@ -18,7 +18,6 @@ footprint is part of what it measures (BENCHMARKS.md, ``bench/job.py``).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -26,6 +25,7 @@ import time
 from dataclasses import replace
 
 from greengate.energy.procstat import read_machine_cpu
+from greengate.files.json_text import load_json
 from greengate.job.counters import follower_from_env, gpu_follower_from_env
 from greengate.job.histogram import UtilisationHistogram
 from greengate.job.location import JOB_FILE
@@ -39,7 +39,7 @@ def _owner(state: JobState) -> str | None:
     """The token in job.json now; None when the file (or the directory) is gone."""
     try:
         with open(state.directory / JOB_FILE, encoding="utf-8") as f:
-            return str(json.load(f).get("token"))
+            return str(load_json(f.read()).get("token"))
     except (OSError, ValueError, AttributeError):
         return None
 

@@ -13,7 +13,6 @@ beside the wall clock at the same instant, for the verdict's timestamps.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from greengate.energy.procstat import MachineCpu
 from greengate.errors import UsageError
 from greengate.files.atomic import write_text_atomic
+from greengate.files.json_text import dump_json, load_json
 from greengate.job.histogram import UtilisationHistogram
 from greengate.job.location import JOB_FILE
 
@@ -118,12 +118,12 @@ class JobState:
     def write_start(self, start: JobStart) -> None:
         """Record the job (again, with the pid once the sampler runs)."""
         data = {"version": STATE_VERSION, **vars(start)}
-        write_text_atomic(self.job_path, json.dumps(data))
+        write_text_atomic(self.job_path, dump_json(data))
 
     def read_start(self) -> JobStart:
         """The job, or a UsageError saying that no ``greengate start`` ran here."""
         try:
-            data = json.loads(self.job_path.read_text(encoding="utf-8"))
+            data = load_json(self.job_path.read_text(encoding="utf-8"))
             return JobStart(
                 token=str(data["token"]),
                 started_mono=float(data["started_mono"]),
@@ -159,12 +159,12 @@ class JobState:
             data["gpu_method"] = progress.gpu_method
         if progress.gpu_band is not None:
             data["gpu_band"] = list(progress.gpu_band)
-        write_text_atomic(self.directory / PROGRESS_FILE, json.dumps(data))
+        write_text_atomic(self.directory / PROGRESS_FILE, dump_json(data))
 
     def read_progress(self) -> Progress | None:
         """The sampler's latest record; None when it wrote none (it never ran)."""
         try:
-            data = json.loads((self.directory / PROGRESS_FILE).read_text(encoding="utf-8"))
+            data = load_json((self.directory / PROGRESS_FILE).read_text(encoding="utf-8"))
             return Progress(
                 Mark.from_json(data["origin"]),
                 Mark.from_json(data["mark"]),
@@ -182,7 +182,7 @@ class JobState:
 
     def append_lap(self, lap: Lap) -> None:
         """One line, one write(2) with O_APPEND: two laps at once cannot interleave."""
-        line = json.dumps({"name": lap.name, "mark": lap.mark.to_json(), "note": lap.note})
+        line = dump_json({"name": lap.name, "mark": lap.mark.to_json(), "note": lap.note})
         fd = os.open(self.directory / LAPS_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             os.write(fd, (line + "\n").encode("utf-8"))
@@ -198,7 +198,7 @@ class JobState:
         laps = []
         for line in text.splitlines():
             try:
-                data = json.loads(line)
+                data = load_json(line)
                 laps.append(Lap(str(data["name"]), Mark.from_json(data["mark"]), data.get("note")))
             except (ValueError, KeyError, TypeError):
                 continue

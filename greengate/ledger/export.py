@@ -6,7 +6,6 @@ with totals per repository, branch and job, for a GHG Protocol / CSRD annex.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,6 +15,8 @@ from json.encoder import encode_basestring_ascii
 from math import isfinite
 from typing import Any
 
+from greengate.files import spreadsheet
+from greengate.files.json_text import dump_json
 from greengate.ledger.records import LedgerRecord, Total
 
 CSV_FIELDS = (
@@ -48,10 +49,10 @@ _NULL = "null"
 _FLAGS = {"True": "true", "False": "false"}
 _NO_RUNS = "[]\n}"  # how json.dumps(indent=2) ends the document when "runs" is empty
 
-# Besides commas and newlines (counted): what csv.writer may quote. Whether it quotes a
-# "\r" depends on the Python version (3.11 does not, with "\n" lines), so such a batch
-# goes through csv.writer, whichever it is.
-_CSV_SPECIAL = ('"', "\r")
+# Besides commas and newlines (counted): what spreadsheet.cell changes. A quote or a CR is
+# quoted; a text cell starting like a formula (after a comma: a run's first cell is "run")
+# (or a "'" before one) gets a "'". Any such batch goes through the writer (a negative figure too).
+_CSV_SPECIAL = ('"', "\r", "\t", ",=", ",+", ",-", ",@", ",'")
 
 
 def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
@@ -62,7 +63,7 @@ def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[
 
 
 def _csv_batch(batch: list[tuple[Any, ...]]) -> str:
-    """Runs' CSV lines, as csv.writer writes them (str() of each value; floats: repr)."""
+    """Runs' CSV lines, as spreadsheet.lines writes them (str() of each value; floats: repr)."""
     text = "".join(map(_CSV_LINE.__mod__, batch))
     if "None" in text:  # a NULL (or the word itself): csv writes None as an empty cell
         columns = [["" if v is None else v for v in c] for c in zip(*batch, strict=True)]
@@ -75,9 +76,7 @@ def _csv_batch(batch: list[tuple[Any, ...]]) -> str:
         and not any(c in text for c in _CSV_SPECIAL)
     ):
         return text
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(batch)
-    return out.getvalue()
+    return spreadsheet.lines(batch)
 
 
 def to_csv(rows: Iterable[tuple[Any, ...]], totals: Iterable[Total], *, batch: int = BATCH) -> str:
@@ -87,8 +86,7 @@ def to_csv(rows: Iterable[tuple[Any, ...]], totals: Iterable[Total], *, batch: i
     formatted ``batch`` at a time (the text is the same whatever the size).
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("row", *CSV_FIELDS))
+    out.write(spreadsheet.line(("row", *CSV_FIELDS)))
     for runs in _batches(rows, batch):  # straight from the cursor: no object per run
         out.write(_csv_batch(runs))
     blank: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
@@ -96,7 +94,7 @@ def to_csv(rows: Iterable[tuple[Any, ...]], totals: Iterable[Total], *, batch: i
         row = {**blank, "repository": t.repository, "branch": t.branch, "job": t.job}
         row.update(run_id=t.runs, energy_kwh=t.energy_kwh, emissions_kg=t.emissions_kg)
         row.update(rerun=t.reruns)
-        writer.writerow(("total", *row.values()))
+        out.write(spreadsheet.line(("total", *row.values())))
     return out.getvalue()
 
 
@@ -106,7 +104,7 @@ _JsonColumn = tuple[str, Sequence[Any]]
 
 def _json_each(column: Sequence[Any]) -> _JsonColumn:
     """Any values, as json.dumps writes them: the slow path."""
-    return "%s", [json.dumps(v) for v in column]
+    return "%s", [dump_json(v) for v in column]
 
 
 def _json_strings(column: Sequence[Any]) -> _JsonColumn:
@@ -191,7 +189,7 @@ def rows_to_json(
         "totals": [t.__dict__ for t in totals],
         "runs": [],
     }
-    head = json.dumps(document, indent=2)
+    head = dump_json(document, indent=2)
     parts = [head[: -len(_NO_RUNS)], "[\n"]
     for runs in _batches(rows, batch):
         parts += (_json_batch(runs), ",\n")

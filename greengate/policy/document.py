@@ -8,7 +8,6 @@ imports PyYAML nor parses it: about 15 ms of every start (bench/overhead.py).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pathlib
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from typing import Any
 from greengate import __version__
 from greengate.errors import PolicyError
 from greengate.files.cache import cache_dir, store_text
+from greengate.files.json_text import dump_json, load_json
 from greengate.files.user_file import UserFileError, read_user_file
 
 MAX_BYTES = 1024 * 1024  # a budget file is a few hundred bytes; refuse anything absurd unread
@@ -130,7 +130,7 @@ def _cached(key: str, name: str) -> Document | None:
     """The document cached under ``key``, or None (absent, unreadable or malformed)."""
     try:
         with open(_cache_file(key), encoding="utf-8") as f:
-            raw = json.load(f)
+            raw = load_json(f.read())
         values = {tuple(path): Location(line, column) for path, line, column in raw["values"]}
         keys = {tuple(path): Location(line, column) for path, line, column in raw["keys"]}
         data = raw["data"]
@@ -146,4 +146,4 @@ def _remember(key: str, document: Document) -> None:
         "values": [[list(path), at.line, at.column] for path, at in document.values.items()],
         "keys": [[list(path), at.line, at.column] for path, at in document.keys.items()],
     }
-    store_text(_cache_file(key), json.dumps(raw))
+    store_text(_cache_file(key), dump_json(raw))

@@ -7,11 +7,11 @@ self-hosted endpoint.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
+from greengate.files.json_text import dump_json
 from greengate.ledger.records import RecordFilter
 from greengate.ledger.sql import SqlLedger
 from greengate.ledger.windows import period_start
@@ -114,7 +114,7 @@ def badge_json(badge: Badge) -> str:
         "message": badge.message,
         "color": badge.colour,
     }
-    return json.dumps(data) + "\n"
+    return dump_json(data) + "\n"
 
 
 # Advance widths of Verdana at 11 px (the face shields.io measures with), rounded; other

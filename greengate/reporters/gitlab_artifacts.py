@@ -9,13 +9,13 @@ Formats: GitLab's ``doc/ci/yaml/artifacts_reports.md``. Code Quality issues need
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from greengate.files.json_text import dump_json
 from greengate.policy.model import Mode
 from greengate.reporters import figures
 from greengate.reporters.policy_change_text import policy_file
@@ -45,7 +45,7 @@ def code_quality(v: Verdict, env: Mapping[str, str]) -> list[dict[str, Any]]:
 
 def code_quality_json(v: Verdict, env: Mapping[str, str]) -> str:
     """The Code Quality report file's text (a JSON array, possibly empty)."""
-    return json.dumps(code_quality(v, env), indent=2, ensure_ascii=False) + "\n"
+    return dump_json(code_quality(v, env), indent=2, ensure_ascii=False) + "\n"
 
 
 def _severity(v: Verdict, check: LimitCheck) -> str:

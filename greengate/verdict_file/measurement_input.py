@@ -7,9 +7,6 @@ line (or JSON path) and saying what to do.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
 import math
 from typing import NoReturn
@@ -18,13 +15,16 @@ import jsonschema
 from jsonschema.exceptions import best_match
 
 from greengate.errors import MeasurementFileError
+from greengate.files import emissions_csv
+from greengate.files.emissions_csv import EmissionsRow
+from greengate.files.json_text import JsonInputError, load_json
 from greengate.files.user_file import UserFileError, read_user_file
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
 from greengate.units import format_energy, significant
 from greengate.verdict import READABLE_SCHEMA_VERSIONS
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_schema
 
-CSV_SOURCE = "codecarbon emissions.csv"
+CSV_SOURCE = emissions_csv.SOURCE
 _WHAT = "a greengate verdict JSON or a codecarbon emissions.csv"
 # A verdict is a few KiB; an emissions.csv gains a row of ~1 KiB per tracked run.
 MAX_MEASUREMENT_BYTES = 64 << 20
@@ -63,18 +63,7 @@ def _read_text(path: str) -> str:
             "too-large": f"pass {_WHAT}; a verdict or emissions.csv is far smaller",
         }
         _fail(path, e.reason, hint=hints.get(e.problem, "check the file's permissions"))
-    # A byte-order mark (spreadsheet exports) is not part of the data.
-    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return data[bom:].decode("utf-8")
-    except UnicodeDecodeError as e:
-        offset = bom + e.start
-        line = data[:offset].count(b"\n") + 1
-        _fail(
-            f"{path}:{line}",
-            f"not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset})",
-            hint=f"pass {_WHAT}; re-save the file as UTF-8 if it was converted",
-        )
+    return emissions_csv.decode(path, data, hint=f"pass {_WHAT}")
 
 
 # --- greengate verdict -------------------------------------------------------------------
@@ -82,9 +71,11 @@ def _read_text(path: str) -> str:
 
 def _from_verdict(path: str, text: str) -> Measurement:
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as e:
         _fail(f"{path}:{e.lineno}:{e.colno}", f"invalid JSON: {e.msg}", hint=f"pass {_WHAT}")
+    except JsonInputError as e:
+        _fail(path, f"refused: {e}", hint="pass the verdict file greengate wrote, unedited")
     if not isinstance(data, dict) or "schema_version" not in data:
         _fail(
             path,
@@ -131,13 +122,8 @@ def _shorten(message: str, limit: int = 200) -> str:
 
 
 def _from_codecarbon_csv(path: str, text: str) -> Measurement:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip() for name in next(reader)]
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    except csv.Error as e:
-        _fail(f"{path}:{reader.line_num}", f"not valid CSV: {e}", hint=f"pass {_WHAT}")
-    missing = [name for name in _REQUIRED if name not in header]
+    table = emissions_csv.parse(path, text)
+    missing = table.missing(_REQUIRED)
     if len(missing) == len(_REQUIRED):
         _fail(
             f"{path}:1",
@@ -151,45 +137,27 @@ def _from_codecarbon_csv(path: str, text: str) -> Measurement:
             f"the header lacks the column(s) {', '.join(missing)} codecarbon writes",
             hint="pass an emissions.csv written by codecarbon 2 or later, unedited",
         )
-    if not rows:
+    if not table.rows:
         _fail(
             path,
             "has a header but no rows",
             hint="codecarbon writes a row when its tracker stops; check that the measured "
             "run finished",
         )
-    line, cells = rows[-1]
-    if len(cells) != len(header):
-        _fail(
-            f"{path}:{line}",
-            f"the row has {len(cells)} fields, the header {len(header)}",
-            hint="the file is damaged or was edited; rerun codecarbon",
-        )
-    row = dict(zip(header, cells, strict=True))
-    where = f"{path}:{line}"
-    values = {name: _number(where, name, row[name]) for name in _REQUIRED}
-    return _csv_measurement(path, line, row, values, row_count=len(rows))
-
-
-def _number(where: str, column: str, raw: str) -> float:
-    hint = "the file is damaged or was edited; rerun codecarbon"
-    try:
-        value = float(raw)
-    except ValueError:
-        _fail(where, f"column {column} is not a number: {raw.strip()!r}", hint=hint)
-    if not math.isfinite(value) or value < 0:
-        _fail(where, f"column {column} must be a finite number >= 0, not {raw.strip()}", hint=hint)
-    return value
+    row = table.rows[-1]
+    values = {name: row.amount(name) for name in _REQUIRED}
+    return _csv_measurement(path, row, values, row_count=len(table.rows))
 
 
 def _csv_measurement(
-    path: str, line: int, row: dict[str, str], values: dict[str, float], *, row_count: int
+    path: str, row: EmissionsRow, values: dict[str, float], *, row_count: int
 ) -> Measurement:
     notes: list[str] = []
+    line = row.line
     if row_count > 1:
         notes.append(
             f"{path} holds {row_count} runs; used the last one (line {line}"
-            + (f", run_id {row['run_id'].strip()}" if row.get("run_id", "").strip() else "")
+            + (f", run_id {row.text('run_id')}" if row.text("run_id") else "")
             + ")"
         )
     components = tuple(
@@ -199,15 +167,8 @@ def _csv_measurement(
         if which is not Component.GPU or values[column] > 0
     )
     consumed, emissions = values["energy_consumed"], values["emissions"]
-    if consumed > 0:
-        g_per_kwh = emissions / consumed * 1000.0
-    elif emissions > 0:
-        _fail(
-            f"{path}:{line}",
-            f"emissions {emissions} kg with energy_consumed 0 kWh cannot both be right",
-            hint="the file is damaged or was edited; rerun codecarbon",
-        )
-    else:
+    g_per_kwh = emissions_csv.grid_intensity(row, emissions, consumed)
+    if g_per_kwh is None:
         g_per_kwh = 0.0
         notes.append(
             "codecarbon recorded no energy, so its grid intensity is unknown; runs under "
@@ -220,10 +181,10 @@ def _csv_measurement(
             f"{format_energy(total)}; "
             "greengate uses the components"
         )
-    pue = _optional_number(row.get("pue"))
+    pue = _optional_number(row, "pue")
     if pue is not None and pue != 1.0:
         notes.append(f"codecarbon already applied a PUE of {significant(pue)} to these energies")
-    parts = (row.get("country_iso_code", "").strip(), row.get("region", "").strip())
+    parts = (row.text("country_iso_code"), row.text("region"))
     intensity = GridIntensity(g_per_kwh, CSV_SOURCE, "/".join(p for p in parts if p) or None)
     return Measurement(
         components=components,
@@ -235,9 +196,9 @@ def _csv_measurement(
     )
 
 
-def _optional_number(raw: str | None) -> float | None:
+def _optional_number(row: EmissionsRow, column: str) -> float | None:
+    """An informative column (``pue``): its amount, or None where it is blank or unreadable."""
     try:
-        value = float(raw or "")
-    except ValueError:
+        return row.amount(column) if row.text(column) else None
+    except MeasurementFileError:
         return None
-    return value if math.isfinite(value) else None

@@ -227,3 +227,52 @@ def test_a_reporters_bug_keeps_the_exit_code_and_a_way_to_its_traceback(
     assert "the buggy report failed (a bug in greengate): RuntimeError" in result.output
     assert ("Traceback (most recent call last)" in result.output) is debug
     assert ("rerun with --debug or GREENGATE_DEBUG=1" in result.output) is not debug
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("where", "--energy", "10 kWh"),
+        ("where", "--energy", "10 kWh", "--json"),
+        ("--help",),
+        ("ledger", "export", "--ledger", "l.db"),
+    ],
+    ids=["where", "where-json", "help", "ledger-export"],
+)
+def test_a_closed_output_pipe_is_141_not_the_over_budget_code(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """Issue 20: ``greengate where | head -c1`` exited 1, as if over budget, silently."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before greengate writes a byte: every write EPIPEs
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "greengate", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    stderr = proc.stderr.decode()
+    assert proc.returncode == exit_codes.OUTPUT_CLOSED == 141, stderr
+    assert "standard output was closed" in stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
+
+
+def test_an_epipe_that_is_not_the_output_stays_a_bug(buggy_commands: None) -> None:
+    """Only a closed standard output is 141: an EPIPE from a socket or a child is a bug, 3."""
+
+    @click.command("pipe")
+    def pipe() -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    cli.add_command(pipe)
+    try:
+        result = CliRunner().invoke(cli, ["pipe"])
+    finally:
+        cli.commands.pop("pipe")
+    assert result.exit_code == exit_codes.NOT_MEASURED
+    assert "internal error (a bug in greengate): BrokenPipeError" in result.output

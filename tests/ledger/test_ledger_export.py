@@ -1,8 +1,9 @@
-"""``ledger export`` text: the same bytes as the stdlib writers gave before issue 4's speed-up.
+"""``ledger export`` text: the same bytes as the plain writers, whatever issue 4's speed-up does.
 
-The reference writers below are the export code as it was (csv.writer on every row, a dict
-per run through json.dumps(indent=2)); the fast paths must match them byte for byte, on
-both backends, for values that need quoting or escaping as well as for plain ones.
+The reference writers below write a row at a time (the one CSV writer, greengate.files.
+spreadsheet, on every row; a dict per run through json.dumps(indent=2)); the fast paths must
+match them byte for byte, on both backends, for values that need quoting, defusing or
+escaping as well as for plain ones. JSON never holds NaN or an infinity (issue 20).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import pytest
 from test_ledger_backends import T0, ledger_url, make_record  # noqa: F401  (fixture)
 
+from greengate.files import spreadsheet
+from greengate.files.json_text import JsonOutputError
 from greengate.ledger.export import (
     BATCH,
     CSV_FIELDS,
@@ -36,6 +39,13 @@ ODD_TEXT = (
     "tab\there",
     "back\\slash",
     "\x01control",
+    "=1+1",
+    "+cmd",
+    "-2",
+    "@SUM(A1)",
+    "\tlead tab",
+    "\rlead cr",
+    "'=quoted",
     "del\x7f",
     "été ☃ 🌱",
     "line\u2028separator",
@@ -54,21 +64,21 @@ FLOATS = (
     1234567890123456.8,
     5e-324,
     1.7976931348623157e308,
-    float("inf"),
+    -12.5,
 )
 
 
 def reference_csv(rows: Iterable[Sequence[Any]], totals: Iterable[Total]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("row", *CSV_FIELDS))
-    writer.writerows(rows)
+    out.write(spreadsheet.line(("row", *CSV_FIELDS)))
+    for run in rows:
+        out.write(spreadsheet.line(run))
     blank: dict[str, Any] = dict.fromkeys(CSV_FIELDS, "")
     for t in totals:
         row = {**blank, "repository": t.repository, "branch": t.branch, "job": t.job}
         row.update(run_id=t.runs, energy_kwh=t.energy_kwh, emissions_kg=t.emissions_kg)
         row.update(rerun=t.reruns)
-        writer.writerow(("total", *row.values()))
+        out.write(spreadsheet.line(("total", *row.values())))
     return out.getvalue()
 
 
@@ -123,7 +133,6 @@ def odd_records() -> list[LedgerRecord]:
         )
         for text in ODD_TEXT
     ]  # fmt: skip
-    # +inf and -inf in one group would sum to NaN, which SQLite returns as NULL.
     floats = [make_record(energy_kwh=x, emissions_kg=x / 7, intensity_g_per_kwh=-x) for x in FLOATS]
     rerun = make_record(commit=plain[0].commit)  # same job and commit: the ledger marks it
     return [*plain, unknown, empty, *times, *texts, *floats, rerun]
@@ -162,28 +171,18 @@ def test_plain_runs_are_written_without_a_csv_writer_per_row(
     with open_ledger(ledger_url) as ledger:
         ledger.insert_many(odd_records()[:6])
     rows_written: list[Any] = []
-    real_writer = csv.writer
+    real_line = spreadsheet.line
 
-    class Counting:
-        """csv.writer, counting the rows given to it."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.writer = real_writer(*args, **kwargs)
-
-        def writerow(self, row: Any) -> Any:
-            rows_written.append(row)
-            return self.writer.writerow(row)
-
-        def writerows(self, rows: Any) -> None:
-            for row in rows:
-                self.writerow(row)
+    def counting(row: Any) -> str:
+        rows_written.append(tuple(row))
+        return real_line(row)
 
     with open_ledger(ledger_url) as ledger:
         rows = list(ledger.export_rows())
     reference = reference_csv(rows, [])
-    # csv.writer is the standard library's; counting its rows is the one sign of the fast path
-    # short of timing it (bench/ledger.py times it).
-    monkeypatch.setattr(csv, "writer", Counting)
+    # Counting the writer's rows is the one sign of the fast path short of timing it
+    # (bench/ledger.py times it).
+    monkeypatch.setattr(spreadsheet, "line", counting)
     assert to_csv(rows, []) == reference
     assert [row[0] for row in rows_written] == ["row"]  # the header only: runs took the fast path
 
@@ -196,16 +195,40 @@ def test_an_empty_ledger_exports_headers_only(ledger_url: str) -> None:  # noqa:
 
 
 def test_records_made_in_memory_export_as_before() -> None:
-    """to_json of records (not rows): NaN and infinities as json spells them, ids unset.
+    """to_json of records (not rows): the same text as the reference, ids unset.
 
     Without '' for a repository, job or branch: a ledger stores an unknown one as '' and
     reads it back as None, so export rows show it as null.
     """
-    nan = make_record(energy_kwh=float("nan"), emissions_kg=float("-inf"))
-    records = [r for r in [*odd_records(), nan] if r.repository != ""]
-    totals = [Total("acme/model", None, None, 2, 0, 1.5, float("nan"), 0.0)]
+    records = [r for r in odd_records() if r.repository != ""]
+    totals = [Total("acme/model", None, None, 2, 0, 1.5, 3.0, 0.0)]
     since, until = T0, T0 + timedelta(days=92)
     assert to_json(records, totals, since, until) == reference_json(records, totals, since, until)
     assert to_csv(map(record_row, records), totals) == reference_csv(
         map(record_row, records), totals
     )
+
+
+@pytest.mark.parametrize("figure", [float("nan"), float("inf"), float("-inf")])
+def test_json_export_refuses_a_figure_json_cannot_carry(figure: float) -> None:
+    """Issue 20: a stored NaN or infinity (an old import) is refused, not written as Infinity."""
+    bad = make_record(energy_kwh=1.0, emissions_kg=1.0, intensity_g_per_kwh=figure)
+    with pytest.raises(JsonOutputError, match="not finite"):
+        to_json([bad], [], None, None)
+    total = Total("acme/model", None, None, 1, 0, 1.0, figure, 0.0)
+    with pytest.raises(JsonOutputError, match="not finite"):
+        to_json([], [total], None, None)
+
+
+def test_csv_export_round_trips_and_defuses_formulas() -> None:
+    """Issue 20: a CR splits no row, and no text cell starts a spreadsheet formula."""
+    texts = [r for r in odd_records() if r.job in ODD_TEXT and r.job]
+    text = to_csv(map(record_row, texts), [])
+    read = list(csv.reader(io.StringIO(text, newline="")))
+    assert len(read) == 1 + len(texts)  # no cell's line break started a row
+    job = CSV_FIELDS.index("job") + 1
+    for cells, record in zip(read[1:], texts, strict=True):
+        assert len(cells) == 1 + len(CSV_FIELDS)
+        assert not cells[job].startswith(spreadsheet.FORMULA_STARTS)
+        assert spreadsheet.text_of(cells[job]) == record.job
+    assert "\r" not in "".join(line for line in text.split('"')[::2])  # every CR is quoted

@@ -247,8 +247,11 @@ def test_a_csv_that_is_not_codecarbons(tmp_path: Path) -> None:
         ("abc", "column cpu_energy is not a number: 'abc'"),
         ("", "column cpu_energy is not a number: ''"),
         ("-0.5", "column cpu_energy must be a finite number >= 0, not -0.5"),
-        ("nan", "column cpu_energy must be a finite number >= 0, not nan"),
-        ("inf", "column cpu_energy must be a finite number >= 0, not inf"),
+        ("nan", "column cpu_energy is not a number: 'nan'"),
+        ("inf", "column cpu_energy is not a number: 'inf'"),
+        ("1e999", "column cpu_energy must be a finite number >= 0, not 1e999"),
+        ("1_000", "column cpu_energy is not a number: '1_000'"),
+        ("\u0664", "column cpu_energy is not a number: '\u0664'"),
     ],
 )
 def test_bad_numbers_name_the_row_and_column(tmp_path: Path, value: str, problem: str) -> None:
