@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
+from greengate.files.markup import markup_text
 from greengate.units import format_emissions, format_energy, significant
 
 # Okabe & Ito's palette (distinguishable with the common colour-vision deficiencies), with
@@ -29,7 +29,7 @@ LEFT, RIGHT, TOP, BOTTOM = 72, 16, 14, 46
 
 def esc(text: str) -> str:
     """Text as safe SVG/HTML content or attribute value (ledger strings are hostile)."""
-    return escape(text, quote=True)
+    return markup_text(text)
 
 
 def amount(kind: str, value: float) -> str:

@@ -15,22 +15,20 @@ in the tests, reading every golden file back, as an independent reader of what w
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
+from greengate.files.markup import markup_safe
 from greengate.reporters import figures
 from greengate.reporters.variables import plain_number
 from greengate.units import format_emissions, format_energy, format_intensity
 from greengate.verdict import Status, Verdict
 
 SUITE = "greengate"
-# Characters XML 1.0 cannot carry at all, not even escaped (https://www.w3.org/TR/xml/#charsets).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_safe(s: str) -> str:
     """``s`` without the characters XML 1.0 forbids (control codes, lone surrogates)."""
-    return _NOT_XML.sub("\ufffd", s)
+    return markup_safe(s)
 
 
 def junit_xml(v: Verdict) -> str:
