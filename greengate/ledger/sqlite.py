@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -61,6 +62,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+#: ``PRAGMA application_id`` of a file greengate created ("GrnG" in ASCII; the header field
+#: SQLite keeps for this, https://www.sqlite.org/fileformat.html#application_id). A file
+#: without it is another program's unless it is empty or a ledger from before the mark.
+APPLICATION_ID = 0x47726E47
+_OWN_TABLES = {"runs", "day_totals"}
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -124,6 +130,7 @@ class SQLiteLedger(SqlLedger):
             self._db = StorableText(
                 sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             )
+            self._refuse_foreign()  # before WAL: another program's file is left as it was
             _use_wal(self._db)
             # WAL + NORMAL survives a killed process; only an OS crash may lose the last commit.
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -153,14 +160,51 @@ class SQLiteLedger(SqlLedger):
         except sqlite3.Error as e:
             raise self._error(doing, e) from e
 
+    def _refuse_foreign(self) -> None:
+        """LedgerError for an SQLite file greengate did not create (issue 20).
+
+        GREENGATE_LEDGER pointed at another program's database used to get greengate's
+        tables added to it. Taken: a file with greengate's application_id, an empty one
+        (a new ledger), and one with exactly greengate's tables and a schema version (a
+        ledger written before the mark, which the migration then marks).
+        """
+        # One read transaction: one snapshot, not a ledger half-created by a parallel job.
+        self._db.execute("BEGIN")
+        try:
+            (app,) = self._db.execute("PRAGMA application_id").fetchone()
+            (version,) = self._db.execute("PRAGMA user_version").fetchone()
+            names = self._db.execute("SELECT type, name FROM sqlite_master").fetchall()
+        finally:
+            self._db.execute("COMMIT")
+        if app == APPLICATION_ID:
+            return
+        objects = len(names)
+        tables = {n for kind, n in names if kind == "table" and not n.startswith("sqlite")}
+        if app == 0 and (objects == version == 0 or (tables == _OWN_TABLES and version > 0)):
+            return
+        what = f"tables {', '.join(sorted(tables))}" if tables else "no greengate tables"
+        owner = f", application_id {app:#x}" if app else ""
+        raise LedgerError(
+            f"ledger {self.location}: not a greengate ledger: an SQLite database with "
+            f"{what}{owner} that greengate did not create; left unchanged",
+            hint="point --ledger or GREENGATE_LEDGER at a greengate ledger or a new file "
+            "(default .greengate/ledger.db)",
+        )
+
     def _migrate(self) -> None:
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
-        if version == SCHEMA_VERSION:
+        (app,) = self._db.execute("PRAGMA application_id").fetchone()
+        if version == SCHEMA_VERSION and app == APPLICATION_ID:
+            return
+        if version == SCHEMA_VERSION:  # a current ledger from before the mark: mark it
+            with contextlib.suppress(sqlite3.OperationalError):  # a read-only file stays so
+                self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             return
         with self._write("migrate") as db:
             (version,) = db.execute("PRAGMA user_version").fetchone()  # another process won?
             self._upgrade(db, version, MIGRATIONS)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     def export_rows(self, where: RecordFilter | None = None) -> Iterator[tuple[Any, ...]]:
         """Rows straight from the cursor, formatted by SQLite."""
