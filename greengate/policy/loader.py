@@ -137,18 +137,29 @@ def _grid_problems(data: dict[str, Any]) -> Iterator[Problem]:
 
 
 def _dead_rule_problems(document: Document, data: dict[str, Any]) -> Iterator[Problem]:
+    """A rule without ``step`` after the default rule (no job, branch or step) is dead.
+
+    A step rule after it is not: laps are matched against step rules only, so the default
+    rule never takes one (docs/policy.md: a rule with only ``step`` may come anywhere).
+    """
     budgets = data.get("budgets")
-    rules = budgets if isinstance(budgets, list) else []
-    for index, rule in enumerate(rules[:-1]):
-        if isinstance(rule, dict) and not {"job", "branch", "step"} & rule.keys():
-            line = document.locate(("budgets", index)).line
-            yield Problem(
-                ("budgets", index + 1),
-                f"this rule can never match: {format_path(('budgets', index))} (line {line}) "
-                "has no job or branch, so it matches every run first; move that default "
-                "rule to the end",
-            )
-            return
+    rules = [
+        r if isinstance(r, dict) else {} for r in (budgets if isinstance(budgets, list) else [])
+    ]
+    default = next(
+        (i for i, rule in enumerate(rules) if not {"job", "branch", "step"} & rule.keys()), None
+    )
+    if default is None:
+        return
+    dead = next((i for i in range(default + 1, len(rules)) if "step" not in rules[i]), None)
+    if dead is not None:
+        line = document.locate(("budgets", default)).line
+        yield Problem(
+            ("budgets", dead),
+            f"this rule can never match: {format_path(('budgets', default))} (line {line}) "
+            "has no job or branch, so it matches every run first; move that default "
+            "rule to the end",
+        )
 
 
 def _stop_problems(data: dict[str, Any]) -> Iterator[Problem]:

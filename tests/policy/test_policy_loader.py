@@ -11,6 +11,7 @@ import pytest
 from greengate.errors import PolicyError
 from greengate.policy.document import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from greengate.policy.loader import load_policy, load_policy_text
+from greengate.policy.matching import select_budget, select_step_budget
 from greengate.policy.model import Budget, Defaults, GridSetting, Mode, Policy
 
 FULL = """\
@@ -537,3 +538,28 @@ def test_a_bad_stop_at_limit_is_named_where_it_is(rule: str, expected: str) -> N
     with pytest.raises(PolicyError) as caught:
         load_policy_text(f"version: 1\nbudgets:\n  - {rule}\n", "p.yml")
     assert "stop_at_limit" in str(caught.value) and expected in str(caught.value)
+
+
+def test_a_step_rule_after_the_default_rule_is_taken_and_used(tmp_path: Path) -> None:
+    """docs/policy.md: a rule with only ``step`` may come anywhere, the default rule never takes
+    a lap (issue 20: validate refused it)."""
+    path = tmp_path / "greengate.yml"
+    path.write_text(
+        "version: 1\nbudgets:\n"
+        "  - max_energy: 1 kWh\n"
+        "  - step: test*\n    max_energy: 2 kWh\n"
+        "  - step: '*'\n    job: build\n    max_energy: 3 kWh\n"
+    )
+    policy = load_policy(str(path))
+    assert select_budget(policy, "build", "main") is policy.budgets[0]
+    assert select_step_budget(policy, "build", "main", "test-unit") is policy.budgets[1]
+    assert select_step_budget(policy, "build", "main", "lint") is policy.budgets[2]
+
+
+def test_a_run_rule_after_step_rules_after_the_default_is_still_dead() -> None:
+    e = error_of(
+        "version: 1\nbudgets:\n  - max_energy: 1\n  - step: x\n    max_energy: 2\n"
+        "  - job: train\n    max_energy: 2\n"
+    )
+    assert (e.line, e.key_path) == (6, "budgets[2]")
+    assert "can never match: budgets[0] (line 3) has no job or branch" in str(e)
