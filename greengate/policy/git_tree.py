@@ -11,6 +11,7 @@ within that tree, and one that leaves it is refused.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import subprocess
@@ -26,10 +27,20 @@ GIT_TIMEOUT_S = 30
 _MAX_SYMLINKS = 40  # as Linux's path walk: more hops than this is a loop
 _MAX_LINK_BYTES = 4096  # PATH_MAX: a symlink's target is a path, not a file
 _COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}", re.ASCII)
-# Where a plain name is looked for, in order: a local branch, then the remote's (what
-# actions/checkout with fetch-depth 0 leaves). Never a tag: a PR can push one.
-# ``origin/main`` is found as refs/remotes/origin/main, the third.
-BRANCH_PREFIXES = ("refs/heads/", "refs/remotes/origin/", "refs/remotes/")
+# Where git itself looks for a plain name, in its order (git help revisions: "<refname>");
+# the first, $GIT_DIR/<name>, only for a root ref such as FETCH_HEAD (all capitals).
+GIT_RULES = ("refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}", "refs/remotes/{}/HEAD")
+# Where a name git does not find is looked for next: what actions/checkout with fetch-depth
+# 0 leaves (origin/main, and no local main).
+REMOTE_FALLBACK = "refs/remotes/origin/{}"
+# The one root ref taken: what `git fetch origin main` just wrote. HEAD is the checkout (the
+# pull request's own commit); ORIG_HEAD, MERGE_HEAD and the like are what git operations on
+# that checkout left.
+FETCH_HEAD = "FETCH_HEAD"
+_ROOT_REF = re.compile(r"[A-Z_]+", re.ASCII)
+_GIT_STATE = re.compile(r"[A-Z_]*HEAD|AUTO_MERGE", re.ASCII)
+# A pull request's own refs on GitHub and GitLab: never a trusted policy, even named in full.
+_PR_REFS = ("refs/pull/", "refs/merge-requests/")
 
 
 @dataclass(frozen=True)
@@ -43,26 +54,97 @@ class Blob:
 
 
 def resolve_ref(top: str, ref: str) -> tuple[str, str]:
-    """The fully qualified name and commit of ``ref``: a branch, ``refs/...``, HEAD or a commit."""
+    """The fully qualified name and commit of ``ref``, as git reads it; never an ambiguous one.
+
+    A full commit id, a full ref (``refs/heads/main``, ``refs/tags/v1``), ``FETCH_HEAD``, or a
+    branch name read by git's own rules, then as ``origin/NAME``. A name git finds in more
+    than one place (a branch and a tag, FETCH_HEAD and a branch called FETCH_HEAD) that do
+    not agree is refused rather than one of them picked: a pull request can create the
+    other. ``HEAD``, other root refs and a pull request's own refs are refused (docs/ci.md,
+    "Which refs are trusted").
+    """
     if ref.startswith("-") or not ref.strip():
         raise UsageError(f"--policy-from: {ref!r} is not a git ref")
-    if _COMMIT_ID.fullmatch(ref) or ref == "HEAD":
-        candidates: tuple[str, ...] = (ref,)
-    elif ref.startswith("refs/"):
+    if _COMMIT_ID.fullmatch(ref):
+        commit = _commit_of(top, ref)
+        if commit is None:
+            raise UsageError(f"--policy-from: no commit {ref} in {top!r}", hint=FETCH_HINT)
+        return ref, commit
+    if ref == "HEAD":  # git's own spelling of the checkout, whatever a branch is called
+        raise UsageError(
+            "--policy-from: HEAD is the commit checked out, the pull request's own: its "
+            "policy is the one being judged, not a trusted one",
+            hint=f"{FETCH_HINT}; then pass the branch (origin/main) or FETCH_HEAD",
+        )
+    if ref.startswith("refs/"):
         _check_ref_format(top, ref, ref)
-        candidates = (ref,)
-    else:
-        _check_ref_format(top, ref, f"refs/heads/{ref}")
-        candidates = tuple(prefix + ref for prefix in BRANCH_PREFIXES)
-    for name in candidates:
-        commit = _commit_of(top, name)
+        if ref.startswith(_PR_REFS):
+            raise UsageError(
+                f"--policy-from: {ref} is a pull request's own ref, not a trusted one",
+                hint="pass the base branch (origin/main)",
+            )
+        commit = _commit_of(top, ref)
+        if commit is None:
+            raise UsageError(f"--policy-from: no ref {ref} in {top!r}", hint=FETCH_HINT)
+        return ref, commit
+    _check_ref_format(top, ref, f"refs/heads/{ref}")
+    return _plain_name(top, ref)
+
+
+def _plain_name(top: str, ref: str) -> tuple[str, str]:
+    if _GIT_STATE.fullmatch(ref) and ref != FETCH_HEAD:
+        raise UsageError(
+            f"--policy-from: {ref} names git's own state of this checkout (as ORIG_HEAD or "
+            "MERGE_HEAD do), not a trusted ref",
+            hint=f"{FETCH_HINT}; then pass the branch (origin/main) or FETCH_HEAD",
+        )
+    names = _git_candidates(top, ref)
+    if ref == FETCH_HEAD:  # and the remote branch greengate reads a plain name as: a same-
+        names += (REMOTE_FALLBACK.format(ref),)  # repository PR can push one of that name
+    found = {n: c for n in names if (c := _commit_of(top, n)) is not None}
+    if ref == FETCH_HEAD and FETCH_HEAD not in found:
+        # Never a branch or tag called FETCH_HEAD instead: a pull request can push one.
+        raise UsageError(
+            f"--policy-from: FETCH_HEAD: nothing was fetched in {top!r} (no FETCH_HEAD file)",
+            hint="fetch the base branch first: `git fetch origin main`",
+        )
+    if len(set(found.values())) > 1:
+        places = ", ".join(f"{name} ({commit[:12]})" for name, commit in found.items())
+        raise UsageError(
+            f"--policy-from: {ref!r} is ambiguous: git finds {places}; refused rather than "
+            "picking one, since a pull request can create a branch or tag of that name",
+            hint="name the ref in full, e.g. refs/remotes/origin/main or refs/heads/main",
+        )
+    tags = f"refs/tags/{ref}"
+    branches = [name for name in found if name != tags]
+    fallback = REMOTE_FALLBACK.format(ref)
+    if not branches:
+        commit = _commit_of(top, fallback)
+        if commit is not None and found and commit not in found.values():
+            raise UsageError(
+                f"--policy-from: {ref!r} is ambiguous: git reads it as the tag {tags}, "
+                f"greengate would read {fallback}; refused",
+                hint=f"name the ref in full: {fallback}",
+            )
         if commit is not None:
-            return name, commit
-    tried = ", ".join(candidates)
-    raise UsageError(
-        f"--policy-from: no branch {ref!r} in {top!r} (looked for {tried})",
-        hint=f"{FETCH_HINT}; a tag or other ref must be named in full, e.g. refs/tags/v1",
-    )
+            return fallback, commit
+        tried = ", ".join((*_git_candidates(top, ref), fallback))
+        raise UsageError(
+            f"--policy-from: no branch {ref!r} in {top!r} (looked for {tried})",
+            hint=f"{FETCH_HINT}; a tag or other ref must be named in full, e.g. refs/tags/v1",
+        )
+    name = branches[0]  # all agree: the first in git's order names it
+    return name, found[name]
+
+
+def _git_candidates(top: str, ref: str) -> tuple[str, ...]:
+    """Where git looks for ``ref``: its root ref file (FETCH_HEAD) when there is one, then refs."""
+    names = tuple(rule.format(ref) for rule in GIT_RULES)
+    if _ROOT_REF.fullmatch(ref):
+        path = _git(top, "rev-parse", "--git-path", ref, what="find git's directory").strip()
+        if os.path.isfile(os.path.join(top, path)):
+            return (ref, *names)
+    return names
 
 
 def read_blob(top: str, ref: str, commit: str, path: str, *, limit: int) -> Blob:

@@ -119,12 +119,12 @@ def test_paths_are_made_repository_relative(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "nested policy")
     (sub / "budget.yml").write_text(LOOSER)
     # Named relative to a subdirectory, and relative to the root: the same file in git.
-    from_sub = resolve_policy("budget.yml", "HEAD", str(sub))
-    from_root = resolve_policy("ci/budget.yml", "HEAD", str(repo))
-    assert from_sub.applied.path == from_root.applied.path == "HEAD:ci/budget.yml"
+    from_sub = resolve_policy("budget.yml", "pr", str(sub))
+    from_root = resolve_policy("ci/budget.yml", "pr", str(repo))
+    assert from_sub.applied.path == from_root.applied.path == "refs/heads/pr:ci/budget.yml"
     assert from_sub.proposed is not None and from_sub.proposed.path == "budget.yml"
-    absolute = resolve_policy(str(sub / "budget.yml"), "HEAD", str(repo))
-    assert absolute.applied.path == "HEAD:ci/budget.yml"
+    absolute = resolve_policy(str(sub / "budget.yml"), "pr", str(repo))
+    assert absolute.applied.path == "refs/heads/pr:ci/budget.yml"
 
 
 def test_a_missing_ref_is_an_error_with_a_fetch_hint(repo: Path) -> None:
@@ -147,8 +147,8 @@ def test_a_directory_at_the_ref_is_refused(repo: Path) -> None:
     (repo / "d" / "x.yml").write_text(BASE)
     git(repo, "add", "d")
     git(repo, "commit", "-q", "-m", "dir")
-    with pytest.raises(PolicyError, match="is a directory at HEAD"):
-        resolve_policy("d", "HEAD", str(repo))
+    with pytest.raises(PolicyError, match="is a directory at refs/heads/pr"):
+        resolve_policy("d", "pr", str(repo))
 
 
 def test_an_invalid_policy_at_the_ref_names_ref_and_path(repo: Path) -> None:

@@ -131,29 +131,41 @@ def test_a_symlink_at_the_ref_leaving_its_tree_is_refused(
 # --- refs: branches, never a look-alike tag --------------------------------------------------
 
 
-def test_a_tag_named_like_the_branch_is_not_read(repo: Path) -> None:
+def test_a_tag_named_like_the_branch_is_refused_not_picked(repo: Path) -> None:
     (repo / "greengate.yml").write_text(LOOSE)
     commit(repo, "loosen")
-    git(repo, "tag", "main")  # the PR's commit, tagged "main"
-    choice = resolve_policy("greengate.yml", "main", str(repo))
-    assert rule(choice.applied) == "strict"
-    assert choice.ref == "refs/heads/main"
-    # A tag is read only when named in full.
+    git(repo, "tag", "main")  # the PR's commit, tagged "main": git itself would read the tag
+    with pytest.raises(UsageError, match="'main' is ambiguous") as caught:
+        resolve_policy("greengate.yml", "main", str(repo))
+    assert "refs/tags/main" in caught.value.message and "refs/heads/main" in caught.value.message
+    # Named in full, each is read as named.
+    branch = resolve_policy("greengate.yml", "refs/heads/main", str(repo))
+    assert rule(branch.applied) == "strict" and branch.ref == "refs/heads/main"
     tagged = resolve_policy("greengate.yml", "refs/tags/main", str(repo))
     assert rule(tagged.applied) == "loose" and tagged.ref == "refs/tags/main"
 
 
-def test_the_remote_branch_is_read_when_there_is_no_local_one(repo: Path) -> None:
+def test_a_tag_on_the_branchs_own_commit_is_no_ambiguity(repo: Path) -> None:
+    git(repo, "tag", "main", "main")
+    choice = resolve_policy("greengate.yml", "main", str(repo))
+    assert choice.ref == "refs/heads/main" and rule(choice.applied) == "strict"
+
+
+def test_the_remote_branch_is_read_when_git_finds_no_such_name(repo: Path) -> None:
     # As actions/checkout with fetch-depth 0 leaves a PR: origin/main, and no local main.
     main = git(repo, "rev-parse", "main").strip()
     git(repo, "update-ref", "refs/remotes/origin/main", main)
     (repo / "greengate.yml").write_text(LOOSE)
     commit(repo, "loosen")
     git(repo, "branch", "-D", "main")
-    git(repo, "tag", "main")
     choice = resolve_policy("greengate.yml", "main", str(repo))
     assert rule(choice.applied) == "strict"
     assert choice.ref == "refs/remotes/origin/main"
+    assert resolve_policy("greengate.yml", "origin/main", str(repo)).ref == choice.ref
+    # A tag "main" the PR pushed is what git reads "main" as: refused, not either picked.
+    git(repo, "tag", "main")
+    with pytest.raises(UsageError, match="'main' is ambiguous"):
+        resolve_policy("greengate.yml", "main", str(repo))
     assert resolve_policy("greengate.yml", "origin/main", str(repo)).ref == choice.ref
 
 
