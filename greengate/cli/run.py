@@ -16,6 +16,7 @@ from greengate.cli.gate_command import environment, finish, reporters_for, warm_
 from greengate.cli.options import build_gate_options, gate_options
 from greengate.cli.parts import build_parts
 from greengate.cli.streams import tolerate_closed_streams
+from greengate.durations import MAX_SECONDS
 from greengate.gate.flow import prepare, run_command
 from greengate.gate.guard import CommandGuard
 from greengate.gate.limit_watch import STOP_SIGNALS
@@ -27,8 +28,11 @@ from greengate.reporters.registry import ChosenReporters
 
 
 def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise click.BadParameter(f"{value:g} is not a number of seconds >= 0")
+    # Bounded as every duration is: 1e308 s would overflow the timer's wait on a cancel.
+    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
+        raise click.BadParameter(
+            f"{value:g} is not a number of seconds from 0 to {MAX_SECONDS:.0f}"
+        )
     return value
 
 
