@@ -30,9 +30,7 @@ from greengate.reporters.registry import ChosenReporters
 def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
     # Bounded as every duration is: 1e308 s would overflow the timer's wait on a cancel.
     if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
-        raise click.BadParameter(
-            f"{value:g} is not a number of seconds from 0 to {MAX_SECONDS:.0f}"
-        )
+        raise click.BadParameter(f"{value:g} is not a number of seconds from 0 to {MAX_SECONDS:g}")
     return value
 
 
