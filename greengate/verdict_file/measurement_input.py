@@ -20,7 +20,7 @@ from greengate.files.emissions_csv import EmissionsRow
 from greengate.files.json_text import JsonInputError, load_json
 from greengate.files.user_file import UserFileError, read_user_file
 from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
-from greengate.units import format_energy, significant
+from greengate.units import MAX_AMOUNT, format_energy, significant
 from greengate.verdict import READABLE_SCHEMA_VERSIONS
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_schema
 
@@ -110,7 +110,25 @@ def _from_verdict(path: str, text: str) -> Measurement:
             hint="the run that wrote it could not measure; fix that run, or pass its "
             "codecarbon emissions.csv instead",
         )
+    _refuse_huge(path, measurement)
     return measurement
+
+
+def _refuse_huge(path: str, measurement: Measurement) -> None:
+    """A figure past units.MAX_AMOUNT is refused here, where it enters (issue 20): 1e308 kWh
+    at any intensity is an infinite emission, which no report or JSON can carry."""
+    figures = {
+        "energy": (measurement.energy_kwh, "kWh"),
+        "grid intensity": (measurement.intensity.g_per_kwh, "g/kWh"),
+        "emissions": (measurement.emissions_kg, "kg"),
+    }
+    for name, (value, unit) in figures.items():
+        if not (math.isfinite(value) and 0 <= value <= MAX_AMOUNT):
+            _fail(
+                path,
+                f"the measurement's {name} is {value:g} {unit}, not a figure from 0 to 1e15 {unit}",
+                hint="the verdict was edited or damaged; use the file greengate wrote",
+            )
 
 
 def _shorten(message: str, limit: int = 200) -> str:

@@ -328,3 +328,26 @@ def test_a_verdict_with_an_impossible_date(tmp_path: Path) -> None:
     data["command"]["started_at"] = "2025-13-01T00:00:00+00:00"
     path = write(tmp_path, "v.json", json.dumps(data))
     assert error_for(path).message.startswith(f"{path}: not a valid verdict: month must be")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("kwh", 1e308, "energy is inf kWh"),  # the components sum past a float
+        ("kwh", 2e15, "energy is 4.4e+15 kWh"),  # two components, PUE 1.1
+        ("g_per_kwh", 1e300, "grid intensity is 1e+300 g/kWh"),
+    ],
+)
+def test_a_verdict_with_figures_no_output_can_carry_is_refused(
+    tmp_path: Path, field: str, value: float, problem: str
+) -> None:
+    """Issue 20: 1e308 kWh in a verdict gave infinite emissions, shown as n/a and judged."""
+    data = verdict_to_dict(passing_verdict())
+    if field == "kwh":
+        for component in data["measurement"]["components"]:
+            component["kwh"] = value
+    else:
+        data["measurement"]["intensity"]["g_per_kwh"] = value
+    path = write(tmp_path, "v.json", json.dumps(data))
+    error = error_for(path)
+    assert error.message.startswith(f"{path}: the measurement's {problem}, not a figure")
