@@ -30,13 +30,13 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from common import GREENGATE, ROOT, cleanup, workdir
 
 from greengate.energy.gpu import IGNORE_COUNTER_VARIABLE  # forces the power-reading path
+from greengate.iso_time import parse_iso
 
 POWER_PERIOD_S = 0.1
 TARGETS = {"counter": 0.05, "power": 0.10, "overhead": 0.01}
@@ -116,8 +116,8 @@ class Run:
 
     def command_window(self) -> tuple[float, float]:
         command = self.verdict["command"]
-        start = datetime.fromisoformat(command["started_at"].replace("Z", "+00:00"))
-        end = datetime.fromisoformat(command["ended_at"].replace("Z", "+00:00"))
+        start = parse_iso(command["started_at"])
+        end = parse_iso(command["ended_at"])
         return start.timestamp(), end.timestamp()
 
     def own_cpu_s(self) -> float:

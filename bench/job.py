@@ -23,13 +23,13 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 from common import GREENGATE, workdir
 
 from greengate.energy.procstat import MachineCpu, read_machine_cpu
 from greengate.energy.runner_detection import choose_profile
+from greengate.iso_time import parse_iso
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PROFILE = "github-linux-4vcpu"
@@ -181,8 +181,8 @@ def synthetic_job() -> None:
     laps = v["laps"]
     total = v["measurement"]["energy_kwh"]
     cpu = next(c for c in v["measurement"]["components"] if c["component"] == "cpu")["kwh"]
-    begin = datetime.fromisoformat(laps[0]["start"]).timestamp()
-    end = datetime.fromisoformat(laps[-1]["end"]).timestamp()
+    begin = parse_iso(laps[0]["start"]).timestamp()
+    end = parse_iso(laps[-1]["end"]).timestamp()
     independent = watcher.joules(begin, end) / 3.6e6
     print(
         f"3. synthetic job on {cores} vCPUs, profile {PROFILE} "

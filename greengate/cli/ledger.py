@@ -13,6 +13,7 @@ from greengate.disclosure.esrs import Scope
 from greengate.durations import DurationError, parse_age
 from greengate.errors import UsageError
 from greengate.files.atomic import write_text_atomic
+from greengate.iso_time import parse_iso
 from greengate.ledger.codecarbon_csv import read_emissions_csv
 from greengate.ledger.export import rows_to_json, to_csv
 from greengate.ledger.history import ledger_location
@@ -61,7 +62,7 @@ def since_time(text: str | None) -> datetime | None:
     if text.strip().endswith("d"):
         return datetime.now(timezone.utc) - _age("--since", text)
     try:
-        moment = datetime.fromisoformat(text)
+        moment = parse_iso(text)
     except ValueError:
         raise UsageError(
             f"--since {text!r}: expected a date (2026-07-01) or an age (30d)"

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from greengate.errors import UsageError
 from greengate.intensity.http import Http, ProviderError
 from greengate.intensity.slots import Slot
+from greengate.iso_time import parse_iso
 from greengate.policy.model import LiveGrid
 
 T = TypeVar("T")
@@ -62,10 +63,7 @@ def parse_time(value: Any) -> datetime:
     """An ISO 8601 time from a provider, as UTC; a naive one is taken as UTC."""
     if not isinstance(value, str):
         raise TypeError("time is not a string")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    parsed = parse_iso(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)

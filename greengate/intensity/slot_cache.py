@@ -16,6 +16,7 @@ from pathlib import Path
 from greengate.files.cache import store_text
 from greengate.files.json_text import dump_json, load_json
 from greengate.intensity.slots import CoverageError, Slot, covering
+from greengate.iso_time import parse_iso
 from greengate.policy.model import LiveGrid
 
 KEEP = timedelta(days=3)  # older slots are dropped when the file is written
@@ -45,13 +46,13 @@ class SlotCache:
         for start, entry in self._entries().items():
             try:
                 slot = Slot(
-                    datetime.fromisoformat(start),
-                    datetime.fromisoformat(str(entry["end"])),
+                    parse_iso(start),
+                    parse_iso(str(entry["end"])),
                     float(entry["g"]),  # type: ignore[arg-type]
                     bool(entry["forecast"]),
                     bool(entry["estimated"]),
                 )
-                fetched = datetime.fromisoformat(str(entry["at"]))
+                fetched = parse_iso(str(entry["at"]))
             except (KeyError, TypeError, ValueError):
                 continue
             trust = max(timedelta(seconds=slot.seconds), MIN_TRUST)
@@ -80,7 +81,7 @@ class SlotCache:
         kept = {}
         for start, entry in entries.items():
             try:
-                if now - datetime.fromisoformat(start) < KEEP:
+                if now - parse_iso(start) < KEEP:
                     kept[start] = entry
             except (TypeError, ValueError):
                 continue

@@ -6,12 +6,11 @@ file is accepted or refused by both, for the same reason.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from greengate.errors import MeasurementFileError
 from greengate.files import emissions_csv
 from greengate.files.emissions_csv import EmissionsRow
 from greengate.files.user_file import UserFileError, read_user_file
+from greengate.iso_time import parse_iso
 from greengate.ledger.records import LedgerRecord
 from greengate.ledger.rows import utc
 from greengate.verdict import Status
@@ -26,7 +25,7 @@ def _record(row: EmissionsRow, branch: str | None, repository: str | None) -> Le
     emissions = row.amount("emissions")  # kg CO2e
     intensity = emissions_csv.grid_intensity(row, emissions, energy)
     try:
-        recorded_at = utc(datetime.fromisoformat(row.text("timestamp")))
+        recorded_at = utc(parse_iso(row.text("timestamp")))
     except ValueError as e:
         emissions_csv.fail(row.where, f"column timestamp: {e}")
     return LedgerRecord(

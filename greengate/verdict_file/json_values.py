@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from greengate.iso_time import parse_iso
+
 
 def finite(x: float | None) -> float | None:
     """The number, or None where JSON cannot hold it (RFC 8259 has no NaN or Infinity)."""
@@ -23,4 +25,4 @@ def iso(t: datetime) -> str:
 
 def parse_time(s: str) -> datetime:
     """A time as ``iso`` writes it (or with a trailing ``Z``, which 3.10 does not parse)."""
-    return datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith("Z") else s)
+    return parse_iso(s)
