@@ -20,7 +20,7 @@ from greengate.policy.model import Budget, Mode, Policy, Window
 from greengate.process.cancel import signal_name
 from greengate.process.outcome import LimitStop
 from greengate.process.supervisor import TreeSample
-from greengate.units import format_emissions, format_energy
+from greengate.units import SIGNIFICANT_DIGITS, format_emissions, format_energy
 
 #: What the check is told at each sample: energy in kWh (None: not known yet) and emissions
 #: in kg CO2e (None: the grid's figure is not known yet).
@@ -39,9 +39,11 @@ class WatchedLimit:
     limit_of: str  # whose limit, in words
 
 
-def amount(quantity: str, value: float) -> str:
+def amount(quantity: str, value: float, digits: int = SIGNIFICANT_DIGITS) -> str:
     """A figure of ``quantity`` as a person reads it."""
-    return format_energy(value) if quantity == "energy" else format_emissions(value)
+    if quantity == "energy":
+        return format_energy(value, digits=digits)
+    return format_emissions(value, digits=digits)
 
 
 def stop_requested(policy: Policy, rule: Budget | None, asked: bool) -> bool:
@@ -165,9 +167,11 @@ class LimitWatch:
 def stop_sentence(stop: LimitStop) -> str:
     """The stop in words, for the live line and the verdict's first reason."""
     name = signal_name(stop.signal)
+    # Four digits: a figure a hair past its limit must not read as equal to it.
+    measured, limit = amount(stop.quantity, stop.measured, 4), amount(stop.quantity, stop.limit, 4)
     return (
         f"stopped at its limit after {stop.elapsed_seconds:.1f} s: {stop.quantity} "
-        f"{amount(stop.quantity, stop.measured)} crossed {amount(stop.quantity, stop.limit)} "
+        f"{measured} crossed {limit} "
         f"({stop.limit_of}); {name} sent to the command's tree (overshoot "
         f"{amount(stop.quantity, stop.overshoot)}, at most one sample's "
         f"{amount(stop.quantity, stop.measured - stop.before)})"

@@ -89,7 +89,8 @@ def _headline(v: Verdict) -> Text:
     if stop is not None:
         amount = format_energy if stop.quantity == "energy" else format_emissions
         text.append(
-            f"; {stop.quantity} {amount(stop.measured)} crossed {amount(stop.limit)} "
+            f"; {stop.quantity} {amount(stop.measured, digits=4)} crossed "
+            f"{amount(stop.limit, digits=4)} "
             f"after {stop.elapsed_seconds:.1f} s"
         )
     return text

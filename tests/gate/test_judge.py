@@ -345,3 +345,13 @@ def test_a_run_stopped_at_its_limit_fails_with_the_stop_first() -> None:
         "SIGTERM sent to the command's tree (overshoot 20 Wh, at most one sample's 70 Wh)"
     )
     assert exit_code(verdict, 7) == 7
+
+
+def test_a_stop_a_hair_past_the_limit_does_not_read_as_equal_to_it() -> None:
+    from greengate.gate.limit_watch import stop_sentence
+    from greengate.process.outcome import LimitStop
+
+    stop = LimitStop("emissions", 50.02e-6, 50e-6, 48e-6, "rule 'r'", 2, 1.0)
+    assert "emissions 50.02 mg CO2e crossed 50 mg CO2e (rule 'r'); SIGINT sent" in (
+        stop_sentence(stop)
+    )
