@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -220,3 +221,48 @@ def test_emissions_are_judged_at_the_live_grids_figure_while_the_command_runs(
     assert stop["quantity"] == "emissions" and stop["limit"] == pytest.approx(30e-6)
     assert verdict["measurement"]["intensity"]["g_per_kwh"] == 1000.0
     assert verdict["measurement"]["usage"]["cpu_s"] < 5
+
+
+# Burns CPU until SIGINT, then says so once and exits as a shell would report it.
+COUNTS_SIGINT = """\
+import pathlib, signal, sys, time
+def stop(signum, frame):
+    with open("got.sigint", "a") as f:
+        f.write("1")
+    sys.exit(130)
+signal.signal(signal.SIGINT, stop)
+end = time.process_time() + 20
+while time.process_time() < end:
+    pass
+"""
+
+
+def test_a_stop_at_a_terminal_reaches_the_command_sharing_greengates_group(
+    tmp_path: Path,
+) -> None:
+    # At a terminal the command stays in greengate's foreground group, where greengate
+    # forwards no SIGINT of its own (the terminal already sent it): a stop is greengate's.
+    setup(tmp_path, "    max_energy: 10 mWh\n    stop_at_limit: true\n")
+    (tmp_path / "command.py").write_text(COUNTS_SIGINT)
+    argv = [sys.executable, "-m", "greengate", "run", "-q", "--stop-signal", "INT"]
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a session leader whose terminal is the pty, in its foreground
+        os.chdir(tmp_path)
+        os.execv(sys.executable, [*argv, "--", sys.executable, "command.py"])
+    output = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: every process of the terminal has closed it
+                break
+            if not chunk:
+                break
+            output += chunk
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(master)
+    assert os.waitstatus_to_exitcode(status) == 1, output
+    assert (tmp_path / "got.sigint").read_text() == "1", output
+    command = json.loads((tmp_path / "greengate-verdict.json").read_text())["command"]
+    assert command["stopped_at_limit"] is True and command["exit_code"] == 130
