@@ -7,6 +7,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a live grid's data: its own module, built only with grid: (start-up)
+    from greengate.containers.work import ContainerWork
     from greengate.live_intensity import LiveIntensity
 
 JOULES_PER_KWH = 3.6e6
@@ -156,6 +157,7 @@ class Measurement:
     include_embodied: bool = False  # budgets and emissions_kg count the embodied term
     functional_unit: FunctionalUnit | None = None
     timeline: PowerTimeline | None = None
+    containers: ContainerWork | None = None  # work the run handed to a container engine
 
     @property
     def it_energy_kwh(self) -> float:
@@ -233,6 +235,7 @@ class EnergyResult:
     embodied: Embodied | None
     timeline: PowerTimeline | None
     notes: tuple[str, ...]
+    containers: ContainerWork | None = None  # counted in the CPU and memory components
 
     @property
     def caveats(self) -> tuple[str, ...]:
@@ -266,4 +269,5 @@ class EnergyResult:
             include_embodied=include_embodied,
             functional_unit=functional_unit,
             timeline=self.timeline,
+            containers=self.containers,
         )

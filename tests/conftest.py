@@ -77,6 +77,10 @@ _OUTSIDE_VARIABLES = (
     "GREENGATE_STOP_SIGNAL",
     "GREENGATE_LEDGER",
     "XDG_CACHE_HOME",
+    # which container engine a run's docker clients reach (greengate/containers)
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "GREENGATE_CONTAINERS",
 )
 
 

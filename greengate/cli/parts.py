@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from greengate.containers.engine import container_source
 from greengate.energy.gpu import nvml_counter
 from greengate.energy.hardware import HardwareDetector, cache_dir
 from greengate.energy.interface import EnergySource, RunEnergy
@@ -55,6 +56,7 @@ def build_parts(env: Mapping[str, str], inside_job: bool = False) -> GateParts:
             policy.defaults.pue,
             cpu_counter=rapl_counter(powercap),
             gpu_counter=nvml_counter(env),
+            containers=container_source(env),
         )
 
     return GateParts(

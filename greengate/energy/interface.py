@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from greengate.measurement import Component, ComponentEnergy, EnergyResult, Scope, TreeUsage
 
 if TYPE_CHECKING:
+    from greengate.containers.work import ContainerWork
     from greengate.process.supervisor import TreeSample
 
 
@@ -51,10 +52,27 @@ class EnergySource(ABC):
         """Energy of this component from ``begin`` until now, for this usage."""
 
 
+class ContainerSource(ABC):
+    """The work a run hands to a container engine (docker run, builds): begun before the
+    command starts (its environment may need to point the engine's clients elsewhere),
+    finished once at the end."""
+
+    @abstractmethod
+    def command_env(self) -> dict[str, str]:
+        """Variables the command's environment needs set; called once, before it starts."""
+
+    @abstractmethod
+    def finish(self) -> ContainerWork | None:
+        """The run's containers and what they used; None where it used none."""
+
+
 #: Builds the CPU counter for a scope; None where the machine has no such counter at all.
 CpuCounter = Callable[[Scope], EnergySource | None]
 #: Builds the GPU counter for a scope, just before the command starts; None: no GPU.
 GpuCounter = Callable[[Scope], EnergySource | None]
+#: Builds the container accounting for a scope; None: nothing to follow (machine scope, whose
+#: figure already holds every container's work, or no engine here).
+Containers = Callable[[Scope], ContainerSource | None]
 
 
 class RunEnergy(ABC):
@@ -72,6 +90,10 @@ class RunEnergy(ABC):
         """What ``finish`` would say had the run ended at ``sample`` (the stop check's figure,
         asked after ``observe``); None where no live figure can be made (yet)."""
         return None
+
+    def command_env(self) -> dict[str, str]:
+        """Variables the command's environment needs set (after ``begin``); none by default."""
+        return {}
 
     @abstractmethod
     def finish(self, usage: TreeUsage) -> EnergyResult:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from greengate.containers.work import ContainerWork
+from greengate.energy.container_energy import container_band, with_containers
 from greengate.energy.embodied import embodied_share
 from greengate.energy.estimate import (
     GB,
@@ -27,6 +29,8 @@ from greengate.energy.hardware import (
     cpuinfo_fields,
 )
 from greengate.energy.interface import (
+    Containers,
+    ContainerSource,
     CounterError,
     CpuCounter,
     EnergySource,
@@ -81,8 +85,11 @@ class EnergySession(RunEnergy):
         *,
         cpu_counter: CpuCounter,
         gpu_counter: GpuCounter,
+        containers: Containers | None = None,
     ) -> None:
         self._detector = detector
+        self._containers_for = containers
+        self._containers: ContainerSource | None = None
         self._cpu_counter = cpu_counter
         self._gpu_counter = gpu_counter
         vcpus = os.cpu_count() or 1
@@ -111,6 +118,12 @@ class EnergySession(RunEnergy):
         if self._gpu is not None:
             self._gpu.begin()
         self._meter = Meter(self._machine_cpu(), self._profile_model)
+        if self._containers_for is not None:
+            self._containers = self._containers_for(self.scope)
+
+    def command_env(self) -> dict[str, str]:
+        """What the command needs to reach its container engine through the accounting."""
+        return self._containers.command_env() if self._containers is not None else {}
 
     def _machine_cpu(self) -> MachineCpu | None:
         # Only machine scope reads the whole machine's utilisation: process scope charges the
@@ -152,6 +165,8 @@ class EnergySession(RunEnergy):
         if machine is None:
             assert self._meter is not None, "begin() first"
             machine = self._meter.finish(usage.wall_seconds, usage.cpu_seconds, self._machine_cpu())
+        work = self._containers.finish() if self._containers is not None else None
+        tree_usage, usage = usage, with_containers(usage, work)
         notes = list(self.choice.notes)
         fallback = self._rapl_fallback
         hardware: Hardware | None = None
@@ -170,7 +185,11 @@ class EnergySession(RunEnergy):
                     "virtual machine without a runner profile: the TDP table's per-thread "
                     "power assumes the host's socket; set energy.profile for a better figure"
                 )
-        return self._result(usage, machine, model, hardware, fallback, tuple(notes))
+        if work is not None:
+            notes.extend(work.notes)
+        return self._result(
+            usage, machine, model, hardware, fallback, tuple(notes), work, tree_usage
+        )
 
     def live(self, sample: TreeSample) -> EnergyResult | None:
         """What ``finish`` would make of the run had it ended at ``sample`` (after
@@ -208,11 +227,17 @@ class EnergySession(RunEnergy):
         hardware: Hardware | None,
         fallback: str | None,
         notes: tuple[str, ...],
+        work: ContainerWork | None = None,
+        tree_usage: TreeUsage | None = None,
     ) -> EnergyResult:
+        """The result for ``usage`` (the tree's, with ``work``'s containers added where there
+        are some; ``tree_usage``: the tree's own)."""
         profile = self.choice.profile
         counter = self._rapl_energy(usage)
         machine_joules = machine_run.machine_joules(model, usage.wall_seconds)
         cpu = counter or self._cpu_component(model, usage, machine_joules, fallback)
+        if work is not None:
+            cpu = container_band(cpu, model, tree_usage or usage, work)
         ram_bytes = hardware.ram_total_bytes if hardware else _ram_total_bytes()
         included = profile.name if profile is not None and profile.includes_memory else None
         memory = memory_energy(
@@ -232,6 +257,7 @@ class EnergySession(RunEnergy):
             embodied_share(self.scope, profile, model, usage),
             timeline if timeline.watts else None,
             notes,
+            work,
         )
 
     def _rapl_energy(self, usage: TreeUsage) -> ComponentEnergy | None:

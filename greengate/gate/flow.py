@@ -170,6 +170,7 @@ def run_command(
 
         watch = build_watch(settings.stop_signal, prepared, energy, warn or (lambda text: None))
     energy.begin()
+    extra_env = energy.command_env()  # e.g. DOCKER_HOST through the container accounting
     parts.intensity.begin(prepared.grid, parts.clock())
     pending = [while_running] if while_running is not None else []
 
@@ -189,6 +190,7 @@ def run_command(
         grace_seconds=settings.grace_seconds,
         on_cancel=guard.cancelled if guard else None,
         stop_check=watch,
+        env={**os.environ, **extra_env} if extra_env else None,
     )
     outcome = run.outcome
     if run.stop_signal is not None and watch is not None and watch.stop is not None:

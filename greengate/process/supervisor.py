@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
@@ -57,6 +57,7 @@ def supervise(
     grace_seconds: float = DEFAULT_GRACE_SECONDS,
     on_cancel: Callable[[int, CommandOutcome], None] | None = None,
     stop_check: Callable[[TreeSample], int | None] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Supervised:
     """Run ``argv`` (no shell, stdio inherited) and measure its tree.
 
@@ -64,7 +65,8 @@ def supervise(
     ``watch`` is greengate's signal handling (one is installed for this call if none is
     given). On the first cancel signal ``on_cancel(signal, outcome)`` is called at once, with
     the outcome as it stands then (interrupted, ending now); the tree is SIGKILLed
-    ``grace_seconds`` after it, and this returns once the whole tree is gone.
+    ``grace_seconds`` after it, and this returns once the whole tree is gone. ``env``: the
+    command's whole environment, where it differs from greengate's own.
 
     ``stop_check`` is asked after ``on_sample`` with each sample; the first signal it
     returns stops the tree as a cancel does (sent once to the whole tree, SIGKILL
@@ -81,6 +83,7 @@ def supervise(
                 grace_seconds=grace_seconds,
                 on_cancel=on_cancel,
                 stop_check=stop_check,
+                env=env,
             )
     command = tuple(argv)
     totals = Totals()
@@ -92,7 +95,7 @@ def supervise(
             started_at = datetime.now(timezone.utc)
             shared = in_terminal_foreground()
             try:
-                child = _spawn(argv, own_group=not shared)
+                child = _spawn(argv, own_group=not shared, env=env)
             except (FileNotFoundError, PermissionError, OSError) as e:
                 watch.command_ended()
                 return _not_started(command, e, started_at, watch.first)
@@ -163,14 +166,16 @@ def supervise(
     )
 
 
-def _spawn(argv: Sequence[str], *, own_group: bool) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: Sequence[str], *, own_group: bool, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start the command, in a process group of its own unless it shares the terminal's."""
     if not own_group:
-        return subprocess.Popen(list(argv))
+        return subprocess.Popen(list(argv), env=env)
     if sys.version_info >= (3, 11):
-        return subprocess.Popen(list(argv), process_group=0)
+        return subprocess.Popen(list(argv), process_group=0, env=env)
     # Python 3.10 has no process_group: setpgid(0, 0) in the child, before exec.
-    return subprocess.Popen(list(argv), preexec_fn=os.setpgrp)  # pragma: no cover
+    return subprocess.Popen(list(argv), preexec_fn=os.setpgrp, env=env)  # pragma: no cover
 
 
 def _account_lingering(totals: Totals) -> LiveTree:

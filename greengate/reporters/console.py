@@ -145,6 +145,9 @@ def _measurement_rows(m: Measurement) -> list[tuple[str, Text]]:
         rows.append(("method", Text(method)))
     if sci:
         rows.append(("carbon", Text(sci)))
+    containers = figures.containers(m)
+    if containers:
+        rows.append(("containers", Text(containers)))
     return rows
 
 

@@ -127,3 +127,21 @@ def sparkline(watts: tuple[float, ...]) -> str:
     if top <= 0:
         return _SPARKS[0] * len(watts)
     return "".join(_SPARKS[min(int(w / top * (len(_SPARKS) - 1) + 0.5), 7)] for w in watts)
+
+
+def containers(m: Measurement) -> str | None:
+    """The run's containers in one line: how many, their CPU-seconds, the largest first."""
+    work = m.containers
+    if work is None or not work.containers:
+        return None
+    ranked = sorted(work.containers, key=lambda c: -c.cpu_seconds)
+    each = ", ".join(
+        f"{c.id[:12]} {c.image or '?'} {significant(c.cpu_seconds)} CPU-s"
+        + (f" {format_memory(c.peak_memory_bytes)} peak" if c.peak_memory_bytes else "")
+        for c in ranked[:3]
+    )
+    more = f" and {len(ranked) - 3} more" if len(ranked) > 3 else ""
+    return (
+        f"{format_count(len(ranked), 'container')}, {significant(work.cpu_seconds)} CPU-s "
+        f"counted ({work.method}): {each}{more}"
+    )

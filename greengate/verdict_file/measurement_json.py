@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from greengate.containers.work import ContainerUse, ContainerWork
 from greengate.measurement import (
     Component,
     ComponentEnergy,
@@ -66,6 +67,7 @@ def measurement_to_dict(m: Measurement) -> dict[str, Any]:
             "mean_memory_bytes": finite(u.mean_rss_bytes),
         },
         "notes": list(m.notes),
+        **({"containers": _containers_to_dict(m.containers)} if m.containers else {}),
     }
 
 
@@ -168,6 +170,49 @@ def measurement_from_dict(d: dict[str, Any]) -> Measurement:
         timeline=PowerTimeline(float(timeline["interval_s"]), tuple(timeline["watts"]))
         if timeline
         else None,
+        containers=_containers_from_dict(d["containers"]) if d.get("containers") else None,
+    )
+
+
+def _containers_to_dict(work: ContainerWork) -> dict[str, Any]:
+    return {
+        "cpu_s": finite(work.cpu_seconds),
+        "cpu_low_s": finite(work.cpu_low_seconds),
+        "cpu_high_s": finite(work.cpu_high_seconds),
+        "memory_byte_s": finite(work.memory_byte_seconds),
+        "method": work.method,
+        "notes": list(work.notes),
+        "containers": [
+            {
+                "id": c.id,
+                "image": c.image,
+                "cpu_s": finite(c.cpu_seconds),
+                "peak_memory_bytes": c.peak_memory_bytes,
+                "memory_byte_s": finite(c.memory_byte_seconds),
+            }
+            for c in work.containers
+        ],
+    }
+
+
+def _containers_from_dict(d: dict[str, Any]) -> ContainerWork:
+    return ContainerWork(
+        containers=tuple(
+            ContainerUse(
+                c["id"],
+                c["image"],
+                float(c["cpu_s"]),
+                c["peak_memory_bytes"],
+                float(c["memory_byte_s"]),
+            )
+            for c in d["containers"]
+        ),
+        cpu_seconds=float(d["cpu_s"]),
+        cpu_low_seconds=float(d["cpu_low_s"]),
+        cpu_high_seconds=float(d["cpu_high_s"]),
+        memory_byte_seconds=float(d["memory_byte_s"]),
+        method=d["method"],
+        notes=tuple(d.get("notes", ())),
     )
 
 
