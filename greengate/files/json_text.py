@@ -16,6 +16,7 @@ from typing import Any
 
 from greengate import exit_codes
 from greengate.errors import GreengateError
+from greengate.files.markup import valid_unicode
 
 #: Deeper than anything greengate writes (a verdict is 6 levels) by a wide margin, and far
 #: below what Python's recursion (json, jsonschema) survives.
@@ -70,10 +71,27 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return True
 
 
+def _valid_text(value: Any) -> Any:
+    """``value`` with each lone surrogate (an undecodable byte, PEP 383) in its strings as U+FFFD.
+
+    JSON text is Unicode (RFC 8259, section 8.1): a lone surrogate cannot be encoded as UTF-8
+    at all, and written as an escape strict readers refuse it. The verdict keeps the exact
+    bytes beside (verdict_file/undecodable.py); other outputs show the replacement character.
+    """
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_valid_text(v) for v in value]
+    return value
+
+
 def dump_json(value: Any, **options: Any) -> str:
-    """``json.dumps(value, **options)`` that refuses NaN and the infinities (JsonOutputError)."""
+    """``json.dumps(value, **options)`` that refuses NaN and the infinities (JsonOutputError),
+    with any undecodable byte in a string shown as U+FFFD."""
     try:
-        return json.dumps(value, allow_nan=False, **options)
+        return json.dumps(_valid_text(value), allow_nan=False, **options)
     except ValueError as e:
         raise JsonOutputError(
             f"refused to write JSON holding a figure that is not finite ({e})",

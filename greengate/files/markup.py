@@ -22,6 +22,19 @@ _FORBIDDEN = re.compile(
 )
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with each lone surrogate (an undecodable byte of a name, PEP 383) as U+FFFD.
+
+    Every text file greengate writes for a CI system (JSON, Markdown, JUnit, OpenMetrics,
+    dotenv) is UTF-8, which cannot encode a lone surrogate at all: the write failed, and the
+    report with it (issue 20). The verdict keeps the exact bytes (verdict_file/undecodable.py).
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def markup_safe(text: str) -> str:
     """``text`` with every character XML 1.0 or HTML forbids replaced by U+FFFD."""
     return _FORBIDDEN.sub("\ufffd", text)

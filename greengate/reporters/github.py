@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from greengate.files.markup import valid_unicode
 from greengate.files.user_file import UserFileError, append_user_file
 from greengate.reporters import headline
 from greengate.reporters.ci_commands import write_commands
@@ -100,7 +101,9 @@ class GitHubReporter(Reporter):
         # The runner keeps 10 annotations per level per step; one per verdict leaves room
         # for the wrapped command's own, and the step summary tells the full story.
         write_commands(self.target.stdout, [annotation(verdict)])
-        self._append("GITHUB_STEP_SUMMARY", "job summary", verdict_markdown(verdict) + "\n")
+        # Markdown is UTF-8: an undecodable byte of a name shows as U+FFFD there.
+        summary = valid_unicode(verdict_markdown(verdict) + "\n")
+        self._append("GITHUB_STEP_SUMMARY", "job summary", summary)
         try:
             entries = [
                 output_entry(name, value)

@@ -69,7 +69,7 @@ def _issue(
     return {
         "description": description,
         "check_name": f"greengate/{check}",
-        "fingerprint": hashlib.sha256(key.encode("utf-8")).hexdigest()[:32],
+        "fingerprint": hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32],
         "severity": severity,
         "location": {"path": path, "lines": {"begin": v.rule.line if v.rule else 1}},
     }

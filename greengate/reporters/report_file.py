@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from greengate.files.atomic import write_text_atomic
+from greengate.files.markup import valid_unicode
 from greengate.reporters.interface import ReportTarget
 
 
@@ -15,7 +16,7 @@ def write_report_file(target: ReportTarget, path: str, text: str, what: str) -> 
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        write_text_atomic(path, text)
+        write_text_atomic(path, valid_unicode(text))  # UTF-8 formats: no undecodable byte
     except OSError as e:
         print(
             f"greengate: warning: could not write the {what} to {path}: {e.strerror or e}",
