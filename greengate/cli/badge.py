@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import click
 
+from greengate.cli.ascii_numbers import AsciiIntRange
 from greengate.cli.ledger import ledger_option, open_from, sql_only, write_output
 from greengate.cli.report_html import report_policy
 
@@ -29,7 +30,7 @@ from greengate.cli.report_html import report_policy
 )
 @click.option(
     "--days",
-    type=click.IntRange(min=1, max=3660),
+    type=AsciiIntRange(min=1, max=3660),
     default=30,
     show_default=True,
     help="Span summed when no window applies.",

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
+from greengate.cli.ascii_numbers import AsciiIntRange
 from greengate.disclosure.documents import FORMATS, disclosure, instruments
 from greengate.disclosure.esrs import Scope
 from greengate.durations import DurationError, parse_age
@@ -63,11 +64,18 @@ def since_time(text: str | None) -> datetime | None:
         return datetime.now(timezone.utc) - _age("--since", text)
     try:
         moment = parse_iso(text)
+        # In UTC now: at year 1 or 9999 an offset crosses the end of the calendar.
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
+            timezone.utc
+        )
     except ValueError:
         raise UsageError(
             f"--since {text!r}: expected a date (2026-07-01) or an age (30d)"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    except OverflowError:
+        raise UsageError(
+            f"--since {text!r}: outside the calendar in UTC (years 1 to 9999)"
+        ) from None
 
 
 def _age(option: str, text: str) -> timedelta:
@@ -98,7 +106,7 @@ def command() -> None:
 @click.option("--branch", help="Only runs on this branch.")
 @click.option("--job", help="Only runs of this job.")
 @click.option("--since", help="Only runs since a date (2026-07-01) or an age (30d).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=AsciiIntRange(min=1), default=50, show_default=True)
 def list_runs(
     location: str | None, branch: str | None, job: str | None, since: str | None, limit: int
 ) -> int:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from greengate.cli.ascii_numbers import AsciiFloat, AsciiIntRange
 from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
 from greengate.context import job_key_text
 from greengate.gate.flow import GateSettings
@@ -95,7 +96,7 @@ def gate_options(f: F) -> F:
         ),
         click.option(
             "--intensity",
-            type=float,
+            type=AsciiFloat(),
             envvar="GREENGATE_INTENSITY",
             help="Grid intensity in g CO2e/kWh (overrides the policy and --country).",
         ),
@@ -104,7 +105,7 @@ def gate_options(f: F) -> F:
         ),
         click.option(
             "--violation-exit-code",
-            type=click.IntRange(1, 255),
+            type=AsciiIntRange(1, 255),
             default=1,
             show_default=True,
             envvar="GREENGATE_VIOLATION_EXIT_CODE",

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import click
 
+from greengate.cli.ascii_numbers import AsciiIntRange
 from greengate.cli.ledger import ledger_option, open_from, period_filter
 from greengate.cli.listing import labelled, output_width, wrapped
 from greengate.ledger.summary import Summary, summarise
@@ -54,7 +55,7 @@ def render(summary: Summary, title: str, width: int) -> list[str]:
 @click.option("--period", help="2026, 2026-Q3 or 2026-07 (UTC); default: everything.")
 @click.option("--branch", help="Only runs on this branch.")
 @click.option("--job", help="Only runs of this job.")
-@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--top", type=AsciiIntRange(min=1), default=5, show_default=True)
 @click.option(
     "--html",
     "html_path",

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from greengate.cli.ascii_numbers import AsciiFloat
 from greengate.cli.errors import debug_requested
 from greengate.cli.gate_command import environment, finish, reporters_for, warm_up
 from greengate.cli.options import build_gate_options, gate_options
@@ -61,7 +62,7 @@ def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option(
     "--grace-period",
     "grace_seconds",
-    type=float,
+    type=AsciiFloat(),
     default=DEFAULT_GRACE_SECONDS,
     show_default=True,
     envvar="GREENGATE_GRACE_PERIOD",

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from greengate.cli.ascii_numbers import AsciiIntRange
 from greengate.errors import UsageError
 from greengate.files.json_text import dump_json
 from greengate.intensity.grid_table import cloud_source, grid_options
@@ -26,7 +27,7 @@ from greengate.units import (
 @click.option("--job", help="Use the median energy of this job's recent runs in the ledger.")
 @click.option("--policy", default=None, envvar="GREENGATE_POLICY", help="Policy (for ledger:).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
-@click.option("--top", type=click.IntRange(1), default=None, help="Show only the N cleanest.")
+@click.option("--top", type=AsciiIntRange(1), default=None, help="Show only the N cleanest.")
 @click.option(
     "--kind",
     type=click.Choice(("country", "region", "cloud")),

@@ -26,7 +26,7 @@ def _record(row: EmissionsRow, branch: str | None, repository: str | None) -> Le
     intensity = emissions_csv.grid_intensity(row, emissions, energy)
     try:
         recorded_at = utc(parse_iso(row.text("timestamp")))
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:  # 9999-12-31T23:00-05:00 is past year 9999 in UTC
         emissions_csv.fail(row.where, f"column timestamp: {e}")
     return LedgerRecord(
         recorded_at=recorded_at,
