@@ -8,7 +8,9 @@ with .NET's culture-sensitive ``StartsWith``/``IndexOf``, which skip characters 
 U+200B or U+00AD. Branch and job names, argv, rule names and paths are the pull request's
 (issue 10), so in a CI mode every text greengate writes passes ``NeutralisingStream``,
 installed once over ``sys.stdout`` and ``sys.stderr`` (click's own messages included), and
-greengate's own commands go around it through ``write_commands`` alone.
+greengate's own commands go around it through ``write_commands`` alone. In a GitLab job it
+defuses GitLab's log sections instead (reporters/gitlab_log_guard.py); the GitLab reporter's
+own section goes around it the same way.
 
 Neutralising inserts a backslash, as the runner itself defuses ``##[start-action`` in user
 output (``OutputManager``: ``##[\\start-action``): before the first ``:`` of a line whose
@@ -28,6 +30,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO, cast
 
+from greengate.reporters.gitlab_log_guard import SectionGuard
+
 # Line ends the runner and the agent split on (StreamReader.ReadLine: \n, \r, \r\n).
 _BREAKS = frozenset("\n\r")
 # Also treated as a new line (never as joining one): separators other readers split on.
@@ -41,6 +45,11 @@ _SPECIAL = re.compile("[\\[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 def ci_mode(env: Mapping[str, str]) -> bool:
     """Whether a runner that executes commands from the log reads this process's output."""
     return env.get("GITHUB_ACTIONS") == "true" or env.get("TF_BUILD", "").lower() == "true"
+
+
+def gitlab_log(env: Mapping[str, str]) -> bool:
+    """Whether GitLab's log viewer, which reads section markers anywhere, shows the output."""
+    return env.get("GITLAB_CI") == "true"
 
 
 def _transparent(c: str) -> bool:
@@ -90,19 +99,25 @@ def neutralise(text: str) -> str:
 class NeutralisingStream:
     """A text stream that defuses command syntax in everything written through it.
 
+    ``commands``: GitHub's and Azure's workflow commands; ``sections``: GitLab's log
+    sections, lone carriage returns and escapes (reporters/gitlab_log_guard.py).
     It has no ``buffer``: click, finding none, writes its messages through this object
     rather than around it.
     """
 
-    def __init__(self, inner: TextIO) -> None:
+    def __init__(self, inner: TextIO, *, commands: bool = True, sections: bool = False) -> None:
         self.inner = inner
+        self._commands = commands
+        self._sections = sections
         self._neutraliser = Neutraliser()
+        self._section_guard = SectionGuard()
 
     def write(self, text: str) -> int:
         """Write ``text`` defused; returns len(text), as a text stream does."""
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        self.inner.write(self._neutraliser.feed(text))
+        shown = self._section_guard.feed(text) if self._sections else text
+        self.inner.write(self._neutraliser.feed(shown) if self._commands else shown)
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:
@@ -114,6 +129,7 @@ class NeutralisingStream:
         """Write greengate's own commands as they are; the next text starts a fresh line."""
         self.inner.write(text)
         self._neutraliser = Neutraliser()
+        self._section_guard = SectionGuard()
 
     def flush(self) -> None:
         """Flush the stream underneath."""
@@ -143,9 +159,12 @@ def write_commands(stream: TextIO, commands: Iterable[str]) -> None:
 
 def guard_standard_streams(env: Mapping[str, str] | None = None) -> None:
     """In a CI mode, route ``sys.stdout`` and ``sys.stderr`` through ``NeutralisingStream``."""
-    if not ci_mode(os.environ if env is None else env):
+    env = os.environ if env is None else env
+    commands, sections = ci_mode(env), gitlab_log(env)
+    if not (commands or sections):
         return
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is not None and not isinstance(stream, NeutralisingStream):
-            setattr(sys, name, cast(TextIO, NeutralisingStream(stream)))
+            guarded = NeutralisingStream(stream, commands=commands, sections=sections)
+            setattr(sys, name, cast(TextIO, guarded))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
 from greengate.reporters import headline
 from greengate.reporters.gitlab_artifacts import (
@@ -20,6 +20,7 @@ from greengate.reporters.gitlab_artifacts import (
     dotenv,
     open_metrics,
 )
+from greengate.reporters.gitlab_log_guard import defuse
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.junit import DEFAULT_PATH as JUNIT_FILE
 from greengate.reporters.junit_xml import junit_xml
@@ -69,16 +70,32 @@ class GitLabReporter(Reporter):
         start, end = _times(v, self._clock)
         collapsed = "" if headline.failed(v) or v.status is not Status.PASS else "[collapsed=true]"
         header = f"greengate: {headline.title(v)} ({v.mode.value} mode)"
-        lines = [f"{_CLEAR}section_start:{start}:{SECTION}{collapsed}\r{_CLEAR}{header}"]
-        lines += [f"  {reason}" for reason in v.reasons]
+        body = [f"  {reason}" for reason in v.reasons]
         if v.measurement is not None:
             m = v.measurement
-            lines.append(
+            body.append(
                 f"  measured {format_energy(m.energy_kwh)}, {format_emissions(m.emissions_kg)}"
             )
-        lines += [f"  wrote {path}" for path in written]
-        lines.append(f"{_CLEAR}section_end:{end}:{SECTION}\r{_CLEAR}")
-        print("\n".join(lines), file=self.target.stderr)
+        body += [f"  wrote {path}" for path in written]
+        # The markers are greengate's own, written around the stream's guard; the names in
+        # the body (rules, jobs, branches) are the pull request's, defused here.
+        lines = [
+            f"{_CLEAR}section_start:{start}:{SECTION}{collapsed}\r{_CLEAR}{header}",
+            *(defuse(line) for line in body),
+            f"{_CLEAR}section_end:{end}:{SECTION}\r{_CLEAR}",
+        ]
+        _write_raw(self.target.stderr, "\n".join(lines) + "\n")
+
+
+def _write_raw(stream: TextIO, text: str) -> None:
+    # Found through any wrapper that hands attributes down (cli.streams.TolerantStream).
+    raw = getattr(stream, "write_raw", None)
+    stream.flush()
+    if callable(raw):
+        raw(text)
+    else:
+        stream.write(text)
+    stream.flush()
 
 
 def _times(v: Verdict, clock: Clock) -> tuple[int, int]:

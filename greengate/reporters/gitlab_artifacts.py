@@ -126,6 +126,10 @@ def open_metrics(v: Verdict) -> str:
 def _labels(labels: dict[str, str]) -> str:
     def escape(value: str) -> str:
         value = _CONTROL.sub("", value)  # OpenMetrics escapes only \\, " and newline
+        # GitLab drops every line's text from "#" to its end before reading it
+        # (``line.gsub(/#.*$/, '').shellsplit``): one "#" in a job name would cut the
+        # label's quotes in half and fail the whole report. OpenMetrics has no escape for it.
+        value = value.replace("#", "%23")
         return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
     return "{" + ",".join(f'{k}="{escape(val)}"' for k, val in labels.items()) + "}"

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import re
+
 from greengate.policy.change import LimitChange, PolicyChange
 from greengate.reporters import figures
 from greengate.verdict import Verdict
 
+# A trusted policy is named REF:PATH (policy/trusted.py) with REF fully qualified: refs/...
+# or a full commit id. A ref name cannot hold ":" (git check-ref-format), so the first ":"
+# ends it.
+_TRUSTED_NAME = re.compile(r"(?:refs/[^:]+|[0-9a-f]{40}|[0-9a-f]{64}):(?=.)")
+
 
 def policy_file(v: Verdict) -> str | None:
-    """The policy as a file of the repository: a trusted ``REF:PATH`` loses its ``REF:``."""
+    """The policy as a file of the repository: a trusted ``REF:PATH`` loses its ``REF:``.
+
+    Also when the run did not change the policy (no ``policy_change``), which is every
+    merge request that leaves it alone: a CI places its annotations by repository path.
+    """
     path, change = v.policy_path, v.policy_change
+    if path is None:
+        return None
     prefix = f"{change.ref}:" if change is not None else None
-    if path is not None and prefix is not None and path.startswith(prefix):
+    if prefix is not None and path.startswith(prefix):
         return path[len(prefix) :]
-    return path
+    trusted = _TRUSTED_NAME.match(path)
+    return path[trusted.end() :] if trusted else path
 
 
 def limit_text(change: LimitChange, which: float | None) -> str:
