@@ -57,11 +57,16 @@ def nice_ticks(high: float, count: int = 5) -> list[float]:
     if not high > 0 or not math.isfinite(high):
         return [0.0, 1.0]
     raw = high / count
-    power = 10 ** math.floor(math.log10(raw))
+    if not raw > 0:  # below the smallest float: one tick at the top is all there is
+        return [0.0, high]
+    power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    ticks = [0.0]
-    while ticks[-1] < high * (1 - 1e-9):
-        ticks.append(round(ticks[-1] + step, 12))
+    # Each tick from its index, rounded to 12 significant digits (not 12 decimals, which
+    # turn a step of 1e-17 into 0 and the loop that added it into one without end).
+    last = max(1, math.ceil(high / step * (1 - 1e-9)))
+    ticks = [float(f"{i * step:.12g}") for i in range(last + 1)]
+    if not math.isfinite(ticks[-1]):  # a step past the largest float: end at ``high``
+        ticks[-1] = high
     return ticks
 
 

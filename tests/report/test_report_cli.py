@@ -118,3 +118,23 @@ def test_badge_bad_input(tmp_path: Path) -> None:
     assert done.returncode == 2 and "cannot write the badge to nowhere/b.svg" in done.stderr
     done = greengate("badge", "--ledger", "l.db", "-o", "b.svg", "--days", "0", cwd=tmp_path)
     assert done.returncode == 2 and "--days" in done.stderr
+
+
+@pytest.mark.parametrize("kwh", ["1e-16", "3e-300"])
+def test_report_html_of_a_tiny_imported_run_finishes(tmp_path: Path, kwh: str) -> None:
+    (tmp_path / "emissions.csv").write_text(
+        "timestamp,project_name,run_id,duration,emissions,energy_consumed,country_iso_code\n"
+        f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%S},train,r1,60,{kwh},{kwh},FRA\n"
+    )
+    imported = greengate("ledger", "import", "emissions.csv", "--ledger", "l.db", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "greengate", "report", "--ledger", "l.db", "--html", "r.html"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in (tmp_path / "r.html").read_text()

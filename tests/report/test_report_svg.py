@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -50,3 +51,10 @@ def test_a_mark_sits_on_its_tick() -> None:
         r'<circle cx="[\d.]+" cy="([\d.]+)"[^>]*class="mark"><title>x, a:', svg
     )
     assert float(mark_row) == pytest.approx(tick_rows["200"] - 4, abs=0.2)  # label is 4 px lower
+
+
+@pytest.mark.parametrize("high", [1e-16, 1e-17, 3e-300, 5e-324, 0.3, 7.3, 123456.0, 1.7e308])
+def test_nice_ticks_end_for_any_size_and_climb_to_the_top(high: float) -> None:
+    ticks = nice_ticks(high)  # a step rounded to 0 looped for ever (1e-16 kWh imported)
+    assert ticks[0] == 0 and ticks[-1] >= high and len(ticks) <= 7
+    assert all(a < b for a, b in itertools.pairwise(ticks))
