@@ -6,6 +6,7 @@ Only the CLI turns these into exit codes (see ``greengate.cli``).
 from __future__ import annotations
 
 from greengate import exit_codes
+from greengate.web.redaction import redact
 
 
 class GreengateError(Exception):
@@ -14,9 +15,12 @@ class GreengateError(Exception):
     exit_code = exit_codes.USAGE
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Every error and warning greengate prints is built from one of these: redacting here
+        # keeps a credential a server echoed out of every message at once.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint is not None else None
 
     def __str__(self) -> str:
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message

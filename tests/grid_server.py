@@ -27,6 +27,9 @@ class Reply:
     body: Any = None  # JSON-encoded unless it is bytes
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    drip_s: float = 0.0  # > 0: the whole answer is sent a byte at a time, this far apart
+    reason: str | None = None  # the status line's reason phrase, if not the standard one
+    raw: bytes | None = None  # sent as it is instead of a status line, headers and body
 
 
 HANG = Reply(delay_s=30.0)
@@ -48,9 +51,12 @@ class GridServer:
         self.routes: dict[str, Reply | list[Reply]] = {}
         self.seen: list[Seen] = []
         self.url = ""
+        self.default: Reply | None = None  # the answer to a path no route names, if not a 404
 
     def reply_for(self, path: str) -> Reply:
         route = self.routes.get(path)
+        if route is None and self.default is not None:
+            return self.default
         if route is None:
             return Reply(404, {"error": {"code": "404", "message": f"no route {path}"}})
         if isinstance(route, list):
@@ -63,24 +69,46 @@ class GridServer:
 
 def _handler(server: GridServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            self.do_GET()
+
+        def do_POST(self) -> None:
+            self.do_GET()
+
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             server.seen.append(
                 Seen(parts.path, query, {k.lower(): v for k, v in self.headers.items()})
             )
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)  # a PUT's or POST's body, read so the client sees a reply
             reply = server.reply_for(parts.path)
             if reply.delay_s:
                 time.sleep(reply.delay_s)
             body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
             try:
-                self.send_response(reply.status)
+                if reply.raw is not None:
+                    self.wfile.write(reply.raw)
+                    self.close_connection = True
+                    return
+                self.send_response(reply.status, reply.reason)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                if not reply.drip_s:
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
+                text = b"".join(self._headers_buffer) + body  # type: ignore[attr-defined]
+                self._headers_buffer = []  # type: ignore[attr-defined]
+                for byte in text:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(reply.drip_s)
             except OSError:
                 pass  # the client gave up (a timeout test)
 

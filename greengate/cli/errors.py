@@ -20,6 +20,7 @@ import click
 
 from greengate import exit_codes
 from greengate.errors import GreengateError
+from greengate.web.redaction import redact
 
 
 @dataclass
@@ -44,6 +45,7 @@ def debug_requested() -> bool:
 
 def show(text: str) -> None:
     """Print one of the handler's messages on stderr: every message it prints passes here."""
+    text = redact(text)  # a traceback's values too: a credential never reaches a log
     sys.stderr.write(text if text.endswith("\n") else text + "\n")
     sys.stderr.flush()
 

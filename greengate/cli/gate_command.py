@@ -15,6 +15,7 @@ from greengate.cli.options import GateOptions
 from greengate.gate.flow import GateResult
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.registry import ChosenReporters, choose_reporters, reporter_class
+from greengate.web.redaction import redact
 
 # What only the end of a run needs: imported while the command runs (warm_up), else there.
 END_OF_RUN = (
@@ -60,7 +61,7 @@ def finish(
 
     published = publish(result.verdict, verdict_path=options.verdict, reporters=build)
     for problem in published.problems:
-        click.echo(f"greengate: warning: {problem}", err=True)
+        click.echo(f"greengate: warning: {redact(problem)}", err=True)
     if debug_requested():
         for text in published.tracebacks:
             click.echo(text, err=True, nl=False)

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from greengate.intensity.grid_api import GridApi, intensity, iso_z, parse_time
+from greengate.intensity.grid_api import GridApi, intensity, iso_z, number, parse_time
 from greengate.intensity.http import Http
 from greengate.intensity.slots import Slot, merge
 
@@ -66,7 +66,7 @@ class CarbonAwareSdk(GridApi):
             for forecast in answer:
                 for point in forecast["forecastData"]:
                     at = parse_time(point["timestamp"])
-                    span = timedelta(minutes=float(point["duration"]) or 5)
+                    span = timedelta(minutes=number(point["duration"], "duration") or 5)
                     found.append(Slot(at, at + span, intensity(point["value"]), forecast=True))
             return found
 

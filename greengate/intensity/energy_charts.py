@@ -11,7 +11,7 @@ import itertools
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from greengate.intensity.grid_api import GridApi, intensity, iso_z
+from greengate.intensity.grid_api import GridApi, intensity, iso_z, number
 from greengate.intensity.http import Http
 from greengate.intensity.slots import Slot
 
@@ -35,7 +35,7 @@ class EnergyCharts(GridApi):
 
     @staticmethod
     def _slots(answer: dict[str, Any]) -> list[Slot]:
-        times = [int(t) for t in answer["unix_seconds"]]
+        times = [int(number(t, "unix_seconds")) for t in answer["unix_seconds"]]
         actual, forecast = answer.get("co2eq") or [], answer.get("co2eq_forecast") or []
         step = min((b - a for a, b in itertools.pairwise(times)), default=900)
         slots = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 from greengate.errors import UsageError
@@ -53,10 +53,46 @@ class GridApi(ABC):
         """Run a JSON mapping; a shape it does not expect is a 'malformed' ProviderError."""
         try:
             return mapping()
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
-            raise ProviderError(
-                "malformed", f"{self.name}: unexpected {what} answer ({type(error).__name__})"
-            ) from None
+        except MAPPING_ERRORS as error:
+            raise ProviderError("malformed", unexpected(self.name, what, error)) from None
+
+
+# What a JSON mapping raises on a shape it does not expect: a missing key, a string where a
+# number belongs, a date out of range, a period of 1e308 seconds, nesting past the stack.
+MAPPING_ERRORS = (
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+MAX_SLOT = timedelta(days=31)  # no provider publishes a value for longer than a month
+
+
+def unexpected(provider: str, what: str, error: BaseException) -> str:
+    """What was wrong with an answer, in words: ``unexpected latest answer (KeyError: ...)``."""
+    detail = str(error)[:120] if not isinstance(error, RecursionError) else "nested too deep"
+    return f"{provider}: unexpected {what} answer ({type(error).__name__}: {detail})"
+
+
+def number(value: Any, what: str) -> float:
+    """A finite JSON number (not a string holding one, not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} is not a number: {str(value)[:40]!r}")
+    figure = float(value)
+    if not math.isfinite(figure):
+        raise ValueError(f"{what} {figure!r} is not finite")
+    return figure
+
+
+def checked(slot: Slot) -> Slot:
+    """``slot`` if it is plausible (a real intensity, a span of a second to a month)."""
+    intensity(slot.g_per_kwh)
+    if not timedelta(seconds=1) <= slot.end - slot.start <= MAX_SLOT:
+        raise ValueError(f"a slot of {slot.seconds:g} s ({slot.start} to {slot.end})")
+    return slot
 
 
 def parse_time(value: Any) -> datetime:

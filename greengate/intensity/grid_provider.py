@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from greengate.errors import GreengateError
 from greengate.intensity.interface import IntensityProvider
 from greengate.intensity.offline import OfflineIntensity
 from greengate.measurement import GridIntensity, PowerTimeline
@@ -49,6 +50,13 @@ class GridIntensityProvider(IntensityProvider):
         self._lookups[setting] = lookup
         return lookup
 
+    def _lookup_quietly(self, setting: GridSetting, start: datetime) -> None:
+        # In the background thread: a failure here is met again, and reported, by intensity().
+        try:
+            self._lookup(setting, start)
+        except Exception:
+            self._lookups.pop(setting, None)
+
     def begin(self, setting: GridSetting, start: datetime) -> None:
         """Start the live look-up in the background; returns at once.
 
@@ -57,10 +65,16 @@ class GridIntensityProvider(IntensityProvider):
         """
         if setting.live is not None:
             starter = threading.Thread(
-                target=self._lookup, args=(setting, start), daemon=True, name="greengate-grid"
+                target=self._lookup_quietly,
+                args=(setting, start),
+                daemon=True,
+                name="greengate-grid",
             )
+            try:
+                starter.start()
+            except RuntimeError:  # no thread left (ulimit -u): look it up after the command
+                return
             self._starting[setting] = starter
-            starter.start()
 
     def so_far(self, setting: GridSetting, start: datetime, now: datetime) -> GridIntensity | None:
         """The live slots at hand, the bundled figure where the provider failed (as the
@@ -102,17 +116,19 @@ class GridIntensityProvider(IntensityProvider):
         starter = self._starting.pop(setting, None)
         if starter is not None:
             starter.join()  # imports and a thread start: never the network, which is bounded
-        lookup = self._lookups.pop(setting, None) or self._lookup(setting, start)
-        self._lookups.pop(setting, None)
-        assert isinstance(lookup, LiveLookup)
         try:
+            lookup = self._lookups.pop(setting, None) or self._lookup(setting, start)
+            self._lookups.pop(setting, None)
+            assert isinstance(lookup, LiveLookup)
             return lookup.finish(end, timeline)
         except ProviderError as error:
-            bundled = self.offline.intensity(replace(setting, live=None), start, end, timeline)
-            failed = LiveIntensity(
-                live.provider.value,
-                live.zone,
-                live.signal.value,
-                fallback_reason=f"{error.reason}: {error.message}",
-            )
-            return replace(bundled, live=failed)
+            reason = f"{error.reason}: {error.message}"
+        except GreengateError:  # the policy or environment is wrong: the user's to fix
+            raise
+        except Exception as error:  # a live figure is never worth the command's result
+            reason = f"malformed: {live.provider.value}: {type(error).__name__}: {error}"
+        bundled = self.offline.intensity(replace(setting, live=None), start, end, timeline)
+        failed = LiveIntensity(
+            live.provider.value, live.zone, live.signal.value, fallback_reason=reason[:300]
+        )
+        return replace(bundled, live=failed)

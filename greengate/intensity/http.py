@@ -1,10 +1,10 @@
-"""The one HTTP helper every grid provider uses: GET JSON with a deadline.
+"""The HTTP helper every grid provider uses: GET JSON, one wait on 429, reasons in words.
 
-Standard library (urllib) rather than requests or httpx: greengate only ever GETs small
-JSON documents, importing requests costs about 0.1 s of a start-up budget of 0.25 s, and
-urllib honours HTTPS_PROXY/NO_PROXY like the rest of a CI job. What a provider file would
-otherwise repeat lives here: the timeout, one wait on 429 when Retry-After fits in it, a
-size limit, and redaction of every credential from every message.
+The exchange itself (a deadline for the whole of it, credentials kept to their origin,
+any answer a server gives turned into words) is greengate/web/exchange.py's, shared with
+the metrics exporters; the redaction of credentials is greengate/web/redaction.py's. What
+a provider file would otherwise repeat lives here: the wait on 429 when Retry-After fits
+in the timeout, the provider's own error text, and the JSON decoding.
 """
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ import base64
 import email.utils
 import json
 import re
-import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from greengate.errors import GreengateError
+from greengate.web import redaction
+from greengate.web.exchange import ExchangeError, exchange
 
 MAX_BYTES = 8 * 1024 * 1024  # a 48 h forecast of 5-minute points is about 60 KB
-USER_AGENT = "greengate (+https://github.com/greengate; grid intensity)"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -39,7 +37,7 @@ class ProviderError(GreengateError):
 
 
 class Http:
-    """GETs JSON for one provider; nothing it raises or logs carries a credential."""
+    """GETs JSON for one provider through the one exchange (greengate/web/exchange.py)."""
 
     def __init__(
         self,
@@ -52,36 +50,36 @@ class Http:
     ) -> None:
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
-        self._secrets = tuple(s for s in secrets if len(s) >= 3)
+        redaction.register(*secrets)
         self._sleep = sleep
         self._clock = clock
         self.calls = 0  # requests made, for tests and the cache's promise
 
     def add_secret(self, secret: str) -> None:
         """Redact ``secret`` (e.g. a bearer token just obtained) from every later message."""
-        if len(secret) >= 3:
-            self._secrets = (*self._secrets, secret)
+        redaction.register(secret)
 
     def redact(self, text: str) -> str:
         """``text`` with every credential replaced and control characters removed."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "[redacted]")
-            text = text.replace(urllib.parse.quote(secret, safe=""), "[redacted]")
-        return _CONTROL.sub(" ", text)
+        return _CONTROL.sub(" ", redaction.redact(text))
 
     def basic(self, username: str, password: str) -> str:
         """An ``Authorization: Basic`` value, its encoding redacted like the secrets."""
+        redaction.register_basic(username, password)
         value = base64.b64encode(f"{username}:{password}".encode()).decode()
-        self.add_secret(value)
         return f"Basic {value}"
 
     def get_json(
         self,
         url: str,
         params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
     ) -> Any:
-        """The decoded JSON at ``url``; ProviderError on any failure, redacted."""
+        """The decoded JSON at ``url``; ProviderError on any failure, redacted.
+
+        ``credentials`` (headers) go to ``url``'s origin only: a redirect elsewhere is
+        refused, not followed.
+        """
         full = url + ("?" + urllib.parse.urlencode(params) if params else "")
         shown = self.redact(urllib.parse.urlsplit(full)._replace(query="").geturl())
         started = self._clock()
@@ -90,7 +88,7 @@ class Http:
             if remaining <= 0:
                 raise ProviderError("timeout", f"{shown}: no answer within {self.timeout_s:g} s")
             try:
-                return self._once(full, headers or {}, remaining, shown)
+                return self._once(full, credentials or {}, remaining, shown)
             except _RateLimited as limited:
                 wait = limited.retry_after
                 fits = wait is not None and wait < self.timeout_s - (self._clock() - started)
@@ -102,55 +100,48 @@ class Http:
                 self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _once(self, url: str, headers: Mapping[str, str], timeout: float, shown: str) -> Any:
-        request = urllib.request.Request(
-            url, headers={"Accept": "application/json", "User-Agent": USER_AGENT, **headers}
-        )
+    def _once(self, url: str, credentials: Mapping[str, str], timeout: float, shown: str) -> Any:
         self.calls += 1
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = self._read(response, shown)
-        except urllib.error.HTTPError as error:
-            if error.code == 429:
-                raise _RateLimited(_retry_after(error.headers.get("Retry-After"))) from None
-            detail = _error_detail(self._read_quietly(error))
-            message = f"{shown}: HTTP {error.code}" + (f": {detail}" if detail else "")
+            answer = exchange(
+                "GET",
+                url,
+                timeout_s=timeout,
+                headers={"Accept": "application/json"},
+                credentials=credentials,
+                max_bytes=self.max_bytes,
+            )
+        except ExchangeError as error:
+            if error.kind == "timeout":
+                raise ProviderError(
+                    "timeout", f"{shown}: no complete answer within {self.timeout_s:g} s"
+                ) from None
+            raise ProviderError(error.kind, self.redact(error.detail)) from None
+        if answer.status == 429:
+            raise _RateLimited(_retry_after(answer.headers.get("Retry-After")))
+        if not 200 <= answer.status < 300:
+            detail = _error_detail(answer.body)
+            message = f"{shown}: HTTP {answer.status}" + (f": {detail}" if detail else "")
             hint = (
                 "check the credentials in the environment (docs/grid.md)"
-                if error.code in (401, 403)
+                if answer.status in (401, 403)
                 else None
             )
-            raise ProviderError(f"HTTP {error.code}", self.redact(message), hint=hint) from None
-        except TimeoutError:
-            raise ProviderError("timeout", f"{shown}: no answer within {timeout:.3g} s") from None
-        except urllib.error.URLError as error:
-            if isinstance(error.reason, (TimeoutError, socket.timeout)):
-                raise ProviderError(
-                    "timeout", f"{shown}: no answer within {timeout:.3g} s"
-                ) from None
-            raise ProviderError(
-                "unreachable", self.redact(f"{shown}: cannot connect ({error.reason})")
-            ) from None
-        except OSError as error:
-            raise ProviderError("unreachable", self.redact(f"{shown}: {error}")) from None
-        try:
-            return json.loads(body)
-        except ValueError:
-            raise ProviderError("malformed", f"{shown}: the answer is not JSON") from None
+            reason = f"HTTP {answer.status}"
+            raise ProviderError(reason, self.redact(message), hint=hint)
+        return decode_json(answer.body, shown)
 
-    def _read(self, response: Any, shown: str) -> bytes:
-        body: bytes = response.read(self.max_bytes + 1)
-        if len(body) > self.max_bytes:
-            raise ProviderError(
-                "malformed", f"{shown}: the answer is over {self.max_bytes // 1024} KiB"
-            )
-        return body
 
-    def _read_quietly(self, error: urllib.error.HTTPError) -> bytes:
-        try:
-            return error.read(64 * 1024)
-        except OSError:
-            return b""
+def decode_json(body: bytes, shown: str) -> Any:
+    """JSON from a server, or a 'malformed' ProviderError saying what was wrong with it."""
+    if not body.strip():
+        raise ProviderError("malformed", f"{shown}: the answer is empty")
+    try:
+        return json.loads(body)
+    except RecursionError:  # CPython's decoder recurses once per level of nesting
+        raise ProviderError("malformed", f"{shown}: the answer's JSON is nested too deep") from None
+    except ValueError:
+        raise ProviderError("malformed", f"{shown}: the answer is not JSON") from None
 
 
 class _RateLimited(Exception):
@@ -167,7 +158,7 @@ def _retry_after(value: str | None) -> float | None:
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return max(when.timestamp() - time.time(), 0.0)
 
@@ -176,7 +167,7 @@ def _error_detail(body: bytes) -> str:
     """A provider's own error text (its JSON error shapes), kept short."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     found: Any = None
     if isinstance(data, dict):
@@ -185,4 +176,6 @@ def _error_detail(body: bytes) -> str:
             found = error.get("message") or error.get("code")
         else:
             found = error or data.get("message") or data.get("title") or data.get("detail")
+    if not isinstance(found, (str, int, float)):
+        return ""  # a nested shape: its text would be the server's structure, not a reason
     return str(found)[:200] if found else ""

@@ -17,7 +17,7 @@ from pathlib import Path
 from greengate.intensity.carbon_aware_sdk import CarbonAwareSdk
 from greengate.intensity.electricitymaps import ElectricityMaps
 from greengate.intensity.energy_charts import EnergyCharts
-from greengate.intensity.grid_api import GridApi
+from greengate.intensity.grid_api import MAPPING_ERRORS, GridApi, checked, unexpected
 from greengate.intensity.http import Http, ProviderError
 from greengate.intensity.slot_cache import SlotCache, utc_now
 from greengate.intensity.slots import CoverageError, covering, merge, run_figure
@@ -41,6 +41,30 @@ def build_api(grid: LiveGrid, env: Mapping[str, str]) -> GridApi:
     return PROVIDERS[grid.provider](grid, env)
 
 
+def guarded(
+    api: GridApi,
+    what: str,
+    call: Callable[[Http, datetime, datetime], list[Slot]],
+    http: Http,
+    start: datetime,
+    end: datetime,
+) -> list[Slot]:
+    """A provider's slots, each checked; whatever the answer was, a ProviderError at worst.
+
+    The one door between a provider's mapping and the run: an answer no mapping foresaw
+    (an empty list, a 1e308 s period, a value as a string) is a fallback saying what the
+    server sent, never an exception that takes the command's result with it.
+    """
+    try:
+        return [checked(slot) for slot in call(http, start, end)]
+    except ProviderError:
+        raise
+    except MAPPING_ERRORS as error:
+        raise ProviderError("malformed", unexpected(api.name, what, error)) from None
+    except Exception as error:  # a provider bug must not take the run down with it
+        raise ProviderError("malformed", unexpected(api.name, what, error)) from None
+
+
 class _Fetch(threading.Thread):
     """One provider call in the background; a hung provider never holds up the exit."""
 
@@ -55,8 +79,6 @@ class _Fetch(threading.Thread):
             self.slots = self._call()
         except ProviderError as error:
             self.error = error
-        except Exception as error:  # a provider bug must not take the run down with it
-            self.error = ProviderError("malformed", f"unexpected failure: {type(error).__name__}")
 
 
 class LiveLookup:
@@ -80,8 +102,11 @@ class LiveLookup:
         self._known: tuple[Slot, ...] | None = None  # the slots so_far judges with
 
     def _fetch(self, start: datetime, end: datetime) -> _Fetch:
-        fetch = _Fetch(lambda: self.api.actual(self.http, start, end))
-        fetch.start()
+        fetch = _Fetch(lambda: guarded(self.api, "actual", self.api.actual, self.http, start, end))
+        try:
+            fetch.start()
+        except RuntimeError:  # no thread left (ulimit -u): fetch here, bounded by the exchange
+            fetch.run()
         return fetch
 
     def _cached(self, start: datetime, end: datetime) -> tuple[Slot, ...] | None:
@@ -144,7 +169,8 @@ class LiveLookup:
                 return None
 
     def _join(self, fetch: _Fetch, deadline: float) -> list[Slot]:
-        fetch.join(max(deadline - time.monotonic(), 0.0))
+        if fetch.ident is not None:  # started (not run in place for want of a thread)
+            fetch.join(max(deadline - time.monotonic(), 0.0))
         if fetch.is_alive():
             raise ProviderError(
                 "timeout", f"{self.api.name}: no answer within {self.grid.timeout_s:g} s"
@@ -160,7 +186,7 @@ class LiveLookup:
         cached = self._cached(start, end)
         if cached is not None:
             return list(cached)
-        slots = self.api.forecast(self.http, start, end)
+        slots = guarded(self.api, "forecast", self.api.forecast, self.http, start, end)
         if self.cache is not None:
             self.cache.store(slots, self._now())
         return slots

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from greengate.files.cache import store_text
 from greengate.files.json_text import dump_json, load_json
+from greengate.intensity.grid_api import MAPPING_ERRORS, checked, intensity
 from greengate.intensity.slots import CoverageError, Slot, covering
 from greengate.iso_time import parse_iso
 from greengate.policy.model import LiveGrid
@@ -36,28 +37,35 @@ class SlotCache:
     def _entries(self) -> dict[str, dict[str, object]]:
         try:
             data = load_json(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
         return data if isinstance(data, dict) else {}
 
     def fresh(self, now: datetime) -> list[Slot]:
-        """The cached slots still worth using at ``now``."""
+        """The cached slots still worth using at ``now``.
+
+        Each entry is checked as a provider's answer is (grid_api.checked): the file is
+        anyone's to edit or corrupt, and an intensity of -1e300 or NaN read back from it
+        would be charged as is. An entry that fails is skipped, so it is fetched again.
+        """
         slots = []
         for start, entry in self._entries().items():
             try:
-                slot = Slot(
-                    parse_iso(start),
-                    parse_iso(str(entry["end"])),
-                    float(entry["g"]),  # type: ignore[arg-type]
-                    bool(entry["forecast"]),
-                    bool(entry["estimated"]),
+                slot = checked(
+                    Slot(
+                        _aware(start),
+                        _aware(entry["end"]),
+                        intensity(entry["g"]),
+                        _flag(entry["forecast"]),
+                        _flag(entry["estimated"]),
+                    )
                 )
-                fetched = parse_iso(str(entry["at"]))
-            except (KeyError, TypeError, ValueError):
+                fetched = _aware(entry["at"])
+                trust = max(timedelta(seconds=slot.seconds), MIN_TRUST)
+                if not (slot.forecast or slot.estimated) or now - fetched < trust:
+                    slots.append(slot)
+            except MAPPING_ERRORS:
                 continue
-            trust = max(timedelta(seconds=slot.seconds), MIN_TRUST)
-            if not (slot.forecast or slot.estimated) or now - fetched < trust:
-                slots.append(slot)
         return slots
 
     def cover(self, start: datetime, end: datetime, now: datetime) -> tuple[Slot, ...] | None:
@@ -86,6 +94,21 @@ class SlotCache:
             except (TypeError, ValueError):
                 continue
         store_text(self.path, dump_json(kept, sort_keys=True))
+
+
+def _aware(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError("a time is not a string")
+    parsed = parse_iso(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a time without its UTC offset")
+    return parsed
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("a flag is not true or false")
+    return value
 
 
 def utc_now() -> datetime:

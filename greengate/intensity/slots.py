@@ -32,7 +32,7 @@ def merge(*series: Sequence[Slot]) -> tuple[Slot, ...]:
         Slot(s.start, min(s.end, nxt.start), s.g_per_kwh, s.forecast, s.estimated)
         if nxt is not None and nxt.start < s.end
         else s
-        for s, nxt in zip(ordered, [*ordered[1:], None], strict=True)
+        for s, nxt in zip(ordered, [*ordered[1:], None][: len(ordered)], strict=True)
     )
 
 

@@ -13,7 +13,14 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from greengate.intensity.grid_api import GridApi, intensity, iso_z, parse_time, required_env
+from greengate.intensity.grid_api import (
+    GridApi,
+    intensity,
+    iso_z,
+    number,
+    parse_time,
+    required_env,
+)
 from greengate.intensity.http import Http, ProviderError
 from greengate.intensity.slots import Slot, merge
 from greengate.policy.model import Signal
@@ -43,7 +50,7 @@ class WattTime(GridApi):
     def _login(self, http: Http) -> str:
         username, password = required_env(self.env, USERNAME, PASSWORD)
         answer = http.get_json(
-            f"{self.base}/login", headers={"Authorization": http.basic(username, password)}
+            f"{self.base}/login", credentials={"Authorization": http.basic(username, password)}
         )
         token = answer.get("token") if isinstance(answer, dict) else None
         if not isinstance(token, str) or not token:
@@ -70,7 +77,7 @@ class WattTime(GridApi):
     def _slots(self, answer: Any, forecast: bool) -> list[Slot]:
         meta = answer["meta"]
         factor = _UNITS[str(meta.get("units", "lbs_co2_per_mwh")).lower()]
-        period = timedelta(seconds=float(meta.get("data_point_period_seconds", 300)))
+        period = timedelta(seconds=number(meta.get("data_point_period_seconds", 300), "period"))
         slots = []
         for point in answer["data"]:
             start = parse_time(point["point_time"])

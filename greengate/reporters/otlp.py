@@ -24,6 +24,7 @@ from greengate.measurement import JOULES_PER_KWH, Scope
 from greengate.reporters.interface import Reporter
 from greengate.reporters.pushgateway import shown_url
 from greengate.verdict import Quantity, Status, Verdict
+from greengate.web import redaction
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import Meter
@@ -196,8 +197,11 @@ class OtlpReporter(Reporter):
                 hint="pip install 'greengate-ci[otlp]'",
             ) from None
         from greengate import __version__
+        from greengate.reporters.otlp_session import ExchangeSession, register_headers
 
-        exporter = OTLPMetricExporter()
+        exporter = OTLPMetricExporter(session=ExchangeSession())
+        client = getattr(exporter, "_client", None)  # where exporters from 1.40 keep them
+        register_headers(getattr(exporter, "_headers", None) or getattr(client, "_headers", {}))
         endpoint = shown_url(str(getattr(exporter, "_endpoint", "the OTLP endpoint")))
         timeout: Any = getattr(getattr(exporter, "_client", None), "_timeout", None)
         # The exporter read OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (delta for
@@ -218,6 +222,6 @@ class OtlpReporter(Reporter):
             exporter.shutdown()
         if result is not MetricExportResult.SUCCESS:
             within = f" within {timeout:g} s" if isinstance(timeout, (int, float)) else ""
-            reason = said.reason()
+            reason = redaction.redact(said.reason())
             raise OtlpError(f"could not send metrics to {endpoint}{within}: {reason}")
         print(f"greengate: metrics sent to {endpoint}", file=self.target.stderr)

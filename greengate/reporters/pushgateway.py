@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 from greengate.errors import GreengateError
 from greengate.reporters.interface import Reporter
 from greengate.reporters.run_metrics import Sample, run_samples
 from greengate.verdict import Verdict
+from greengate.web import redaction
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -114,12 +115,13 @@ class PushgatewayReporter(Reporter):
                 "no Pushgateway URL", hint="give one: --report pushgateway=http://HOST:9091"
             )
         bare, user, password = _split_credentials(self.option.strip())
+        credentials: dict[str, str] = {}
+        if user is not None:
+            redaction.register_basic(user, password or "")
+            pair = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+            credentials["Authorization"] = f"Basic {pair}"
         try:
-            from prometheus_client.exposition import (
-                basic_auth_handler,
-                default_handler,
-                generate_latest,
-            )
+            from prometheus_client.exposition import generate_latest
         except ImportError:
             raise PushError(
                 "the pushgateway reporter needs prometheus-client",
@@ -128,27 +130,32 @@ class PushgatewayReporter(Reporter):
         c = verdict.context
         path = group_path(c.job, c.branch, c.repository)
         data = generate_latest(registry_for(run_samples(verdict)))
-        headers = [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")]
         timeout = _timeout(self.target.env)
-        args: dict[str, Any] = {
-            "url": bare + path,
-            "method": "PUT",  # PUT replaces the whole group: a rerun leaves no stale metric
-            "timeout": timeout,
-            "headers": headers,
-            "data": data,
-        }
+        # The one exchange (greengate/web/exchange.py): the timeout bounds the whole PUT,
+        # the credentials never follow a redirect to another origin.
+        from greengate.web.exchange import ExchangeError, exchange
+
         try:
-            if user is not None:
-                basic_auth_handler(**args, username=user, password=password or "")()
-            else:
-                default_handler(**args)()
-        except OSError as e:  # URLError, HTTPError, timeouts and refused connections
-            reason = getattr(e, "reason", None) or e.strerror or type(e).__name__
-            code = getattr(e, "code", None)
-            detail = f"HTTP {code} {reason}" if code else str(reason)
+            answer = exchange(
+                "PUT",  # PUT replaces the whole group: a rerun leaves no stale metric
+                bare + path,
+                timeout_s=timeout,
+                headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+                credentials=credentials,
+                body=data,
+                max_bytes=64 * 1024,
+            )
+        except ExchangeError as e:
+            detail = e.detail.removeprefix(shown_url(bare + path) + ": ")
             raise PushError(
                 f"could not push to the Pushgateway at {bare} within {timeout:g} s: {detail}"
             ) from None
+        if not 200 <= answer.status < 300:
+            text = answer.body.decode("utf-8", "replace").strip()[:200]
+            said = f"HTTP {answer.status} {answer.reason}" + (f": {text}" if text else "")
+            raise PushError(
+                f"could not push to the Pushgateway at {bare} within {timeout:g} s: {said}"
+            )
         print(
             f"greengate: metrics pushed to the Pushgateway at {bare}",
             file=self.target.stderr,
