@@ -18,7 +18,7 @@ from greengate.energy.hardware import (
     hardware_to_json,
     quick_identity,
 )
-from greengate.files.atomic import write_text_atomic
+from greengate.files.cache import store_text
 from greengate.files.json_text import dump_json
 
 
@@ -65,12 +65,24 @@ def main(path: str, hardware: Callable[[], Hardware] = detect) -> int:
     """Detect (``hardware``: codecarbon's detection) and write the cache file atomically;
     on failure write the error instead."""
     target = Path(path)
+    # The result goes to greengate through stdout (a pipe) as well as to the cache file:
+    # a print from codecarbon must not get into it, so stdout is /dev/null meanwhile.
+    result = os.dup(1)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.close(quiet)
     identity = quick_identity()
     try:
         text = hardware_to_json(hardware(), identity)
     except Exception as e:  # anything codecarbon raises must reach the waiting greengate
         text = dump_json({"identity": identity, "error": f"{type(e).__name__}: {e}"})
-    write_text_atomic(target, text)
+    store_text(target, text)  # a cache that cannot be written is not used: there is the pipe
+    try:
+        os.write(result, text.encode("utf-8"))
+    except OSError:  # greengate has gone (it no longer waits): the cache file is enough
+        pass
+    finally:
+        os.close(result)
     return 0
 
 

@@ -4,10 +4,16 @@ codecarbon's detection takes about 1.8 s here (py-cpuinfo's subprocess, pandas, 
 matching), longer than many CI commands. So the command never waits for it: on a cache miss
 a detached process (``python -m greengate.energy.detect``) runs it beside the command and
 writes the cache; greengate reads the file when the command is done.
+
+The result also comes back through a pipe, so a cache that cannot be written (a read-only
+or full disk, HOME=/nonexistent) costs nothing beyond the detection itself: greengate has
+the result the moment the detector ends, and learns at once when it ended without one
+(before, it polled for a file that never came until its 30 s ran out).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -135,20 +141,31 @@ class HardwareDetectionError(Exception):
     """codecarbon's detection failed; the caller falls back and says so."""
 
 
-def spawn_detection(path: Path) -> None:
-    """Start ``python -m greengate.energy.detect PATH`` detached, and return at once."""
+def spawn_detection(path: Path) -> int | None:
+    """Start ``python -m greengate.energy.detect PATH`` detached, and return at once: the
+    read end of the pipe its stdout is (the result, then end of file), or None."""
     # Double fork through sh so the detector is never our child: greengate's wait4(-1)
     # reaps only the command's tree, and the detector's CPU is not charged to the job.
-    subprocess.run(
-        [
-            "/bin/sh",
-            "-c",
-            '"$0" -m greengate.energy.detect "$1" </dev/null >/dev/null 2>&1 &',
-            sys.executable,
-            str(path),
-        ],
-        check=False,
-    )
+    # The pipe's read end is not inheritable (PEP 446): the command never holds it.
+    read, write = os.pipe()
+    try:
+        subprocess.run(
+            [
+                "/bin/sh",
+                "-c",
+                '"$0" -m greengate.energy.detect "$1" </dev/null 2>/dev/null &',
+                sys.executable,
+                str(path),
+            ],
+            stdout=write,
+            check=False,
+        )
+    except OSError:  # no process left to start: the detection is simply not done
+        os.close(read)
+        return None
+    finally:
+        os.close(write)
+    return read
 
 
 class HardwareDetector:
@@ -162,7 +179,7 @@ class HardwareDetector:
         self,
         directory: Path,
         timeout: float = 30.0,
-        spawn: Callable[[Path], None] = spawn_detection,
+        spawn: Callable[[Path], int | None] = spawn_detection,
     ) -> None:
         self._directory = directory
         self._spawn = spawn
@@ -170,6 +187,9 @@ class HardwareDetector:
         self._timeout = timeout
         self._cached: Hardware | None = None
         self._started = 0.0
+        self._pipe: int | None = None  # the detector's stdout: its result, then end of file
+        self._said = b""
+        self._ended = False  # the detector closed the pipe: all it will say is in _said
 
     def start(self) -> None:
         """Load the cache, or launch the detached detection process."""
@@ -188,7 +208,7 @@ class HardwareDetector:
             path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / path.name
         self._path = path
         self._started = time.monotonic()
-        self._spawn(path)
+        self._pipe = self._spawn(path)
 
     def peek(self) -> Hardware | None:
         """The hardware if already known (cache hit), without waiting."""
@@ -203,6 +223,10 @@ class HardwareDetector:
                 self._cached = _from_json(text) if text else None
             except (OSError, ValueError, TypeError, KeyError, HardwareDetectionError):
                 pass  # not written yet; result() waits for it and says what went wrong
+        if self._cached is None and self._pipe is not None:  # a cache it could not write
+            with contextlib.suppress(ValueError, TypeError, KeyError, HardwareDetectionError):
+                if self._wait_for_pipe(0.0) and self._said:
+                    self._cached = _from_json(self._said.decode("utf-8", "replace"))
         return self._cached
 
     def result(self) -> Hardware:
@@ -213,8 +237,14 @@ class HardwareDetector:
         while True:
             try:
                 text = self._path.read_text(encoding="utf-8")
-            except FileNotFoundError:
+            except OSError:
                 text = None
+            if not text and self._ended:
+                text = self._said.decode("utf-8", "replace")
+                if not text:
+                    raise HardwareDetectionError(
+                        "codecarbon's hardware detection ended without a result"
+                    )
             if text:
                 try:
                     self._cached = _from_json(text)
@@ -226,4 +256,23 @@ class HardwareDetector:
                     "codecarbon's hardware detection did not finish in "
                     f"{format_duration(self._timeout)}"
                 )
-            time.sleep(0.02)
+            self._wait_for_pipe(0.02)
+
+    def _wait_for_pipe(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the detector's output; True once it has ended."""
+        if self._pipe is None:
+            time.sleep(seconds)
+            return False
+        import select
+
+        readable, _, _ = select.select([self._pipe], [], [], seconds)
+        if not readable:
+            return False
+        chunk = os.read(self._pipe, 65536)
+        if chunk:
+            self._said += chunk
+            return False
+        os.close(self._pipe)
+        self._pipe = None
+        self._ended = True
+        return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -190,3 +191,34 @@ def test_poll_sees_a_detection_finished_while_the_command_runs_and_never_waits(
     writes(OTHER_HARDWARE)(spawn.calls[0])
     assert detector.poll() == OTHER_HARDWARE
     assert detector.peek() == OTHER_HARDWARE  # kept, as result() keeps it
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_detection(tmp_path: Path) -> None:
+    from greengate.energy.hardware import spawn_detection
+
+    path = cache_path(tmp_path, quick_identity())
+    path.mkdir()  # the detector's write fails there, as on a full or read-only disk
+    timeout = 25.0
+    detector = HardwareDetector(tmp_path, timeout=timeout, spawn=spawn_detection)
+    began = time.monotonic()
+    detector.start()
+    hardware = detector.result()  # was: no file ever came, "did not finish in 30 s"
+    assert time.monotonic() - began < timeout
+    assert hardware.threads == os.cpu_count() and path.is_dir()
+
+
+def test_a_detector_that_dies_without_a_result_is_known_at_once(tmp_path: Path) -> None:
+    import subprocess
+
+    def dies(path: Path) -> int:
+        read, write = os.pipe()
+        subprocess.run(["/bin/sh", "-c", "exit 1"], stdout=write, check=False)
+        os.close(write)
+        return read
+
+    detector = HardwareDetector(tmp_path, timeout=20.0, spawn=dies)
+    began = time.monotonic()
+    detector.start()
+    with pytest.raises(HardwareDetectionError, match="ended without a result"):
+        detector.result()
+    assert time.monotonic() - began < 5
