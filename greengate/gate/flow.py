@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from greengate.context import RunContext, detect_context
 from greengate.errors import GreengateError
+from greengate.files.working_directory import working_directory
 from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress, ProgressSink
 from greengate.ledger.history import ledger_location
@@ -102,7 +102,7 @@ def prepare(
             f"--intensity {settings.intensity:g} g/kWh is not a grid intensity",
             hint="real grids lie between about 10 and 1200 g CO2e/kWh",
         )
-    choice = resolve_policy(settings.policy, settings.policy_from, cwd or os.getcwd())
+    choice = resolve_policy(settings.policy, settings.policy_from, cwd or working_directory())
     context = detect_context(env, job=settings.job, branch=settings.branch, cwd=cwd)
     context = replace(context, job_key=settings.job_key or None)
     rule = select_budget(choice.applied, context.job, context.branch)

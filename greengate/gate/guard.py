@@ -87,9 +87,15 @@ class CommandGuard:
         self.outcome = outcome
 
     def checkpoint(self, verdict: Verdict) -> None:
-        """Write ``verdict`` now (before a step that may hang or fail), as the fallback."""
-        write_verdict(verdict, self._path)
-        self._checkpoint = verdict
+        """Write ``verdict`` now (before a step that may hang or fail), as the fallback.
+
+        A path that cannot be written (no such directory, a full disk) is the user's to fix,
+        and said once, with the path, when the final verdict meets it too: the run is still
+        judged, recorded and reported, and the exit code is what it would have been.
+        """
+        self._checkpoint = verdict  # kept for the rescue even where it could not be written
+        with contextlib.suppress(OSError):
+            write_verdict(verdict, self._path)
 
     def completed(self, verdict: Verdict) -> None:
         """The final verdict, about to be published."""

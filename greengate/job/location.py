@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,4 +13,4 @@ def default_state_dir(env: Mapping[str, str], cwd: str | None = None) -> Path:
     runner_temp = env.get("RUNNER_TEMP", "").strip()
     if runner_temp:
         return Path(runner_temp) / "greengate-job"
-    return Path(cwd or os.getcwd()) / ".greengate" / "job"
+    return Path(cwd) / ".greengate" / "job" if cwd else Path(".greengate", "job")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections.abc import Mapping
 
 from greengate.errors import UsageError
+from greengate.files.working_directory import working_directory
 from greengate.ledger.history import ledger_location
 from greengate.ledger.interface import open_ledger
 from greengate.ledger.records import RecordFilter
@@ -17,7 +17,7 @@ RECENT_RUNS = 20
 
 def typical_energy_kwh(job: str, env: Mapping[str, str], policy: Policy | None) -> float:
     """Median energy (kWh) of the job's last runs; UsageError when the ledger has none."""
-    location = ledger_location(env, policy, os.getcwd())
+    location = ledger_location(env, policy, working_directory())
     if location is None:
         raise UsageError("the ledger is off, so no job has a typical energy", hint="use --energy")
     with open_ledger(location) as ledger:

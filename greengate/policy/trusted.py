@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from greengate.errors import PolicyError, UsageError
+from greengate.files.working_directory import working_directory
 from greengate.policy.document import MAX_BYTES
 from greengate.policy.loader import load_policy, load_policy_text
 from greengate.policy.matching import select_budget
@@ -59,7 +60,8 @@ def resolve_policy(path: str, policy_from: str | None, cwd: str) -> PolicyChoice
 
 def _here(cwd: str) -> bool:
     # Errors should name the policy as the user wrote it when it is relative to our own cwd.
-    return os.path.abspath(cwd) == os.getcwd()
+    # "." is what working_directory() gives where the directory was deleted (no name).
+    return cwd == os.curdir or os.path.abspath(cwd) == working_directory()
 
 
 def _proposed(local: str, path: str, applied: Policy) -> Policy | None:
