@@ -12,7 +12,9 @@ import click
 from greengate import exit_codes
 from greengate.cli.errors import debug_requested
 from greengate.cli.options import GateOptions
-from greengate.gate.flow import GateResult
+from greengate.gate.flow import GateResult, Prepared
+from greengate.gate.guard import CommandGuard
+from greengate.process.cancel import CancelWatch
 from greengate.reporters.interface import Reporter, ReportTarget
 from greengate.reporters.registry import ChosenReporters, choose_reporters, reporter_class
 from greengate.web.redaction import redact
@@ -46,6 +48,20 @@ def warm_up(chosen: ChosenReporters) -> None:
             reporter_class(name)
     except Exception:  # the end of the run imports them again, and reports what fails there
         pass
+
+
+def verdict_guard(prepared: Prepared, options: GateOptions, watch: CancelWatch) -> CommandGuard:
+    """The guard every command that writes a verdict runs its judging and reporting in."""
+    return CommandGuard(
+        policy=prepared.policy,
+        rule=prepared.rule,
+        context=prepared.context,
+        verdict_path=options.verdict,
+        watch=watch,
+        grace_seconds=0.0,
+        report=lambda text: click.echo(f"greengate: warning: {text}", err=True),
+        debug=debug_requested(),
+    )
 
 
 def finish(

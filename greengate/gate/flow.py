@@ -229,7 +229,10 @@ def run_command(
 
 
 def check_measurement(
-    measurement: Measurement, settings: GateSettings, prepared: Prepared
+    measurement: Measurement,
+    settings: GateSettings,
+    prepared: Prepared,
+    guard: CommandGuard | None = None,
 ) -> GateResult:
     """Judge a measurement made elsewhere; a configured grid replaces its own intensity."""
     failure = None
@@ -240,7 +243,7 @@ def check_measurement(
         failure = grid_failure(prepared.grid, intensity)  # grid.fallback: error
     if settings.unit is not None:
         measurement = replace(measurement, functional_unit=settings.unit)
-    return _conclude(settings, prepared, measurement, None, failure)
+    return _conclude(settings, prepared, measurement, None, failure, guard=guard)
 
 
 def conclude_job(
@@ -249,6 +252,7 @@ def conclude_job(
     measurement: Measurement,
     laps: Sequence[tuple[LapSpan, Measurement]],
     failure: str | None,
+    guard: CommandGuard | None = None,
 ) -> GateResult:
     """Judge a job measured with start/lap/stop: the whole by the job's rule, each lap by its
     step rule; ``failure`` (a sampler that died) or a live grid's failure under
@@ -259,7 +263,7 @@ def conclude_job(
     grid = grid_failure(prepared.grid, measurement.intensity)
     failure = "; ".join(f for f in (failure, grid) if f) or None
     judged = judge_laps(prepared.policy, prepared.context, laps)
-    return _conclude(settings, prepared, measurement, None, failure, judged)
+    return _conclude(settings, prepared, measurement, None, failure, judged, guard)
 
 
 def _conclude(

@@ -50,6 +50,7 @@ class CommandGuard:
         self._report = report
         self._debug = debug
         self.outcome: CommandOutcome | None = None
+        self._armed = False  # from here on, a verdict must come out whatever happens
         self._checkpoint: Verdict | None = None  # written before the ledger step
         self._completed: Verdict | None = None  # the final verdict, being published
 
@@ -62,7 +63,7 @@ class CommandGuard:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc is None or self.outcome is None:
+        if exc is None or not self._armed:
             return  # nothing ran yet: the error is an ordinary one, for the CLI to report
         if isinstance(exc, SystemExit) and not isinstance(exc, Interrupted):
             return  # the normal way out, with the gate's exit code
@@ -85,6 +86,12 @@ class CommandGuard:
     def command_ended(self, outcome: CommandOutcome) -> None:
         """The command's outcome: from now on, its exit code is kept whatever happens."""
         self.outcome = outcome
+        self._armed = True
+
+    def measured(self) -> None:
+        """``check`` and ``stop``: there is a measurement to judge (no command of ours ran);
+        from now on a cancel or a failure still leaves a verdict."""
+        self._armed = True
 
     def checkpoint(self, verdict: Verdict) -> None:
         """Write ``verdict`` now (before a step that may hang or fail), as the fallback.
@@ -103,18 +110,20 @@ class CommandGuard:
 
     def _rescue(self, exc: BaseException) -> int:
         outcome = self.outcome
-        assert outcome is not None
+        after = "after the command ended" if outcome is not None else "after the measurement"
+        own = outcome.exit_code if outcome is not None else 0
         if isinstance(exc, Interrupted):
             problem = (
-                f"greengate was cancelled by {signal_name(exc.signum)} after the command ended, "
+                f"greengate was cancelled by {signal_name(exc.signum)} {after}, "
                 "before its verdict was complete"
             )
-            code = outcome.exit_code or exc.code
+            code = own or exc.code
         else:
-            problem = f"greengate failed after the command ended: {type(exc).__name__}: {exc}"
-            code = outcome.exit_code or INTERNAL_ERROR_EXIT
+            problem = f"greengate failed {after}: {type(exc).__name__}: {exc}"
+            code = own or INTERNAL_ERROR_EXIT
             self._show_bug(exc)
-        self._report(f"{problem}; the command's exit code {outcome.exit_code} is kept")
+        kept = f"; the command's exit code {own} is kept" if outcome is not None else ""
+        self._report(problem + kept)
         verdict = self._completed
         if verdict is None and self._checkpoint is not None:
             verdict = replace(
@@ -130,7 +139,7 @@ class CommandGuard:
             self._report(f"cannot write the verdict to {self._path}: {type(e).__name__}: {e}")
         return code if isinstance(code, int) else INTERNAL_ERROR_EXIT
 
-    def _error_verdict(self, outcome: CommandOutcome, reason: str) -> Verdict:
+    def _error_verdict(self, outcome: CommandOutcome | None, reason: str) -> Verdict:
         # Nothing measured to judge: what went wrong is the whole verdict (an ERROR, never a
         # pass), the matched rule and the command's outcome kept for the reader.
         return Verdict(

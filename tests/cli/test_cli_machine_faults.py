@@ -3,13 +3,20 @@ with the ledger on, a current directory deleted under greengate. Real processes.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from factories import assert_valid_verdict
 
 PY = sys.executable
 POLICY = "version: 1\ndefaults: {country: FRA}\nbudgets:\n  - max_emissions: 1 g\n"
@@ -77,3 +84,69 @@ def test_a_deleted_current_directory_still_runs_the_command(tmp_path: Path) -> N
     assert "ran" in done.stdout
     assert "internal error" not in done.stderr
     assert "cannot write the verdict to greengate-verdict.json" in done.stderr
+
+
+@pytest.fixture
+def mute_ledger() -> Iterator[tuple[str, threading.Event]]:
+    """A PostgreSQL URL whose server accepts connections and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            accepted.set()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"postgresql://gg@127.0.0.1:{server.getsockname()[1]}/gg", accepted
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def test_sigterm_during_check_while_the_ledger_hangs_leaves_a_verdict(
+    tmp_path: Path, mute_ledger: tuple[str, threading.Event]
+) -> None:
+    (tmp_path / "greengate.yml").write_text(POLICY)
+    made = greengate(
+        tmp_path,
+        "run",
+        "--verdict",
+        "made.json",
+        "--",
+        PY,
+        "-c",
+        "pass",
+        env={"GREENGATE_LEDGER": "off"},
+    )
+    assert made.returncode == 0, made.stderr
+    url, accepted = mute_ledger
+    with open(tmp_path / "err", "wb") as err:
+        proc = subprocess.Popen(
+            [PY, "-m", "greengate", "check", "-q", "--measurement", "made.json"],
+            cwd=tmp_path,
+            env={**os.environ, "GREENGATE_LEDGER": url},
+            stderr=err,
+            start_new_session=True,
+        )
+        try:
+            assert accepted.wait(30), "greengate never reached the ledger"
+            time.sleep(0.2)  # it is waiting for the server's answer now
+            proc.send_signal(signal.SIGTERM)
+            sent = time.monotonic()
+            code = proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    stderr = (tmp_path / "err").read_text()
+    assert code == 128 + signal.SIGTERM, stderr
+    assert time.monotonic() - sent < 5
+    data = json.loads((tmp_path / "greengate-verdict.json").read_text())
+    assert_valid_verdict(data)
+    assert data["status"] == "error" and data["measurement"] is not None
+    assert "cancelled by SIGTERM" in data["reasons"][0]
