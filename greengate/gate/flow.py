@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -176,7 +177,9 @@ def run_command(
 
     def on_sample(sample: TreeSample) -> None:
         if pending:
-            threading.Thread(target=pending.pop(), name="greengate-warm-up", daemon=True).start()
+            warm_up = threading.Thread(target=pending.pop(), name="greengate-warm-up", daemon=True)
+            with contextlib.suppress(RuntimeError):  # no thread left: imported at the end
+                warm_up.start()
         kwh = energy.observe(sample)  # CPU only: a live figure to watch, not the verdict's
         if progress is not None:
             progress.update(

@@ -101,6 +101,21 @@ def start_job(
             "none here",
             hint="start/lap/stop need Linux; wrap single commands with 'greengate run' instead",
         )
+    try:
+        return _start(state, max_duration_s, interval_s, restart)
+    except subprocess.TimeoutExpired:
+        raise MeasurementError(f"the sampler did not start within {START_TIMEOUT_S:g} s") from None
+    except OSError as e:
+        # No process or thread left (ulimit -u, EAGAIN), the state's disk full or read-only:
+        # the documented failure of `start`, with the machine's own words, never a traceback.
+        where = f" ({e.filename})" if e.filename else ""
+        raise MeasurementError(
+            f"the sampler did not start: {e.strerror or type(e).__name__}{where}",
+            hint=f"the job's state lives in {state.directory}; --state DIR puts it elsewhere",
+        ) from None
+
+
+def _start(state: JobState, max_duration_s: float, interval_s: float, restart: bool) -> JobStart:
     state.directory.mkdir(parents=True, exist_ok=True)
     if state.exists():
         previous = state.read_start() if state.job_path.stat().st_size else None

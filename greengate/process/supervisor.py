@@ -9,6 +9,7 @@ they had used by then is read once from /proc and added.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -122,7 +123,8 @@ def supervise(
                         stopping.request(signum, tree, wakeup)
 
             sampler = Sampler(start, sample, max_interval=sample_interval)
-            sampler.start()
+            with contextlib.suppress(RuntimeError):  # no thread left: measured by wait4 alone
+                sampler.start()
             waited = Waiter(child.pid, totals, watch, tree, wakeup, grace_seconds, stopping)
 
             def cancelled(sig: int) -> None:
