@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from greengate.ledger.conninfo import scrub, shown
+from greengate.ledger.conninfo import SECRET_KEYS, parameters, scrub, shown
 from greengate.ledger.interface import LedgerError
 from greengate.ledger.records import (
     RecordFilter,
@@ -19,6 +19,7 @@ from greengate.ledger.rows import (
 )
 from greengate.ledger.sql import SqlLedger
 from greengate.ledger.storable import StorableText
+from greengate.web import redaction
 
 try:
     import psycopg
@@ -84,6 +85,9 @@ class PostgresLedger(SqlLedger):
     def __init__(self, url: str) -> None:
         self.location = shown(url)  # the password never leaves this object
         self._url = url
+        # ... nor reaches any message, in whatever form a driver or server echoes it.
+        found = parameters(url) or {}
+        redaction.register(*(found.get(key) for key in SECRET_KEYS))
         if psycopg is None:
             raise LedgerError(
                 "a postgresql:// ledger needs psycopg", hint="pip install 'greengate-ci[postgres]'"
