@@ -75,7 +75,9 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._timer = threading.Timer(max(timeout_s, 0.0), self._expire)
         self._timer.daemon = True
-        self._timer.start()
+        # No thread left (ulimit -u): each read is still bounded by the socket's timeout.
+        with contextlib.suppress(RuntimeError):
+            self._timer.start()
 
     def remaining(self) -> float:
         return max(self.deadline - time.monotonic(), 0.001)
