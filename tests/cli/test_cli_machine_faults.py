@@ -109,26 +109,24 @@ def mute_ledger() -> Iterator[tuple[str, threading.Event]]:
         conn.close()
 
 
-def test_sigterm_during_check_while_the_ledger_hangs_leaves_a_verdict(
-    tmp_path: Path, mute_ledger: tuple[str, threading.Event]
+@pytest.mark.parametrize("verb", ["check", "stop"])
+def test_sigterm_while_the_ledger_hangs_leaves_a_verdict(
+    tmp_path: Path, mute_ledger: tuple[str, threading.Event], verb: str
 ) -> None:
     (tmp_path / "greengate.yml").write_text(POLICY)
-    made = greengate(
-        tmp_path,
-        "run",
-        "--verdict",
-        "made.json",
-        "--",
-        PY,
-        "-c",
-        "pass",
-        env={"GREENGATE_LEDGER": "off"},
-    )
-    assert made.returncode == 0, made.stderr
+    off = {"GREENGATE_LEDGER": "off"}
+    if verb == "check":
+        made = greengate(tmp_path, "run", "--verdict", "made.json", "--", PY, "-c", "pass", env=off)
+        assert made.returncode == 0, made.stderr
+        argv = ["check", "-q", "--measurement", "made.json"]
+    else:
+        started = greengate(tmp_path, "start", "--interval", "0.1s", env=off)
+        assert started.returncode == 0, started.stderr
+        argv = ["stop", "-q"]
     url, accepted = mute_ledger
     with open(tmp_path / "err", "wb") as err:
         proc = subprocess.Popen(
-            [PY, "-m", "greengate", "check", "-q", "--measurement", "made.json"],
+            [PY, "-m", "greengate", *argv],
             cwd=tmp_path,
             env={**os.environ, "GREENGATE_LEDGER": url},
             stderr=err,
