@@ -51,10 +51,14 @@ def register(*secrets: str | None) -> None:
 
 
 def register_basic(username: str, password: str) -> None:
-    """A basic-auth pair: its ``user:password`` base64 is what a server may echo."""
+    """A basic-auth pair: its ``user:password`` base64 is what a server may echo.
+
+    The user name alone is not a secret: a Pushgateway user called ``metrics`` must not
+    blank that word out of every message.
+    """
     import base64
 
-    register(username, password)
+    register(password)
     pair = f"{username}:{password}".encode()
     with_padding = base64.b64encode(pair).decode()
     register(with_padding.rstrip("="), base64.urlsafe_b64encode(pair).decode().rstrip("="))

@@ -60,3 +60,8 @@ def test_a_postgres_ledgers_password_is_known_before_it_connects() -> None:
         PostgresLedger(f"postgresql://gg:{quote(SECRET, safe='')}@127.0.0.1:{port}/gg")
     message = str(GreengateError(f"a driver echoed {SECRET.swapcase()}"))
     assert SECRET.swapcase() not in message and "[redacted]" in message
+
+
+def test_a_basic_auth_user_name_alone_is_not_a_secret() -> None:
+    redaction.register_basic("metrics", SECRET)
+    assert redaction.redact("could not send metrics") == "could not send metrics"
