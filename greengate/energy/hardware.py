@@ -205,7 +205,8 @@ class HardwareDetector:
             # into a private temporary directory instead, and again on the next run.
             import tempfile
 
-            path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / path.name
+            with contextlib.suppress(OSError):  # no temporary directory either: the pipe
+                path = Path(tempfile.mkdtemp(prefix="greengate-hardware-")) / path.name
         self._path = path
         self._started = time.monotonic()
         self._pipe = self._spawn(path)
