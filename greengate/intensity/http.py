@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import json
 import re
 import time
 import urllib.parse
@@ -19,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from greengate.errors import GreengateError
+from greengate.files.json_text import JsonInputError, load_json
 from greengate.web import redaction
 from greengate.web.exchange import ExchangeError, exchange
 
@@ -137,9 +137,11 @@ def decode_json(body: bytes, shown: str) -> Any:
     if not body.strip():
         raise ProviderError("malformed", f"{shown}: the answer is empty")
     try:
-        return json.loads(body)
-    except RecursionError:  # CPython's decoder recurses once per level of nesting
-        raise ProviderError("malformed", f"{shown}: the answer's JSON is nested too deep") from None
+        return load_json(body)  # greengate's one JSON reader: nesting bounded, numbers finite
+    except JsonInputError as error:
+        raise ProviderError(
+            "malformed", f"{shown}: the answer's JSON is refused: {error}"
+        ) from None
     except ValueError:
         raise ProviderError("malformed", f"{shown}: the answer is not JSON") from None
 
@@ -166,7 +168,7 @@ def _retry_after(value: str | None) -> float | None:
 def _error_detail(body: bytes) -> str:
     """A provider's own error text (its JSON error shapes), kept short."""
     try:
-        data = json.loads(body)
+        data = load_json(body)
     except (ValueError, RecursionError):
         return ""
     found: Any = None
