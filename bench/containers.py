@@ -10,9 +10,9 @@ prints its DOCKER_HOST) and Debian's client at /usr/bin/docker.
    rusage) and once in ``docker run --rm`` / a classic ``docker build`` step / a BuildKit
    step. Printed: the container's CPU-seconds greengate counted, as a share of the direct
    burn's, and of the engine's parent cgroup's movement read by hand (the kernel's figure).
-2. Cost without containers: ``greengate run -- true`` with the engine reachable (the proxy
-   starts) against ``GREENGATE_CONTAINERS=off``, interleaved; medians of wall time and of
-   greengate's own CPU (wait4 rusage).
+2. Cost without containers: ``greengate run -- sleep 0.2`` with the engine reachable (the
+   proxy starts) against ``GREENGATE_CONTAINERS=off``, interleaved; medians of wall time and
+   of greengate's own CPU (wait4 rusage). ``--cost-only`` runs this part alone.
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--bytes", type=int, default=200_000_000, help="the burn's size")
     parser.add_argument("--cost-rounds", type=int, default=15)
+    parser.add_argument("--cost-only", action="store_true")
     args = parser.parse_args()
     host = os.environ.get("GREENGATE_TEST_DOCKER_HOST")
     if not host:
@@ -105,7 +106,8 @@ def main() -> None:
         directory = Path(tmp)
         (directory / "greengate.yml").write_text(POLICY)
         print(f"burn: {burn}; {args.rounds} round(s) each")
-        for kind in ("docker run", "classic build", "BuildKit build"):
+        kinds = () if args.cost_only else ("docker run", "classic build", "BuildKit build")
+        for kind in kinds:
             rows = [share_round(directory, env, kind, burn) for _ in range(args.rounds)]
             for direct, counted, engine in rows:
                 print(
@@ -122,10 +124,10 @@ def main() -> None:
         cpus: dict[str, list[float]] = {"proxy on": [], "off": []}
         for _ in range(args.cost_rounds):
             for name, extra in (("proxy on", {}), ("off", {"GREENGATE_CONTAINERS": "off"})):
-                wall, cpu = greengate(directory, ["true"], {**env, **extra})
+                wall, cpu = greengate(directory, ["sleep", "0.2"], {**env, **extra})
                 walls[name].append(wall)
                 cpus[name].append(cpu)
-        print(f"run -- true, {args.cost_rounds} interleaved rounds, medians:")
+        print(f"run -- sleep 0.2, {args.cost_rounds} interleaved rounds, medians:")
         for name in walls:
             print(
                 f"  {name:9} wall {1000 * statistics.median(walls[name]):6.1f} ms, "

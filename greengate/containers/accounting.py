@@ -13,13 +13,16 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from greengate.containers.cgroupfs import Hierarchy, hierarchies
 from greengate.containers.engine import LocalEngine, inspect
 from greengate.containers.proxy import EngineProxy
-from greengate.containers.tally import NS, ParentSpan, Seen, tally
 from greengate.containers.work import BUILD, MEASURE_JOB, ContainerWork, missing_work
 from greengate.energy.interface import ContainerSource
+
+if TYPE_CHECKING:  # the readers load once the run first asks for a container (start-up)
+    from greengate.containers.cgroupfs import Hierarchy
+    from greengate.containers.tally import ParentSpan, Seen
 
 POLL_SECONDS = 0.2
 # Parents the cgroupfs drivers put every container under (Docker, Podman); BuildKit's steps
@@ -37,7 +40,7 @@ class ContainerAccounting(ContainerSource):
     def __init__(
         self,
         engine: LocalEngine,
-        find_hierarchies: Callable[[], list[Hierarchy]] = hierarchies,
+        find_hierarchies: Callable[[], list[Hierarchy]] | None = None,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self._engine = engine
@@ -118,7 +121,10 @@ class ContainerAccounting(ContainerSource):
         if self._active:
             return
         self._active = True
-        found = self._find()
+        from greengate.containers.cgroupfs import hierarchies
+        from greengate.containers.tally import ParentSpan, Seen
+
+        found = (self._find or hierarchies)()
         chosen = next((h for h in found if any(h.exists(p) for p in PARENTS)), None)
         if chosen is None:
             chosen = next((h for h in found if h.cpu_ns("") is not None), None)
@@ -174,6 +180,8 @@ class ContainerAccounting(ContainerSource):
     def _read_children(
         self, hierarchy: Hierarchy, parent: str, now: float, dt: float, final: bool
     ) -> None:
+        from greengate.containers.tally import ParentSpan, Seen
+
         if final:
             # The parent just before its children, in the baseline's order: a child still
             # running moves between the two reads, by about as much at both ends, so what it
@@ -238,6 +246,8 @@ class ContainerAccounting(ContainerSource):
             seen.ours, seen.id, seen.image = True, name, BUILD
 
     def _place_scopes(self, hierarchy: Hierarchy) -> None:
+        from greengate.containers.tally import Seen
+
         """The run's containers outside any followed parent (systemd drivers): found by name."""
         placed = {s.id for s in self._seen.values() if s.ours}
         for full_id in self._ours:
@@ -265,6 +275,8 @@ class ContainerAccounting(ContainerSource):
             return self._tally()
 
     def _tally(self) -> ContainerWork:
+        from greengate.containers.tally import NS, tally
+
         hierarchy = self._hierarchy
         if hierarchy is None:
             return missing_work(self._asked, self._unreadable or "")

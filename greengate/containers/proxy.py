@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import socket
-import tempfile
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -44,8 +42,10 @@ class EngineProxy:
         self.upstream = upstream
         self._observer = observer
         # A private directory: the socket's name stays short (108 bytes at most) and only
-        # this user can reach it.
-        self._dir = tempfile.mkdtemp(prefix="greengate-engine-")
+        # this user can reach it. Made by hand: tempfile and shutil cost every run their
+        # imports (random, hashlib), measured in bench/containers.py.
+        self._dir = os.path.join(_temp_root(), f"greengate-engine-{os.urandom(6).hex()}")
+        os.mkdir(self._dir, 0o700)
         self.path = os.path.join(self._dir, "docker.sock")
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(self.path)
@@ -59,7 +59,9 @@ class EngineProxy:
         with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+            os.rmdir(self._dir)
 
     def _accept(self) -> None:
         while not self._closed:
@@ -126,6 +128,12 @@ class _Connection:
             self._building = self._classic = False
             self._tail = b""
             self._observer.build_ended(self)
+
+
+def _temp_root() -> str:
+    """Where temporary files go, as tempfile would choose it (TMPDIR, else /tmp)."""
+    root = os.environ.get("TMPDIR") or "/tmp"
+    return root if os.path.isdir(root) else "/tmp"
 
 
 def _pump(source: socket.socket, sink: socket.socket, seen: Callable[[bytes], None]) -> None:
