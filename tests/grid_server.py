@@ -42,6 +42,7 @@ class Seen:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    at: float = field(default_factory=time.time)  # when it arrived (the wall clock processes share)
 
 
 class GridServer:
