@@ -177,6 +177,9 @@ def _detail_rows(v: Verdict) -> list[str]:
         method = figures.method(m)
         if method:
             rows.append(("Method", text(method)))
+        containers = figures.containers(m)
+        if containers:
+            rows.append(("Containers", text(containers)))
         if m.timeline is not None and m.timeline.watts:
             peak = max(m.timeline.watts)
             rows.append(
