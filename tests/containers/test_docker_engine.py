@@ -209,3 +209,22 @@ def test_machine_scope_counts_containers_once(
     # The machine's own figure already holds the container's work: nothing is added to it.
     assert "containers" not in measurement
     assert measurement["scope"] == "machine"
+
+
+def test_a_container_created_before_and_started_by_name_is_the_runs(
+    greengate: Greengate, engine: str
+) -> None:
+    name = "gg-named"
+    docker("rm", "-f", name, check=False)
+    try:
+        burn = BURN.format(n=30_000_000)
+        container_id = docker(
+            "create", "--name", name, "--network", "none", IMAGE, "sh", "-c", burn
+        )
+        work, engine_seconds = gated(greengate, engine, DOCKER, "start", "-a", name)
+        (container,) = work["containers"]
+        assert container["id"] == container_id  # the name resolved through the engine
+        assert container["image"] == IMAGE
+        assert work["cpu_s"] == pytest.approx(engine_seconds, rel=0.02)
+    finally:
+        docker("rm", "-f", name, check=False)
