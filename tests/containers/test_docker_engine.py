@@ -8,7 +8,10 @@ containers used.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -228,3 +231,36 @@ def test_a_container_created_before_and_started_by_name_is_the_runs(
         assert work["cpu_s"] == pytest.approx(engine_seconds, rel=0.02)
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_the_proxy_is_transparent_to_the_client(engine: str, tmp_path: Path) -> None:
+    """Attached stdin with its end (a half-close through the proxy), stdout and the exit code
+    reach the client as they would without greengate."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "greengate",
+            "run",
+            "--quiet",
+            "--",
+            DOCKER,
+            "run",
+            "-i",
+            "--rm",
+            "--network",
+            "none",
+            IMAGE,
+            "sh",
+            "-c",
+            "cat; exit 7",
+        ],
+        input=b"through the proxy\n",
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "DOCKER_HOST": engine},
+        timeout=300,
+        check=False,
+    )
+    assert proc.stdout == b"through the proxy\n"
+    assert proc.returncode == 7
