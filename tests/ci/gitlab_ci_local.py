@@ -110,7 +110,11 @@ def build_image(where: Path) -> PipelineImage:
         capture_output=True,
     )
     venv = where / "image"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    # Without its own pip (ensurepip takes seconds): the test venv's pip comes in with the
+    # rest below, and installs into this venv, the interpreter it runs in.
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, capture_output=True
+    )
     # greengate's dependencies, as the test venv has them, minus greengate itself (which
     # the pipeline installs from the wheel): links in a directory the image's python adds
     # to its path, so pip finds them installed and downloads nothing.
