@@ -60,18 +60,18 @@ class Reference(threading.Thread):
     def __init__(self, nvml: Any, index: int, period: float = POWER_PERIOD_S) -> None:
         super().__init__(daemon=True)
         self._nvml, self._period = nvml, period
-        self._handle = nvml.nvmlDeviceGetHandleByIndex(index)
+        self._device = nvml.nvmlDeviceGetHandleByIndex(index)
         self._done = threading.Event()
         self.samples: list[tuple[float, float]] = []
         self.counter_j = 0.0
         self.window = (0.0, 0.0)
 
     def _counter(self) -> float:
-        return float(self._nvml.nvmlDeviceGetTotalEnergyConsumption(self._handle)) / 1000
+        return float(self._nvml.nvmlDeviceGetTotalEnergyConsumption(self._device)) / 1000
 
     def run(self) -> None:
         while True:
-            watts = self._nvml.nvmlDeviceGetPowerUsage(self._handle) / 1000
+            watts = self._nvml.nvmlDeviceGetPowerUsage(self._device) / 1000
             self.samples.append((time.time(), watts))
             if self._done.wait(self._period):
                 return
