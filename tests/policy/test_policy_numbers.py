@@ -156,3 +156,15 @@ def test_a_huge_limit_is_exit_2_not_an_internal_error(greengate: Greengate, tmp_
     assert done.returncode == 2, done.stderr
     assert "greengate.yml:3:20: budgets[0].max_emissions:" in done.stderr
     assert "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize("saving", ["\u0665\u0660 %", "\uff15\uff10%", "\u0661.\u0665 %"])
+def test_non_ascii_min_saving_is_refused(saving: str) -> None:
+    """The schema's pattern said \\d, which Python's re reads as any Unicode digit (issue 20)."""
+    e = error_of(budget("1 kg") + f'carbon_aware:\n  min_saving: "{saving}"\n')
+    assert e.key_path == "carbon_aware.min_saving"
+
+
+def test_an_ascii_min_saving_is_read() -> None:
+    policy = load_policy_text(budget("1 kg") + 'carbon_aware:\n  min_saving: "25 %"\n', "p.yml")
+    assert policy.carbon_aware.min_saving == 0.25
