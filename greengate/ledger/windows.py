@@ -43,7 +43,10 @@ def queries(
 
 def named_period(text: str) -> tuple[datetime, datetime]:
     """A reporting period by name: ``2026``, ``2026-Q3`` or ``2026-07``; [start, end) in UTC."""
-    found = re.fullmatch(r"(\d{4})(?:-(?:Q([1-4])|(\d{2})))?", text.strip(), re.IGNORECASE)
+    # ASCII digits: Unicode's \d would read Arabic-Indic 2026 as the year (issue 20).
+    found = re.fullmatch(
+        r"(\d{4})(?:-(?:Q([1-4])|(\d{2})))?", text.strip(), re.IGNORECASE | re.ASCII
+    )
     if not found or (found.group(3) and not 1 <= int(found.group(3)) <= 12):
         raise ValueError(f"expected a period like 2026, 2026-Q3 or 2026-07, got {text!r}")
     year = int(found.group(1))

@@ -68,3 +68,15 @@ def test_an_import_timestamp_past_the_calendar_names_its_line(
     out = greengate("ledger", "import", str(source), env={"GREENGATE_LEDGER": "l.db"})
     assert out.returncode == 2, out.stderr
     assert f"{source}:2: column timestamp" in out.stderr and "internal error" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "period", ["\u0662\u0660\u0662\u0666", "2026-Q\u0663", "2026-\u0660\u0667"]
+)
+@pytest.mark.parametrize("command", [("ledger", "export"), ("report",)])
+def test_a_period_with_non_ascii_digits_is_refused(
+    greengate: Greengate, period: str, command: tuple[str, ...]
+) -> None:
+    out = greengate(*command, "--period", period, env={"GREENGATE_LEDGER": "l.db"})
+    assert out.returncode == 2, out.stderr
+    assert "expected a period like 2026" in out.stderr
