@@ -1,12 +1,16 @@
 """Quantities as people write them in a policy: ``250 g``, ``1.5 kWh``, ``350 g/kWh``.
 
 Parsing is strict on purpose: a budget that silently reads ``5 kgs`` or ``1,5 kg`` as
-something else would gate CI on a number nobody wrote. Unit spellings (docs/policy.md):
+something else would gate CI on a number nobody wrote. Every unit the formatter below prints
+is read back (issue 19: ``10 mg`` was refused while greengate printed it). Unit spellings
+(docs/policy.md):
 
-- mass: ``g``, ``kg``, ``t`` in any letter case, optionally followed by ``CO2e`` or
-  ``CO2eq`` with or without a space (``kgCO2e``, ``kg CO2e``);
-- energy: ``Wh`` and ``kWh`` in any letter case; ``MWh`` (or ``MWH``) and ``mWh`` only
-  so, because the case of that M is all that tells megawatt- from milliwatt-hours;
+- mass: ``g``, ``kg``, ``t`` in any letter case, ``ng``, ``µg`` (or ``ug``) and ``mg`` only
+  so (an upper-case M is mega); each optionally followed by ``CO2e`` or ``CO2eq`` with or
+  without a space (``kgCO2e``, ``mg CO2e``);
+- energy: ``Wh`` and ``kWh`` in any letter case; ``nWh``, ``µWh`` (or ``uWh``), ``mWh``,
+  ``MWh`` (or ``MWH``) and ``GWh`` only so, because the case of that M is all that tells
+  megawatt- from milliwatt-hours;
 - intensity: a mass unit over an energy unit (``g/kWh``, ``kg/kWh``, ``kg/MWh``).
 """
 
@@ -23,14 +27,34 @@ _QUANTITY = re.compile(
     re.ASCII,
 )
 
+# Any letter case (looked up lower-cased), then the prefixed units only as written. Both
+# the micro sign (U+00B5) and the Greek mu (U+03BC) are accepted, and "u" for keyboards.
 _MASS_TO_KG = {"g": 1e-3, "kg": 1.0, "t": 1e3}
+_MASS_EXACT = {"ng": 1e-12, "\u00b5g": 1e-9, "\u03bcg": 1e-9, "ug": 1e-9, "mg": 1e-6}
 _ENERGY_TO_KWH = {"wh": 1e-3, "kwh": 1.0}
+_ENERGY_EXACT = {
+    "nWh": 1e-12,
+    "\u00b5Wh": 1e-9,
+    "\u03bcWh": 1e-9,
+    "uWh": 1e-9,
+    "mWh": 1e-6,
+    "MWh": 1e3,
+    "MWH": 1e3,
+    "GWh": 1e6,
+}
 
-EMISSIONS_EXPECTED = "a positive amount with a unit: g, kg or t (bare number = kg)"
-ENERGY_EXPECTED = "a positive amount with a unit: mWh, Wh, kWh or MWh (bare number = kWh)"
+EMISSIONS_EXPECTED = "a positive amount with a unit: ng, µg, mg, g, kg or t (bare number = kg)"
+ENERGY_EXPECTED = (
+    "a positive amount with a unit: nWh, µWh, mWh, Wh, kWh, MWh or GWh (bare number = kWh)"
+)
 INTENSITY_EXPECTED = (
     "a positive grid intensity such as '350 g/kWh' or '0.35 kg/kWh' (bare number = g/kWh)"
 )
+# The one range of a grid intensity greengate accepts, in a policy and on the command line
+# (issue 19: the policy, --intensity and its hint each had their own). codecarbon's yearly
+# figures run from 0 g/kWh (CAF) to about 1310 (TKM); past 2000 is a slip of units.
+MAX_GRID_INTENSITY = 2000.0
+GRID_INTENSITY_RANGE = f"0 to {MAX_GRID_INTENSITY:g} g CO2e/kWh"
 
 
 class UnitError(ValueError):
@@ -48,19 +72,16 @@ def _shown(value: object) -> str:
 
 def _mass_factor(unit: str) -> float | None:
     """kg per ``unit`` (``kg``, ``g CO2e``...), or None when it is not a mass unit."""
-    match = re.fullmatch(r"(?P<base>[a-zA-Z]+?)(?:\s*co2eq?)?", unit, re.IGNORECASE)
+    match = re.fullmatch(r"(?P<base>\w+?)(?:\s*co2eq?)?", unit, re.IGNORECASE)
     if match is None:
         return None
-    return _MASS_TO_KG.get(match["base"].lower())
+    base = match["base"]
+    return _MASS_EXACT.get(base, _MASS_TO_KG.get(base.lower()))
 
 
 def _energy_factor(unit: str) -> float | None:
     """kWh per ``unit``, or None when it is not an energy unit (``mwh`` is refused)."""
-    if unit in ("MWh", "MWH"):
-        return 1e3
-    if unit == "mWh":
-        return 1e-6
-    return _ENERGY_TO_KWH.get(unit.lower())
+    return _ENERGY_EXACT.get(unit, _ENERGY_TO_KWH.get(unit.lower()))
 
 
 def _split(value: object, expected: str) -> tuple[float, str | None]:
@@ -94,10 +115,12 @@ def _split(value: object, expected: str) -> tuple[float, str | None]:
 MAX_AMOUNT = 1e15
 
 
-def _positive(amount: float, value: object, expected: str, *, limit: bool, base: str) -> float:
+def _positive(
+    amount: float, value: object, expected: str, *, limit: bool, base: str, zero: bool = False
+) -> float:
     if amount > MAX_AMOUNT and math.isfinite(amount):
         raise UnitError(f"expected {expected}, got {_shown(value)} (at most 1e15 {base})")
-    if amount > 0 and math.isfinite(amount):
+    if (amount > 0 or (zero and amount == 0)) and math.isfinite(amount):
         return amount
     message = f"expected {expected}, got {_shown(value)}"
     if amount == 0 and limit:
@@ -131,8 +154,11 @@ def parse_energy(value: object) -> float:
     return _positive(number * factor, value, ENERGY_EXPECTED, limit=True, base="kWh")
 
 
-def parse_intensity(value: object) -> float:
-    """Read a grid intensity (``350 g/kWh``, ``0.35 kg/kWh``, bare number = g/kWh) as g/kWh."""
+def parse_intensity(value: object, *, zero: bool = False) -> float:
+    """Read a grid intensity (``350 g/kWh``, ``0.35 kg/kWh``, bare number = g/kWh) as g/kWh.
+
+    ``zero``: 0 is a figure too (a renewable instrument, a grid with no fossil generation).
+    """
     number, unit = _split(value, INTENSITY_EXPECTED)
     factor: float | None = 1.0
     if unit is not None:
@@ -142,7 +168,30 @@ def parse_intensity(value: object) -> float:
         factor = None if mass_kg is None or energy_kwh is None else mass_kg * 1e3 / energy_kwh
     if factor is None:
         raise UnitError(f"expected {INTENSITY_EXPECTED}, got {_shown(value)}")
-    return _positive(number * factor, value, INTENSITY_EXPECTED, limit=False, base="g/kWh")
+    return _positive(
+        number * factor, value, INTENSITY_EXPECTED, limit=False, base="g/kWh", zero=zero
+    )
+
+
+def parse_grid_intensity(value: object) -> float:
+    """A grid's intensity as a policy's ``intensity`` or ``--intensity`` gives it, in g/kWh.
+
+    Within GRID_INTENSITY_RANGE, the one range both accept; 0 is a grid's figure too.
+    """
+    expected = (
+        f"expected a grid intensity from {GRID_INTENSITY_RANGE} such as '350 g/kWh' or "
+        "'0.35 kg/kWh' (bare number = g/kWh"
+    )
+    try:
+        g_per_kwh = parse_intensity(value, zero=True)
+    except UnitError:
+        raise UnitError(f"{expected}), got {_shown(value)}") from None
+    if g_per_kwh > MAX_GRID_INTENSITY:
+        raise UnitError(
+            f"{expected}; codecarbon's yearly figures run from 0 to about 1310), "
+            f"got {_shown(value)}"
+        )
+    return g_per_kwh
 
 
 # The one formatter for figures people read (issue 11): a unit picked by size, three
@@ -162,8 +211,21 @@ class _Scale:
     zero: int  # the index of the unit a zero is shown in: "0 g CO2e", not "0 µg CO2e"
 
 
-_EMISSIONS = _Scale((("µg", 1e-9), ("mg", 1e-6), ("g", 1e-3), ("kg", 1.0), ("t", 1e3)), 2)
-_ENERGY = _Scale((("mWh", 1e-6), ("Wh", 1e-3), ("kWh", 1.0), ("MWh", 1e3), ("GWh", 1e6)), 1)
+_EMISSIONS = _Scale(
+    (("ng", 1e-12), ("µg", 1e-9), ("mg", 1e-6), ("g", 1e-3), ("kg", 1.0), ("t", 1e3)), 3
+)
+_ENERGY = _Scale(
+    (
+        ("nWh", 1e-12),
+        ("µWh", 1e-9),
+        ("mWh", 1e-6),
+        ("Wh", 1e-3),
+        ("kWh", 1.0),
+        ("MWh", 1e3),
+        ("GWh", 1e6),
+    ),
+    3,
+)
 _POWER = _Scale((("mW", 1e-3), ("W", 1.0), ("kW", 1e3)), 1)
 _MEMORY = _Scale(tuple((n, 1024.0**i) for i, n in enumerate(("B", "KiB", "MiB", "GiB", "TiB"))), 0)
 
@@ -206,9 +268,28 @@ def _unit_for(value: float, scale: _Scale, digits: int) -> tuple[str, float]:
 def _scaled(value: float, scale: _Scale, like: float | None, digits: int) -> str:
     if not math.isfinite(value):
         return "n/a"
-    reference = value if like is None or not math.isfinite(like) else like
-    name, size = _unit_for(reference, scale, digits)
+    name, size = _unit_for(value, scale, digits)
+    if like is not None and math.isfinite(like):
+        # Another figure's unit only while it reads with at most one leading zero: a part
+        # of a total reads "0.598 mWh" beside it, never "0.0000638 mWh" (issue 19).
+        like_name, like_size = _unit_for(like, scale, digits)
+        if value == 0 or abs(value) / like_size >= 0.1:
+            name, size = like_name, like_size
     return f"{significant(value / size, digits)} {name}"
+
+
+def emissions_unit(kg: float) -> tuple[str, float]:
+    """The unit ``format_emissions`` shows ``kg`` in, and its size in kg: ``("mg CO2e", 1e-6)``.
+
+    For a chart's axis, so its ticks read in the units of the figures beside it.
+    """
+    name, size = _unit_for(kg, _EMISSIONS, SIGNIFICANT_DIGITS)
+    return f"{name} CO2e", size
+
+
+def energy_unit(kwh: float) -> tuple[str, float]:
+    """The unit ``format_energy`` shows ``kwh`` in, and its size in kWh: ``("mWh", 1e-6)``."""
+    return _unit_for(kwh, _ENERGY, SIGNIFICANT_DIGITS)
 
 
 def format_emissions(
@@ -216,7 +297,8 @@ def format_emissions(
 ) -> str:
     """Emissions given in kg CO2e, e.g. ``48 µg CO2e``, ``250 g CO2e``, ``1.5 t CO2e``.
 
-    ``like``: show it in the unit that figure would get (a band in its centre's unit).
+    ``like``: show it in the unit that figure would get (a band in its centre's unit),
+    unless that would take more than one leading zero.
     """
     return _scaled(kg, _EMISSIONS, like, digits) + " CO2e"
 
@@ -226,7 +308,8 @@ def format_energy(
 ) -> str:
     """Energy given in kWh, e.g. ``0.85 mWh``, ``900 Wh``, ``2 MWh``.
 
-    ``like``: show it in the unit that figure would get (components in their total's unit).
+    ``like``: show it in the unit that figure would get (components in their total's unit),
+    unless that would take more than one leading zero.
     """
     return _scaled(kwh, _ENERGY, like, digits)
 

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from greengate.units import (
+    GRID_INTENSITY_RANGE,
     UnitError,
     format_count,
     format_duration,
@@ -17,6 +18,7 @@ from greengate.units import (
     format_power,
     parse_emissions,
     parse_energy,
+    parse_grid_intensity,
     parse_intensity,
     significant,
 )
@@ -39,6 +41,14 @@ from greengate.units import (
         ("3 kg CO2eq", 3.0),
         ("1 tCO2e", 1000.0),
         ("4 KG", 4.0),
+        # Every unit the formatter prints (issue 19: "10 mg" was printed and refused).
+        ("10 mg", 1e-5),
+        ("10 mg CO2e", 1e-5),
+        ("1.74 mgCO2e", 1.74e-6),
+        ("476 µg CO2e", 4.76e-7),  # the micro sign, U+00B5, as format_emissions writes it
+        ("476 \u03bcg", 4.76e-7),  # the Greek mu, as some keyboards type it
+        ("476 ug", 4.76e-7),
+        ("12 ng CO2e", 1.2e-11),
         ("7", 7.0),
         (7, 7.0),
         (0.5, 0.5),
@@ -58,6 +68,11 @@ def test_emissions_are_read_as_kg(text: object, kg: float) -> None:
         ("2 MWh", 2000.0),
         ("2 MWH", 2000.0),
         ("50 mWh", 5e-5),
+        ("63.8 nWh", 6.38e-11),
+        ("5 µWh", 5e-9),
+        ("5 uWh", 5e-9),
+        ("5 \u03bcWh", 5e-9),
+        ("3 GWh", 3e6),
         ("3 kwh", 3.0),
         ("3 KWH", 3.0),
         ("5 wh", 0.005),
@@ -78,6 +93,8 @@ def test_energy_is_read_as_kwh(text: object, kwh: float) -> None:
         ("0.35 kg/kWh", 350.0),
         ("350 kg/MWh", 350.0),
         ("0.35 g/Wh", 350.0),
+        ("350 mg/Wh", 350.0),
+        ("56 g CO2e/kWh", 56.0),  # as format_intensity writes it
         ("56 gCO2e/kWh", 56.0),
         ("350", 350.0),
         (350, 350.0),
@@ -88,7 +105,9 @@ def test_intensity_is_read_as_g_per_kwh(text: object, g_per_kwh: float) -> None:
     assert parse_intensity(text) == pytest.approx(g_per_kwh)
 
 
-EMISSIONS_EXPECTED = "expected a positive amount with a unit: g, kg or t (bare number = kg)"
+EMISSIONS_EXPECTED = (
+    "expected a positive amount with a unit: ng, µg, mg, g, kg or t (bare number = kg)"
+)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +128,8 @@ EMISSIONS_EXPECTED = "expected a positive amount with a unit: g, kg or t (bare n
         ("1,5 kg", "'1,5 kg'", "write decimals with a dot"),
         ("1 000 kg", "'1 000 kg'", None),
         ("kg", "'kg'", None),
-        ("5 mg", "'5 mg'", None),
+        ("5 Mg", "'5 Mg'", None),  # mega: the case of the prefix is not guessed
+        ("5 MG", "'5 MG'", None),
         ("5 lbs", "'5 lbs'", None),
         ("900 Wh", "'900 Wh'", "Wh measures energy, not emissions"),
         (True, "true", None),
@@ -136,12 +156,16 @@ def test_bad_emissions_say_what_was_expected(value: object, shown: str, extra: s
         ("1 mWH", "write MWh for megawatt-hours or mWh for milliwatt-hours"),
         ("3 kW", None),
         ("3 J", None),
+        ("3 NWh", None),
+        ("3 gwh", None),
         ("250 g", "g measures emissions, not energy"),
         (False, None),
     ],
 )
 def test_bad_energy_says_what_was_expected(value: object, extra: str | None) -> None:
-    with pytest.raises(UnitError, match=r"^expected a positive amount with a unit: mWh, Wh, kWh"):
+    with pytest.raises(
+        UnitError, match=r"^expected a positive amount with a unit: nWh, µWh, mWh, Wh, kWh"
+    ):
         parse_energy(value)
     if extra:
         with pytest.raises(UnitError, match=extra):
@@ -177,7 +201,8 @@ def test_unit_error_is_a_value_error() -> None:
         (0.0016234, "1.62 g CO2e"),
         (0.9997, "1 kg CO2e"),  # rounded before the unit is picked: not 1000 g
         (12_345_678.0, "12300 t CO2e"),  # the largest unit, still no exponent
-        (1e-12, "0.001 µg CO2e"),  # below the smallest unit, still no exponent
+        (1e-12, "1 ng CO2e"),
+        (1e-15, "0.001 ng CO2e"),  # below the smallest unit, still no exponent
         (0.0, "0 g CO2e"),
         (-0.0, "0 g CO2e"),
     ],
@@ -192,9 +217,11 @@ def test_emissions_are_shown_in_a_readable_unit(kg: float, text: str) -> None:
         (1.0, "1 kWh"),
         (0.9, "900 Wh"),
         (5e-5, "50 mWh"),
-        (8.5e-7, "0.85 mWh"),
+        (8.5e-7, "850 µWh"),
         (2000.0, "2 MWh"),
-        (1e-8, "0.01 mWh"),
+        (1e-8, "10 µWh"),
+        (6.38e-11, "63.8 nWh"),  # was 0.0000638 mWh (issue 19)
+        (1.15e-9, "1.15 µWh"),  # was 0.00115 mWh in ledger list
         (0.0019834, "1.98 Wh"),
         (0.0, "0 Wh"),
         (3e6, "3 GWh"),
@@ -209,6 +236,11 @@ def test_a_figure_can_take_the_unit_of_another() -> None:
     assert format_energy(0.0002, like=0.00198) == "0.2 Wh"
     assert format_emissions(0.0004, like=0.0162) == "0.4 g CO2e"
     assert format_energy(float("nan"), like=1.0) == "n/a"
+    # ...but never past one leading zero (issue 19: "memory 0.0000638 mWh").
+    assert format_energy(6.38e-11, like=1.78e-6) == "63.8 nWh"
+    assert format_energy(5.69e-8, like=1.78e-6) == "56.9 µWh"
+    assert format_energy(5.98e-7, like=1.78e-6) == "0.598 mWh"
+    assert format_energy(0.0, like=1.78e-6) == "0 mWh"
 
 
 @pytest.mark.parametrize(
@@ -284,9 +316,33 @@ def test_shown_emissions_read_back_to_the_same_amount(text: str) -> None:
     assert parse_emissions(format_emissions(kg)) == pytest.approx(kg)
 
 
-@pytest.mark.parametrize("text", ["0.85 mWh", "900 Wh", "5 kWh", "2 MWh"])
+@pytest.mark.parametrize("text", ["850 µWh", "63.8 nWh", "900 Wh", "5 kWh", "2 MWh", "3 GWh"])
 def test_shown_energy_reads_back_to_the_same_amount(text: str) -> None:
     assert format_energy(parse_energy(text)) == text
+
+
+@pytest.mark.parametrize("exponent", range(-15, 10))
+def test_every_figure_printed_reads_back_as_a_limit(exponent: int) -> None:
+    # One parser for every unit the formatter prints, at every scale it picks one.
+    for mantissa in (1.0, 2.345, 9.99):
+        kwh = kg = mantissa * 10.0**exponent
+        assert parse_energy(format_energy(kwh)) == pytest.approx(kwh, rel=5e-3)
+        assert parse_emissions(format_emissions(kg)) == pytest.approx(kg, rel=5e-3)
+
+
+@pytest.mark.parametrize(
+    ("value", "g_per_kwh"),
+    [(0, 0.0), ("0 g/kWh", 0.0), ("1306", 1306.0), ("2000", 2000.0), ("2 kg/kWh", 2000.0)],
+)
+def test_a_grid_intensity_takes_the_one_documented_range(value: object, g_per_kwh: float) -> None:
+    assert parse_grid_intensity(value) == g_per_kwh
+
+
+@pytest.mark.parametrize("value", ["2001", "2.5 kg/kWh", -1, "nan", "350 g"])
+def test_a_grid_intensity_outside_the_range_is_refused(value: object) -> None:
+    with pytest.raises(UnitError, match="expected"):
+        parse_grid_intensity(value)
+    assert GRID_INTENSITY_RANGE == "0 to 2000 g CO2e/kWh"
 
 
 def test_intensity_is_shown_in_g_co2e_per_kwh() -> None:

@@ -10,11 +10,13 @@ from typing import Any, TypeVar
 
 import click
 
-from greengate.cli.ascii_numbers import AsciiFloat, AsciiIntRange
+from greengate.cli.ascii_numbers import AsciiIntRange
 from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
 from greengate.context import job_key_text
+from greengate.errors import UsageError
 from greengate.gate.flow import GateSettings
 from greengate.measurement import FunctionalUnit
+from greengate.units import GRID_INTENSITY_RANGE, UnitError, parse_grid_intensity
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,6 +48,18 @@ def parse_unit(
     if not math.isfinite(number) or number <= 0:
         raise click.BadParameter(f"{value!r}: the count must be a positive number, e.g. tests=412")
     return FunctionalUnit(name.strip(), number)
+
+
+def parse_intensity_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> float | None:
+    """``--intensity``: a grid intensity as a policy takes it (``350``, ``0.35 kg/kWh``)."""
+    if value is None:
+        return None
+    try:
+        return parse_grid_intensity(value)
+    except UnitError as e:
+        raise UsageError(f"--intensity: {e}") from None
 
 
 def parse_job_key(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -96,9 +110,11 @@ def gate_options(f: F) -> F:
         ),
         click.option(
             "--intensity",
-            type=AsciiFloat(),
+            callback=parse_intensity_option,
             envvar="GREENGATE_INTENSITY",
-            help="Grid intensity in g CO2e/kWh (overrides the policy and --country).",
+            metavar="G_PER_KWH",
+            help=f"Grid intensity, {GRID_INTENSITY_RANGE}; a bare number is g/kWh, or with a "
+            "unit, e.g. '0.35 kg/kWh' (overrides the policy and --country).",
         ),
         click.option(
             "--quiet", "-q", is_flag=True, envvar="GREENGATE_QUIET", help="No console summary."

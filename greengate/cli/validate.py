@@ -7,6 +7,7 @@ import os
 import click
 
 from greengate.errors import PolicyError, UsageError
+from greengate.intensity.interface import zero_figure_note
 from greengate.intensity.offline import OfflineIntensity
 from greengate.policy.describe import describe_match, describe_policy
 from greengate.policy.loader import load_policy
@@ -36,6 +37,9 @@ def command(policies: tuple[str, ...], job: str | None, branch: str | None) -> i
             click.echo(line)
         year = f", {grid.year}" if grid.year else ""
         click.echo(f"grid intensity: {format_intensity(grid.g_per_kwh)} ({grid.source}{year})")
+        zero = zero_figure_note(grid)
+        if zero is not None:
+            click.echo(f"warning: {zero}")
         if job is not None or branch is not None:
             click.echo(describe_match(loaded, job, branch))
     return 0

@@ -15,6 +15,7 @@ from greengate.errors import GreengateError
 from greengate.files.working_directory import working_directory
 from greengate.gate.parts import GateParts
 from greengate.gate.progress import Progress, ProgressSink
+from greengate.intensity.interface import zero_figure_note
 from greengate.ledger.history import ledger_location
 from greengate.measurement import FunctionalUnit, GridIntensity, Measurement
 from greengate.policy.matching import select_budget
@@ -22,7 +23,7 @@ from greengate.policy.model import Budget, GridFallback, GridSetting, Policy
 from greengate.policy.trusted import PolicyChoice, policy_change, resolve_policy
 from greengate.process.cancel import DEFAULT_GRACE_SECONDS
 from greengate.process.supervisor import TreeSample, supervise
-from greengate.units import format_intensity
+from greengate.units import GRID_INTENSITY_RANGE, MAX_GRID_INTENSITY, format_intensity
 from greengate.verdict import CommandOutcome, Verdict
 
 if TYPE_CHECKING:
@@ -99,10 +100,12 @@ def prepare(
     settings: GateSettings, env: Mapping[str, str], parts: GateParts, cwd: str | None = None
 ) -> Prepared:
     """Load the policy, find the context, rule and grid; raises GreengateError on bad input."""
-    if settings.intensity is not None and not 0 <= settings.intensity < 5000:
+    if settings.intensity is not None and not 0 <= settings.intensity <= MAX_GRID_INTENSITY:
+        # The CLI already read it with parse_grid_intensity; this keeps the one range for
+        # settings built in code.
         raise GreengateError(
             f"--intensity {settings.intensity:g} g/kWh is not a grid intensity",
-            hint="real grids lie between about 10 and 1200 g CO2e/kWh",
+            hint=f"give one from {GRID_INTENSITY_RANGE}",
         )
     choice = resolve_policy(settings.policy, settings.policy_from, cwd or working_directory())
     context = detect_context(env, job=settings.job, branch=settings.branch, cwd=cwd)
@@ -139,6 +142,9 @@ def grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
             f"grid: {live.provider} gave no figure ({live.fallback_reason}); the figures use the "
             f"{intensity.source} of {intensity.g_per_kwh:g} g/kWh"
         ]
+    zero = zero_figure_note(intensity)
+    if zero is not None:
+        return [zero]
     if grid.configured:
         return []
     return [

@@ -45,3 +45,15 @@ class IntensityProvider(ABC):
         """The intensity of the electricity used from ``start`` to ``end`` (UTC), weighted by
         the run's power ``timeline`` where a provider has more than one figure for the span;
         raises GreengateError for an unknown zone."""
+
+
+def zero_figure_note(intensity: GridIntensity) -> str | None:
+    """What to tell a person charged a bundled figure of 0 g/kWh (issue 19: ``--country CAF``
+    gave 0 emissions without a word); None for any other figure, or one they gave."""
+    if intensity.g_per_kwh != 0 or not intensity.source.startswith("codecarbon"):
+        return None
+    return (
+        f"grid: codecarbon's bundled figure for {intensity.zone or 'this grid'} is "
+        "0 g CO2e/kWh (its data lists no fossil generation there), so every emissions figure "
+        "reads 0; give your grid's figure with --intensity or defaults.intensity"
+    )

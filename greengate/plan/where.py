@@ -28,6 +28,15 @@ class Placement:
 
 
 def rank(energy_kwh: float, options: Iterable[GridOption]) -> list[Placement]:
-    """Every option with ``energy_kwh``'s emissions there, cleanest first."""
-    placed = [Placement(o, energy_kwh * o.g_per_kwh / 1000.0) for o in options]
+    """Every option with a figure above 0 and ``energy_kwh``'s emissions there, cleanest first.
+
+    A bundled 0 g/kWh is a gap in the data (CAF lists only its hydro), not the cleanest grid:
+    ranked first it led every list and the report's what-if (issue 19). ``unranked`` has them.
+    """
+    placed = [Placement(o, energy_kwh * o.g_per_kwh / 1000.0) for o in options if o.g_per_kwh > 0]
     return sorted(placed, key=lambda p: (p.option.g_per_kwh, p.option.label))
+
+
+def unranked(options: Iterable[GridOption]) -> list[GridOption]:
+    """The options ``rank`` leaves out: a figure of 0 g/kWh, which says nothing comparable."""
+    return sorted((o for o in options if not o.g_per_kwh > 0), key=lambda o: o.label)

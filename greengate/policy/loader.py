@@ -27,13 +27,12 @@ from greengate.policy.model import (
 from greengate.policy.problems import Problem, raise_problems, shown
 from greengate.policy.schema import schema_problems
 from greengate.policy.window_text import compact_window_problems, dropped
-from greengate.units import UnitError, parse_emissions, parse_energy, parse_intensity
+from greengate.units import UnitError, parse_emissions, parse_energy, parse_grid_intensity
 
 if TYPE_CHECKING:
     from greengate.policy.scope2 import Scope2
 
 SUPPORTED_VERSION = 1
-MAX_INTENSITY = 2000.0  # g/kWh; the most carbon-intensive grids are about 1000
 
 
 def load_policy(path: str) -> Policy:
@@ -94,21 +93,11 @@ def _check_version(document: Document, data: dict[str, Any]) -> None:
         )
 
 
-def _intensity(value: object) -> float:
-    g_per_kwh = parse_intensity(value)
-    if g_per_kwh > MAX_INTENSITY:
-        raise UnitError(
-            f"expected a grid intensity up to {MAX_INTENSITY:g} g/kWh (the most carbon-intensive "
-            f"grids are about 1000), got {shown(value)}"
-        )
-    return g_per_kwh
-
-
 def _quantities(data: dict[str, Any]) -> Iterator[tuple[Path, object, Callable[[object], float]]]:
     """Every quantity in the data with its parser; tolerant of shapes the schema refuses."""
     defaults = data.get("defaults")
     if isinstance(defaults, dict) and defaults.get("intensity") is not None:
-        yield ("defaults", "intensity"), defaults["intensity"], _intensity
+        yield ("defaults", "intensity"), defaults["intensity"], parse_grid_intensity
     budgets = data.get("budgets")
     for index, rule in enumerate(budgets if isinstance(budgets, list) else []):
         if isinstance(rule, dict):

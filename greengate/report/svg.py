@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from greengate.files.markup import markup_text
-from greengate.units import format_emissions, format_energy, significant
+from greengate.units import (
+    emissions_unit,
+    energy_unit,
+    format_emissions,
+    format_energy,
+    significant,
+)
 
 # Okabe & Ito's palette (distinguishable with the common colour-vision deficiencies), with
 # yellow left out (too pale on white) and a grey for "others". Every series also gets its
@@ -37,19 +43,13 @@ def amount(kind: str, value: float) -> str:
     return format_emissions(value) if kind == "emissions" else format_energy(value)
 
 
-_UNITS = {
-    "emissions": (("g CO2e", 1e-3), ("kg CO2e", 1.0), ("t CO2e", 1e3)),
-    "energy": (("Wh", 1e-3), ("kWh", 1.0), ("MWh", 1e3)),
-}
-
-
 def axis_unit(kind: str, high: float) -> tuple[str, float]:
-    """The unit an axis reads in (one for all its ticks) and its size in kg or kWh."""
-    name, size = _UNITS[kind][0]
-    for candidate, candidate_size in _UNITS[kind]:
-        if high >= candidate_size:
-            name, size = candidate, candidate_size
-    return name, size
+    """The unit an axis reads in (one for all its ticks) and its size in kg or kWh.
+
+    The unit the formatter gives the axis's top figure, so ticks read in the units of the
+    cards and tables beside them (issue 19: ticks in 0.00015 Wh beside cards in mWh).
+    """
+    return emissions_unit(high) if kind == "emissions" else energy_unit(high)
 
 
 def nice_ticks(high: float, count: int = 5) -> list[float]:

@@ -89,7 +89,7 @@ def test_an_invalid_policy_exits_2_with_a_located_message(in_tmp: Path) -> None:
     assert result.stdout == ""
     assert result.stderr.startswith(
         "greengate: error: greengate.yml:3:20: budgets[0].max_emissions: expected a positive "
-        "amount with a unit: g, kg or t (bare number = kg), got '5 kgs'"
+        "amount with a unit: ng, µg, mg, g, kg or t (bare number = kg), got '5 kgs'"
     )
     assert "Traceback" not in result.output
 

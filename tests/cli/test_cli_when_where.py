@@ -121,6 +121,27 @@ def test_where_ranks_quebec_far_below_us_east_1(greengate: Greengate) -> None:
     assert "--energy" in greengate("where", "--energy", "5 kg").stderr
 
 
+def test_where_shows_a_readable_top_list_and_sets_a_zero_figure_apart(
+    greengate: Greengate,
+) -> None:
+    # issue 19: 422 lines by default, and CAF's bundled 0 g/kWh ranked as the cleanest grid.
+    every = json.loads(greengate("where", "--energy", "10 kWh", "--json").out)
+    assert all(row["intensity_g_per_kwh"] > 0 for row in every)
+    assert "CAF" not in {row["grid"] for row in every}
+    text = greengate("where", "--energy", "10 kWh")
+    assert text.returncode == 0, text.stderr
+    lines = text.out.splitlines()
+    assert lines[0] == f"10 kWh the 10 cleanest of {len(every)} grids, cleanest first:"
+    listed = [line.split()[0] for line in lines[1:11]]
+    assert listed == [row["grid"].split()[0] for row in every[:10]]
+    assert lines[11] == f"  ... {len(every) - 10} more: --all lists every grid"
+    assert lines[12].startswith("not ranked: CAF: the bundled figure is 0 g CO2e/kWh")
+    assert len(lines) == 14
+    full = greengate("where", "--energy", "10 kWh", "--all").out.splitlines()
+    assert full[0] == f"10 kWh on {len(every)} grids, cleanest first:"
+    assert len(full) == len(every) + 3  # heading, the grids, not ranked, the sources
+
+
 def test_when_format_github_writes_step_outputs_and_job_says_grams_saved(
     greengate: Greengate, tmp_path: Path
 ) -> None:

@@ -168,7 +168,7 @@ def test_the_intensity_provider_is_consulted_with_the_runs_span(tmp_path: Path) 
     assert m.emissions_kg == pytest.approx(m.energy_kwh * 250.0 / 1000)
 
 
-@pytest.mark.parametrize("bad", [-1.0, 5000.0, float("nan")])
+@pytest.mark.parametrize("bad", [-1.0, 2000.5, 5000.0, float("nan")])
 def test_an_impossible_intensity_option_is_refused(tmp_path: Path, bad: float) -> None:
     with pytest.raises(GreengateError) as info:
         prepared_for(tmp_path, intensity=bad)

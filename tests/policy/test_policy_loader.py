@@ -441,7 +441,8 @@ def test_wrong_values_are_located_and_say_what_was_expected(
     [
         (
             "5 kgs",
-            "expected a positive amount with a unit: g, kg or t (bare number = kg), got '5 kgs'",
+            "expected a positive amount with a unit: ng, µg, mg, g, kg or t (bare number = kg), "
+            "got '5 kgs'",
         ),
         ("0 kg", "use mode: off to measure without gating"),
         ("-1 kg", "got '-1 kg'"),
@@ -460,16 +461,29 @@ def test_unit_errors_are_located(value: str, words: str) -> None:
 def test_energy_and_intensity_units_are_checked_too() -> None:
     e = error_of("version: 1\nbudgets:\n  - max_energy: 3 kW\n")
     assert (e.line, e.column, e.key_path) == (3, 17, "budgets[0].max_energy")
-    assert "mWh, Wh, kWh or MWh" in str(e)
+    assert "nWh, µWh, mWh, Wh, kWh, MWh or GWh" in str(e)
     e = error_of("version: 1\ndefaults:\n  intensity: 350 g\nbudgets:\n  - max_energy: 1\n")
     assert (e.line, e.column, e.key_path) == (3, 14, "defaults.intensity")
-    assert "expected a positive grid intensity such as '350 g/kWh'" in str(e)
+    assert "expected a grid intensity from 0 to 2000 g CO2e/kWh such as '350 g/kWh'" in str(e)
 
 
 def test_an_absurd_intensity_is_refused() -> None:
     e = error_of("version: 1\ndefaults:\n  intensity: 5 kg/kWh\nbudgets:\n  - max_energy: 1\n")
     assert e.key_path == "defaults.intensity"
-    assert "up to 2000 g/kWh" in str(e)
+    assert "from 0 to 2000 g CO2e/kWh" in str(e)
+
+
+def test_the_units_greengate_prints_are_limits_a_policy_takes() -> None:
+    # The demo prints "10 mg CO2e" and ledger list "63.8 nWh": a policy takes them back.
+    policy = load_policy_text(
+        "version: 1\ndefaults:\n  intensity: 0 g/kWh\nbudgets:\n"
+        "  - max_emissions: 10 mg CO2e\n    max_energy: 63.8 nWh\n",
+        "p.yml",
+    )
+    rule = policy.budgets[0]
+    assert rule.max_emissions_kg == pytest.approx(1e-5)
+    assert rule.max_energy_kwh == pytest.approx(6.38e-11)
+    assert policy.defaults.grid.g_per_kwh == 0.0
 
 
 def test_an_unsupported_version_is_reported_alone() -> None:

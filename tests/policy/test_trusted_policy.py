@@ -295,7 +295,7 @@ def test_a_pr_cannot_loosen_its_budget_end_to_end(repo: Path) -> None:
         in summary
     )
     assert "| mode | enforce | warn |" in summary
-    assert "| energy | 0.001 mWh | 1 kWh |" in summary
+    assert "| energy | 1 µWh | 1 kWh |" in summary
     assert "| emissions | none | 1 kg CO2e |" in summary
 
     untrusted = gate_in(repo)  # without --policy-from the PR's own copy decides

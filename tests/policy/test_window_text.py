@@ -65,7 +65,10 @@ def test_one_line_and_mapping_windows_mix_and_read_alike() -> None:
         ('"main: 50 per month"', "expected a limit with its unit"),
         ('"main: 3 kW per day"', "got '3 kW'"),
         ('"main: 0 kg per day"', "(a zero limit fails every run"),
-        ('"main: -1 kWh per day"', "expected a positive amount with a unit: mWh, Wh, kWh or MWh"),
+        (
+            '"main: -1 kWh per day"',
+            "expected a positive amount with a unit: nWh, µWh, mWh, Wh, kWh, MWh or GWh",
+        ),
         ('"main: 5 mwh per day"', "write MWh for megawatt-hours or mWh for milliwatt-hours"),
         ('"main: 1,5 kg per day"', "write decimals with a dot"),
         (

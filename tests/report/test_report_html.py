@@ -16,7 +16,7 @@ from greengate.ledger.sql import SqlLedger
 from greengate.plan.where import rank
 from greengate.report.build import build_report
 from greengate.report.html import render_html
-from greengate.units import format_emissions
+from greengate.units import format_emissions, format_energy
 
 #: For the known ledger: the charts and how many data marks each must have.
 EXPECTED_MARKS = {
@@ -120,3 +120,29 @@ def test_the_grid_what_if_is_greengate_wheres_ranking(tmp_path: Path) -> None:
     for title, placement in zip(titles[1:], [*ranked[:8], *ranked[-2:]], strict=True):
         assert title.startswith(format_emissions(placement.emissions_kg) + " at ")
     assert f"of {len(ranked)} grids" in section
+
+
+def test_small_runs_tick_in_the_units_of_their_cards(tmp_path: Path) -> None:
+    # A unit-test job: runs of a fraction of a mWh (issue 19: its axes ticked in 0.00015 Wh
+    # and 0.0005 g CO2e while its cards said mWh and mg).
+    location = str(tmp_path / "ledger.db")
+    runs = [
+        make_record(run_id=str(i), energy_kwh=(1.2 + 0.1 * i) * 1e-7, emissions_kg=6e-9 * (i + 1))
+        for i in range(3)
+    ]
+    with open_ledger(location) as ledger:
+        ledger.insert_many(runs)
+        assert isinstance(ledger, SqlLedger)
+        html = render_html(build_report(ledger, RecordFilter(), None, NOW))
+    tiles = dict(re.findall(r"<li>(energy|emissions)<b>([^<]*)</b>", html))
+    assert tiles == {
+        "energy": format_energy(sum(r.energy_kwh for r in runs)),
+        "emissions": format_emissions(sum(r.emissions_kg for r in runs)),
+    }
+    for chart, quantity in (("energy-by-job", "energy"), ("emissions-by-job", "emissions")):
+        figure = re.search(rf'<figure id="{chart}".*?</figure>', html, re.S)
+        assert figure is not None
+        axis = re.findall(r'transform="rotate\(-90[^"]*"\s*>([^<]*)</text>', figure[0])
+        ticks = re.findall(r'text-anchor="end">([^<]*)</text>', figure[0])
+        assert axis == [tiles[quantity].split(" ", 1)[1]]  # "µWh", "µg CO2e": the card's unit
+        assert ticks and all(not t.startswith("0.0") for t in ticks), ticks

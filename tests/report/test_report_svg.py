@@ -9,6 +9,7 @@ import pytest
 
 from greengate.report.charts import Line, line_chart
 from greengate.report.svg import Frame, axis_unit, nice_ticks, y_axis
+from greengate.units import format_energy, significant
 
 
 @pytest.mark.parametrize(
@@ -28,6 +29,15 @@ def test_axis_unit_by_size() -> None:
     assert axis_unit("emissions", 0.22) == ("g CO2e", 1e-3)
     assert axis_unit("emissions", 1500.0) == ("t CO2e", 1e3)
     assert axis_unit("energy", 0.5) == ("Wh", 1e-3)
+    # Small figures scale as the cards do (issue 19: ticks read 0.00015 Wh beside 0.15 mWh).
+    assert axis_unit("energy", 1.5e-7) == ("µWh", 1e-9)
+    assert axis_unit("energy", 1.5e-6) == ("mWh", 1e-6)
+    assert axis_unit("emissions", 5e-7) == ("µg CO2e", 1e-9)
+    assert axis_unit("emissions", 5e-6) == ("mg CO2e", 1e-6)
+    for value in (3e-11, 2e-8, 4.5e-6, 0.2, 7.0, 3e4):
+        name, size = axis_unit("energy", value)
+        assert format_energy(value).endswith(f" {name}")
+        assert format_energy(value) == f"{significant(value / size)} {name}"
 
 
 def test_ticks_sit_at_their_values_in_a_small_unit() -> None:
