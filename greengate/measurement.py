@@ -24,7 +24,8 @@ class TreeUsage:
     wall_seconds: float
     user_seconds: float
     system_seconds: float
-    processes: int  # processes accounted: reaped plus lingering
+    # processes the tree ran, at least: reaped by greengate, seen in a sample, or lingering
+    processes: int
     lingering: int  # descendants still alive when the command ended (not waited for)
     peak_rss_bytes: int  # peak resident memory of the tree (sampled sum, or largest child)
     mean_rss_bytes: float  # time-weighted mean resident memory of the tree

@@ -107,6 +107,7 @@ def supervise(
             stopping = Stopping()
 
             def sample(elapsed: float, live: LiveTree) -> None:
+                totals.pids.update(live.processes)
                 if on_sample is None and stop_check is None:
                     return
                 now = TreeSample(
@@ -155,7 +156,7 @@ def supervise(
         wall_seconds=wall,
         user_seconds=totals.user + lingering.user_seconds,
         system_seconds=totals.system + lingering.system_seconds,
-        processes=totals.reaped + len(lingering.processes),
+        processes=len(totals.pids | set(lingering.processes)),
         lingering=len(lingering.processes),
         peak_rss_bytes=max(memory.peak_bytes, totals.max_child_rss),
         mean_rss_bytes=mean_rss,

@@ -13,7 +13,7 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from greengate.process.cancel import CancelWatch
 from greengate.process.tree import CommandTree
@@ -26,16 +26,20 @@ class Totals:
 
     user: float = 0.0
     system: float = 0.0
-    reaped: int = 0
     max_child_rss: int = 0
+    # Every pid greengate reaped or saw alive in a sample: the tree's process count. A child
+    # its own parent reaps (sh's children) is never ours to reap, so counting reaps alone
+    # said "1 process" for sh -c with four children (issue 19). One that starts and ends
+    # between two samples under such a parent is still missed: the count is a lower bound.
+    pids: set[int] = field(default_factory=set)
 
-    def add(self, ru: resource.struct_rusage) -> None:
+    def add(self, pid: int, ru: resource.struct_rusage) -> None:
         self.user += ru.ru_utime
         self.system += ru.ru_stime
         # ru_maxrss is in KiB on Linux and bytes on macOS.
         scale = 1 if sys.platform == "darwin" else 1024
         self.max_child_rss = max(self.max_child_rss, ru.ru_maxrss * scale)
-        self.reaped += 1
+        self.pids.add(pid)
 
 
 class Stopping:
@@ -121,5 +125,5 @@ def reap_exited(totals: Totals) -> tuple[dict[int, int], bool]:
             return reaped, False
         if pid == 0:
             return reaped, True
-        totals.add(ru)
+        totals.add(pid, ru)
         reaped[pid] = status

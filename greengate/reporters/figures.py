@@ -54,7 +54,8 @@ def usage(u: TreeUsage, *, wall: bool = True, machine: bool = False) -> str:
     if machine:
         return f"{significant(u.cpu_seconds)} CPU-s of the whole machine{in_wall}"
     lingering = f" ({u.lingering} lingering)" if u.lingering else ""
-    processes = format_count(u.processes, "process", "processes")
+    # A lower bound (a child its parent reaps between two samples is not seen): said so.
+    processes = "at least " + format_count(u.processes, "process", "processes")
     return (
         f"{significant(u.cpu_seconds)} CPU-s{in_wall}, {processes}{lingering}, "
         f"peak {format_memory(u.peak_rss_bytes)}"
@@ -97,7 +98,18 @@ def method(m: Measurement) -> str | None:
         return None
     tiers = ", ".join(f"{c.component.value} by {_TIER_WORDS[c.tier.value]}" for c in m.components)
     profile = f", profile {m.profile}" if m.profile else ""
-    return f"{m.scope.value} scope{profile}; {tiers}"
+    return f"{m.scope.value} scope ({_SCOPE_WORDS[m.scope.value]}){profile}; {tiers}"
+
+
+# Where the figure is read, what its scope means and how it compares with the other one: the
+# same loop read 16.9 mWh under codecarbon's tracker and 1.08 mWh under greengate run
+# (issue 19, BENCHMARKS.md), and nothing beside either figure said why.
+_SCOPE_WORDS = {
+    "process": "the command's share of the machine; a machine-scope tracker such as "
+    "codecarbon's default also charges idle power and other work, so it reads more",
+    "machine": "the whole machine while it ran, idle power and other work included; "
+    "greengate run in process scope charges the command's share, so it reads less",
+}
 
 
 def sci(m: Measurement) -> str | None:

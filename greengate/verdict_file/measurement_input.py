@@ -19,7 +19,13 @@ from greengate.files import emissions_csv
 from greengate.files.emissions_csv import EmissionsRow
 from greengate.files.json_text import JsonInputError, load_json
 from greengate.files.user_file import UserFileError, read_user_file
-from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
+from greengate.measurement import (
+    Component,
+    ComponentEnergy,
+    GridIntensity,
+    Measurement,
+    Scope,
+)
 from greengate.units import MAX_AMOUNT, format_energy, significant
 from greengate.verdict import READABLE_SCHEMA_VERSIONS
 from greengate.verdict_file.verdict_json import verdict_from_dict, verdict_schema
@@ -204,6 +210,11 @@ def _csv_measurement(
         notes.append(f"codecarbon already applied a PUE of {significant(pue)} to these energies")
     parts = (row.text("country_iso_code"), row.text("region"))
     intensity = GridIntensity(g_per_kwh, CSV_SOURCE, "/".join(p for p in parts if p) or None)
+    # codecarbon's tracking_mode is the figure's scope: machine (its default) or process. The
+    # summary says it, so its figure is not read as greengate run's process scope (issue 19).
+    scope = {"machine": Scope.MACHINE, "process": Scope.PROCESS}.get(
+        (row.get("tracking_mode") or "").strip()
+    )
     return Measurement(
         components=components,
         pue=_PUE,
@@ -211,6 +222,7 @@ def _csv_measurement(
         usage=None,
         source=CSV_SOURCE,
         notes=tuple(notes),
+        scope=scope,
     )
 
 

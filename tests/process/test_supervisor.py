@@ -80,6 +80,17 @@ def test_short_lived_children_are_accounted_exactly() -> None:
     assert result.usage.cpu_seconds < 20 * 0.1 + 3.0  # interpreter start-ups, not more
 
 
+def test_children_their_own_parent_reaps_are_counted() -> None:
+    # issue 19: sh reaps its own children, so counting greengate's reaps said "1 process".
+    # Each child lives for many sampling intervals (0.05 s at the start), so each is seen.
+    script = "sleep 0.6 & sleep 0.6 & sleep 0.6 & sleep 0.6 & wait"
+    result = supervise(["sh", "-c", script])
+    assert result.outcome.exit_code == 0
+    assert result.usage.processes == 5  # sh and its four sleeps
+    alone = supervise(["sleep", "0.2"])
+    assert alone.usage.processes == 1
+
+
 def test_double_forked_orphan_is_reaped_and_counted(tmp_path: Path) -> None:
     # The grandchild burns 0.5 CPU-s after its parent exited; the command never waits for
     # it (it cannot: not its child), but reads a pipe only the grandchild still holds open,

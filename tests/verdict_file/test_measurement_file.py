@@ -11,7 +11,7 @@ import pytest
 from factories import error_verdict, failing_verdict, make_measurement, passing_verdict
 
 from greengate.errors import MeasurementFileError
-from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement
+from greengate.measurement import Component, ComponentEnergy, GridIntensity, Measurement, Scope
 from greengate.verdict_file.measurement_input import CSV_SOURCE, read_measurement
 from greengate.verdict_file.verdict_json import verdict_to_dict, verdict_to_json, write_verdict
 
@@ -108,6 +108,7 @@ def test_reads_a_codecarbon_csv(tmp_path: Path) -> None:
         usage=None,
         source=CSV_SOURCE,
         notes=(),
+        scope=Scope.PROCESS,  # its tracking_mode column
     )
     assert m.energy_kwh == pytest.approx(0.005)
     assert m.emissions_kg == pytest.approx(0.0019)
