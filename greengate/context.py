@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -125,7 +126,9 @@ _VARIABLES: dict[str, dict[str, tuple[str, ...]]] = {
         "branch": ("CHANGE_BRANCH", "BRANCH_NAME", "GIT_BRANCH"),
         "commit": ("GIT_COMMIT",),
         "base_branch": ("CHANGE_TARGET",),
-        "repository": ("JOB_NAME",),
+        # JOB_NAME ("widgets/PR-5") names a Jenkins job, not the repository: its git plugin's
+        # GIT_URL is read like a local remote, and JOB_NAME only stands in without it.
+        "repository": ("GIT_URL", "JOB_NAME"),
         "run_id": ("BUILD_NUMBER",),
     },
 }
@@ -143,6 +146,50 @@ def _from_ci(provider: str | None, env: Mapping[str, str]) -> RunContext:
         if (value := _first(env, *names)) is not None
     }
     return RunContext(ci_provider=provider, **fields)
+
+
+def repository_name(url: str) -> str | None:
+    """``owner/repo`` from a git remote URL, as CI names it (GITHUB_REPOSITORY, GitLab's
+    CI_PROJECT_PATH): the path after the host, without ``.git`` and never with credentials.
+
+    ``https://github.com/acme/widget.git``, ``git@github.com:acme/widget`` and
+    ``ssh://git@gitlab.com/group/sub/proj.git`` give ``acme/widget`` and
+    ``group/sub/proj``; Azure Repos' ``.../_git/repo`` gives ``repo``; a local path gives its
+    last two parts. None for no path at all.
+    """
+    text = url.strip()
+    if "://" in text:
+        rest = text.split("://", 1)[1]
+        path = rest.split("/", 1)[1] if "/" in rest and not text.startswith("file:") else rest
+    elif re.match(r"[^/]+:", text):  # scp-like: [user@]host:path
+        path = text.split(":", 1)[1]
+    else:
+        path = text
+    if path.endswith(".git"):
+        path = path[:-4]
+    parts = [p for p in path.strip("/").split("/") if p and p not in (".", "..")]
+    if text.startswith(("file:", "/", ".")) or ("://" not in text and ":" not in text):
+        parts = parts[-2:]  # a local path: the folder names, not where they sit
+    elif "_git" in parts or (parts[:1] == ["v3"] and "azure.com" in text):
+        parts = parts[-1:]  # Azure Repos: BUILD_REPOSITORY_NAME is the repository's own name
+    return "/".join(parts) or None
+
+
+def _repository_from_git(cwd: str | None) -> str | None:
+    """The repository of the checkout at ``cwd``, from its ``origin`` remote (issue 19: local
+    runs had none while CI runs had ``owner/repo``, so history split one project in two)."""
+    try:
+        out = subprocess.run(
+            ["git", "config", "--get", "remote.origin.url"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return repository_name(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
 
 
 def _from_git(cwd: str | None) -> tuple[str | None, str | None]:
@@ -177,4 +224,8 @@ def detect_context(
     if found.branch is None or found.commit is None:
         git_branch, git_commit = _from_git(cwd)
         found = replace(found, branch=found.branch or git_branch, commit=found.commit or git_commit)
+    if found.repository is None:
+        found = replace(found, repository=_repository_from_git(cwd))
+    elif found.ci_provider == "jenkins" and env.get("GIT_URL", "").strip():
+        found = replace(found, repository=repository_name(found.repository))
     return replace(found, job=job or found.job, branch=branch or found.branch)

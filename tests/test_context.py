@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from greengate.context import RunContext, ci_provider, detect_context
+from greengate.context import RunContext, ci_provider, detect_context, repository_name
 
 
 def git(repo: Path, *args: str) -> str:
@@ -245,3 +245,48 @@ def test_outside_ci_the_ci_variables_are_ignored(tmp_path: Path) -> None:
     # GITHUB_JOB without GITHUB_ACTIONS=true is someone's shell, not a workflow.
     ctx = detect_context({"GITHUB_JOB": "x", "CI_JOB_NAME": "y"}, cwd=str(tmp_path))
     assert ctx == RunContext()
+
+
+# --- the repository, the same locally and in CI (issue 19) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://github.com/acme/widgets.git", "acme/widgets"),
+        ("https://github.com/acme/widgets", "acme/widgets"),
+        ("https://x-access-token:secret@github.com/acme/widgets.git", "acme/widgets"),
+        ("git@github.com:acme/widgets.git", "acme/widgets"),
+        ("ssh://git@github.com/acme/widgets.git", "acme/widgets"),
+        ("ssh://git@gitlab.example.org:2222/group/sub/proj.git", "group/sub/proj"),
+        ("https://dev.azure.com/org/proj/_git/widgets", "widgets"),
+        ("git@ssh.dev.azure.com:v3/org/proj/widgets", "widgets"),
+        ("file:///srv/git/acme/widgets.git", "acme/widgets"),
+        ("/srv/git/acme/widgets.git", "acme/widgets"),
+    ],
+)
+def test_a_remote_url_names_the_repository_as_ci_does(url: str, name: str) -> None:
+    assert repository_name(url) == name
+    assert "secret" not in (repository_name(url) or "")
+
+
+def test_a_local_run_names_the_repository_from_its_origin_remote(repo: Path) -> None:
+    git(repo, "remote", "add", "origin", "git@github.com:acme/widgets.git")
+    local = detect_context({}, cwd=str(repo))
+    in_ci = detect_context(
+        {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/widgets"}, cwd=str(repo)
+    )
+    assert local.repository == in_ci.repository == "acme/widgets"
+
+
+def test_without_a_remote_the_repository_is_unknown(repo: Path) -> None:
+    assert detect_context({}, cwd=str(repo)).repository is None
+
+
+def test_jenkins_names_the_repository_from_its_git_url_not_the_job() -> None:
+    env = {
+        "JENKINS_URL": "https://ci.example.org/",
+        "JOB_NAME": "widgets/PR-5",
+        "GIT_URL": "https://github.com/acme/widgets.git",
+    }
+    assert detect_context(env).repository == "acme/widgets"

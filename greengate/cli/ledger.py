@@ -113,13 +113,33 @@ def list_runs(
     """The newest runs, oldest first."""
     with open_from(location) as ledger:
         where = RecordFilter(branch=branch, job=job, since=since_time(since), limit=limit)
-        for r in ledger.records(where):
-            flags = " rerun" if r.rerun else ""
-            click.echo(
-                f"{r.recorded_at:%Y-%m-%d %H:%M} {r.status.value:<5} {r.branch or '?'} "
-                f"{r.job or '?'} {format_energy(r.energy_kwh)} "
-                f"{format_emissions(r.emissions_kg)}{flags}"
-            )
+        records = list(ledger.records(where))
+    if not records:
+        click.echo("no runs recorded for this selection")
+        return 0
+    # A header and aligned columns (issue 19): figures right-aligned so their units line up.
+    rows = [
+        (
+            f"{r.recorded_at:%Y-%m-%d %H:%M}",
+            r.status.value,
+            r.repository or "-",
+            r.branch or "-",
+            r.job or "-",
+            format_energy(r.energy_kwh),
+            format_emissions(r.emissions_kg),
+            "rerun" if r.rerun else "",
+        )
+        for r in records
+    ]
+    header = ("recorded (UTC)", "status", "repository", "branch", "job", "energy", "emissions")
+    table = [(*header, ""), *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        cells = [
+            cell.rjust(width) if i >= 5 else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=False))
+        ]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
     return 0
 
 

@@ -9,6 +9,7 @@ from greengate.cli.ledger import open_from, sql_only, write_output
 from greengate.ledger.records import RecordFilter
 from greengate.policy.loader import load_policy
 from greengate.policy.model import Policy
+from greengate.units import format_count
 
 DEFAULT_POLICY = "greengate.yml"
 
@@ -51,4 +52,4 @@ def write_html_report(
     write_output(path, render_html(report), "report")
     if not report.totals.runs:
         return f"wrote {path}: the ledger holds no runs for this selection (an empty report)"
-    return f"wrote {path}: {report.totals.runs} runs ({report.scope})"
+    return f"wrote {path}: {format_count(report.totals.runs, 'run')} ({report.scope})"

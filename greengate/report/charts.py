@@ -179,8 +179,9 @@ def band_chart(chart_id: str, b: Baseline) -> str:
     over = sum(1 for p in b.points if not p.baseline and p.status == "fail")
     median = amount("energy", b.median_kwh) if b.median_kwh is not None else "none yet"
     description = (
-        f"Median of {b.runs} baseline runs on {b.base_branch}: {median}; "
-        f"{over} of {sum(not p.baseline for p in b.points)} compared runs lie above the band."
+        f"Median of {format_count(b.runs, 'baseline run')} on {b.base_branch}: {median}; "
+        f"{over} of {format_count(sum(not p.baseline for p in b.points), 'compared run')} "
+        f"{'lies' if over == 1 else 'lie'} above the band."
     )
     caption = f"Regression baseline: {b.job} on {b.base_branch}"
     key = key_list(

@@ -172,7 +172,7 @@ def _jobs(report: Report, body: list[str], figures: list[str]) -> None:
         (
             j.job,
             j.rerun_emissions_kg,
-            f"{amount('emissions', j.rerun_emissions_kg)} in {j.reruns} reruns",
+            f"{amount('emissions', j.rerun_emissions_kg)} in {format_count(j.reruns, 'rerun')}",
         )
         for j in wasted
     ]

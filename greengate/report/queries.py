@@ -184,14 +184,20 @@ def baseline_runs(
 def compared_runs(
     ledger: SqlLedger, where: RecordFilter, repository: str, job: str, base: str, limit: int
 ) -> list[tuple[datetime, str, float]]:
-    """The newest ``limit`` runs of a job on branches that target ``base``, oldest first."""
+    """The newest ``limit`` runs of a job the judge compared with ``base``, oldest first.
+
+    As ``ledger.regression.base_branch`` chooses: a pull request's run is compared with its
+    target, any other run off ``base`` with the policy's base branch (stored base_branch
+    empty). Only the first were drawn, so a branch that warned "+34 % vs main" outside a
+    pull request showed no points (issue 19).
+    """
     m = ledger.MARK
     condition, params = _where(
         ledger,
         RecordFilter(since=where.since, until=where.until, branch=where.branch),
         f"repository = {m}",
         f"job = {m}",
-        f"base_branch = {m}",
+        f"(base_branch = {m} OR base_branch IS NULL)",
         f"branch <> {m}",
     )
     rows = ledger.aggregate(

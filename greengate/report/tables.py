@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from greengate.report.model import Baseline, BurnDown, JobFigures, Series, Spread
 from greengate.report.svg import amount, esc
+from greengate.units import format_count
 
 
 def table(chart_id: str, caption: str, head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -48,7 +49,7 @@ def baseline_table(chart_id: str, b: Baseline) -> str:
     median = amount("energy", b.median_kwh) if b.median_kwh is not None else "none"
     allowed = amount("energy", b.allowed_kwh) if b.allowed_kwh is not None else "none"
     caption = (
-        f"{b.job} on {b.base_branch}: median {median} of {b.runs} runs "
+        f"{b.job} on {b.base_branch}: median {median} of {format_count(b.runs, 'run')} "
         f"({b.needed} needed to judge), allowed increase {allowed}"
     )
     rows = [

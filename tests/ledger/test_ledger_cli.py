@@ -43,7 +43,41 @@ def test_list_filters(tmp_path: Path) -> None:
     out = greengate("ledger", "list", "--branch", "main", "--since", "2026-07-01", ledger=db)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert len(lines) == 2 and lines[1].endswith("rerun")
+    assert len(lines) == 3 and lines[2].endswith("rerun")
+
+
+def test_list_has_a_header_and_aligned_columns(tmp_path: Path) -> None:
+    # issue 19: rows of unaligned words, no header, energy shown as 0.00115 mWh.
+    db = tmp_path / "l.db"
+    with open_ledger(str(db)) as ledger:
+        ledger.insert_many(
+            [
+                make_record(recorded_at=T0, energy_kwh=1.15e-9, emissions_kg=6.4e-11),
+                make_record(
+                    recorded_at=T0 + timedelta(hours=1),
+                    job="integration-tests",
+                    branch="feature/long-name",
+                    energy_kwh=2.5,
+                    emissions_kg=1.25,
+                    rerun=True,
+                ),
+            ]
+        )
+    out = greengate("ledger", "list", ledger=db)
+    assert out.returncode == 0, out.stderr
+    header, *rows = out.stdout.splitlines()
+    names = ["recorded (UTC)", "status", "repository", "branch", "job", "energy", "emissions"]
+    assert [n.strip() for n in header.split("  ") if n.strip()] == names
+    assert "1.15 µWh" in rows[0] and "64 ng CO2e" in rows[0]
+    assert "2.5 kWh" in rows[1] and "1.25 kg CO2e" in rows[1] and rows[1].endswith("rerun")
+    for name in ("status", "repository", "branch", "job"):  # left-aligned: starts line up
+        column = header.index(name)
+        assert all(row[column - 1] == " " and row[column] != " " for row in rows), name
+    for name in ("energy", "emissions"):  # right-aligned: the units end in one column
+        end = header.index(name) + len(name)
+        assert all(row[end - 1] != " " and row[end : end + 1] in ("", " ") for row in rows), name
+    empty = greengate("ledger", "list", "--job", "none", ledger=db)
+    assert empty.stdout == "no runs recorded for this selection\n"
 
 
 def test_export_csv_and_json_with_totals(tmp_path: Path) -> None:

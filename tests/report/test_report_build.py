@@ -16,8 +16,10 @@ from known_ledger import (  # noqa: F401
     train_energy,
 )
 
+from greengate.context import RunContext
 from greengate.ledger.interface import open_ledger
 from greengate.ledger.records import BaselineQuery, RecordFilter
+from greengate.ledger.regression import baseline_query
 from greengate.ledger.sql import SqlLedger
 from greengate.report.build import MAX_SERIES, build_report, choose_step, period_end
 from greengate.report.model import Report
@@ -28,6 +30,40 @@ def _report(location: str, where: RecordFilter | None = None) -> Report:
     with open_ledger(location) as ledger:
         assert isinstance(ledger, SqlLedger)
         return build_report(ledger, where or RecordFilter(), policy(), NOW)
+
+
+def test_the_chart_shows_the_runs_the_judge_compared(ledger_url: str) -> None:  # noqa: F811
+    # issue 19: only runs whose stored base branch was main were drawn, so a branch judged
+    # against main outside a pull request (no base stored) showed no points.
+    fill(ledger_url)
+    extra = [
+        make_record(
+            recorded_at=NOW - timedelta(hours=h),
+            branch=branch,
+            base_branch=stored_base,
+            energy_kwh=kwh,
+            commit=f"x{h}",
+        )
+        for h, branch, stored_base, kwh in (
+            (5, "feature/y", None, 2.9),  # a push outside a PR: compared with the policy's main
+            (4, "feature/z", "release", 2.2),  # a PR into release: compared with release
+            (3, "feature/w", "main", 2.1),  # a PR into main
+        )
+    ]
+    with open_ledger(ledger_url) as ledger:
+        ledger.insert_many(extra)
+    rule = policy().regression
+    assert rule is not None
+    judged = set()
+    for r in [*known_records(), *extra]:
+        context = RunContext(job=r.job, branch=r.branch, base_branch=r.base_branch)
+        query = baseline_query(rule, context)
+        if query is not None and query.branch == "main" and r.job == "train":
+            judged.add((r.branch, r.energy_kwh))
+    train = _report(ledger_url).baselines[0]
+    drawn = {(p.branch, p.energy_kwh) for p in train.points if not p.baseline}
+    assert drawn == judged
+    assert ("feature/y", 2.9) in drawn and ("feature/z", 2.2) not in drawn
 
 
 def test_totals_timeline_and_jobs(ledger_url: str) -> None:  # noqa: F811
