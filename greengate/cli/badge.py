@@ -46,7 +46,7 @@ def command(
     days: int,
     label: str,
 ) -> int:
-    """Write a badge, ``carbon | 1.2 kg / 30 days``, coloured by the budget window's use."""
+    """Write a badge, 'carbon | 1.2 kg / 30 days', coloured by the budget window's use."""
     from greengate.report.badge import badge_json, badge_svg, make_badge
 
     chosen, _ = report_policy(policy)

@@ -18,7 +18,7 @@ PROVIDER_CHOICES = (
     "offline",
 )
 
-GRID_OPTIONS = [
+_GRID_SOURCE = [
     click.option(
         "--grid-provider",
         type=click.Choice(PROVIDER_CHOICES),
@@ -37,6 +37,10 @@ GRID_OPTIONS = [
         help="average or marginal (overrides grid.signal).",
     ),
     click.option("--grid-url", envvar="GREENGATE_GRID_URL", help="Provider scheme and host."),
+]
+
+GRID_OPTIONS = [
+    *_GRID_SOURCE,
     click.option(
         "--grid-timeout",
         envvar="GREENGATE_GRID_TIMEOUT",
@@ -48,6 +52,18 @@ GRID_OPTIONS = [
         type=click.Choice(("bundled", "error")),
         envvar="GREENGATE_GRID_FALLBACK",
         help="What a provider failure does (overrides grid.fallback).",
+    ),
+]
+
+# ``when`` looks a forecast up before anything runs, and the bundled yearly figure has no
+# forecast to fall back on: no "after the command ends", no --grid-fallback (issue 19).
+WHEN_GRID_OPTIONS = [
+    *_GRID_SOURCE,
+    click.option(
+        "--grid-timeout",
+        envvar="GREENGATE_GRID_TIMEOUT",
+        metavar="DURATION",
+        help="Most the forecast lookup may take, e.g. '3 s'.",
     ),
 ]
 

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from greengate.cli.validate_history import history_lines, now_utc
 from greengate.errors import PolicyError, UsageError
 from greengate.intensity.interface import zero_figure_note
 from greengate.intensity.offline import OfflineIntensity
@@ -40,6 +41,8 @@ def command(policies: tuple[str, ...], job: str | None, branch: str | None) -> i
         zero = zero_figure_note(grid)
         if zero is not None:
             click.echo(f"warning: {zero}")
+        for line in history_lines(loaded, os.environ, job, branch, now_utc()):
+            click.echo(line)
         if job is not None or branch is not None:
             click.echo(describe_match(loaded, job, branch))
     return 0

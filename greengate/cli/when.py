@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from greengate.cli.grid_options import GRID_OPTIONS, pop_grid_override
+from greengate.cli.grid_options import WHEN_GRID_OPTIONS, pop_grid_override
 from greengate.durations import DurationError, parse_duration
 from greengate.errors import UsageError
 from greengate.files.json_text import dump_json
@@ -97,5 +97,5 @@ def command(
     return 0
 
 
-for _option in reversed(GRID_OPTIONS):
+for _option in reversed(WHEN_GRID_OPTIONS):
     command = _option(command)

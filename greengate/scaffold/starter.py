@@ -15,10 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from greengate import __version__
 from greengate.errors import UsageError
 from greengate.files.atomic import MODE, create_temp
 
 _SCHEMA_PLACEHOLDER = "__SCHEMA__"
+_DOCS_PLACEHOLDER = "__POLICY_DOCS__"
+# The project page (pyproject's Homepage): pip users have no docs/ folder to be pointed at.
+PROJECT = "https://github.com/greengate/greengate"
+RAW = "https://raw.githubusercontent.com/greengate/greengate"
 
 
 @dataclass(frozen=True)
@@ -40,14 +45,29 @@ def schema_path() -> str:
     return str(resources.files("greengate").joinpath("schemas").joinpath("policy.schema.json"))
 
 
+def published(path: str) -> str:
+    """``path`` of the repository at this version's release tag, on the project's page."""
+    return f"{PROJECT}/blob/v{__version__}/{path}"
+
+
+def schema_url() -> str:
+    """The policy schema this version ships, at its published address (raw, for editors)."""
+    return f"{RAW}/v{__version__}/greengate/schemas/policy.schema.json"
+
+
 def starter_policy(policy_path: str) -> str:
-    """The commented starter policy, its schema comment pointing at the installed schema."""
-    schema = schema_path()
-    with contextlib.suppress(ValueError):  # another drive on Windows: keep it absolute
-        relative = os.path.relpath(schema, os.path.dirname(os.path.abspath(policy_path)))
-        # Relative only when greengate is installed inside the project (a local .venv).
-        schema = schema if relative.startswith("..") else relative
-    return template("greengate.yml").replace(_SCHEMA_PLACEHOLDER, schema.replace(os.sep, "/"))
+    """The commented starter policy, its schema comment pointing at this version's schema.
+
+    Relative to the installed file when greengate is installed inside the project (a local
+    .venv); else the published URL: an absolute site-packages path works on the machine that
+    ran init only, and is wrong for everyone the file is committed for (issue 19).
+    """
+    schema = schema_url()
+    with contextlib.suppress(ValueError):  # another drive on Windows: no relative path
+        relative = os.path.relpath(schema_path(), os.path.dirname(os.path.abspath(policy_path)))
+        schema = schema if relative.startswith("..") else relative.replace(os.sep, "/")
+    text = template("greengate.yml").replace(_SCHEMA_PLACEHOLDER, schema)
+    return text.replace(_DOCS_PLACEHOLDER, published("docs/policy.md"))
 
 
 def write_new_files(files: Sequence[NewFile]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from greengate import __version__
 from greengate.cli import cli
 from greengate.errors import UsageError
 from greengate.policy.loader import load_policy, load_policy_text
@@ -26,6 +27,7 @@ budgets:
   - max_emissions: 50 g
 """
 INVALID = "version: 1\nbudgets:\n  - max_emissions: 5 kgs\n"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -123,13 +125,31 @@ def test_the_starter_s_commented_energy_example_validates_when_uncommented(in_tm
     assert isinstance(custom, CustomProfile) and custom.name == "my-runners"
 
 
-def test_the_starter_points_editors_at_the_installed_schema(in_tmp: Path) -> None:
-    first = starter_policy(str(in_tmp / "greengate.yml")).splitlines()[0]
+def test_the_starter_points_editors_at_this_versions_published_schema(in_tmp: Path) -> None:
+    # issue 19: the starter named /…/site-packages/greengate/schemas/…: right on the machine
+    # that ran init, wrong for everyone the policy is committed for; and docs/policy.md,
+    # which pip users do not have.
+    text = starter_policy(str(in_tmp / "greengate.yml"))
+    first = text.splitlines()[0]
     prefix = "# yaml-language-server: $schema="
     assert first.startswith(prefix)
     schema = first.removeprefix(prefix)
-    assert "__SCHEMA__" not in schema
-    assert os.path.samefile(in_tmp / schema, schema_path())  # absolute or relative to the file
+    raw = "https://raw.githubusercontent.com/greengate/greengate/"
+    assert schema == f"{raw}v{__version__}/greengate/schemas/policy.schema.json"
+    # The URL's path is where the installed schema sits in the repository.
+    assert Path(schema_path()).resolve() == (ROOT / schema.removeprefix(raw).split("/", 1)[1])
+    assert str(Path(schema_path()).parent) not in text  # no path of this machine
+    page = f"https://github.com/greengate/greengate/blob/v{__version__}/docs/policy.md"
+    assert f"# Reference: {page}\n" in text
+    assert "Reference: docs/policy.md" not in text and "__" not in text
+    assert (ROOT / "docs/policy.md").is_file()
+
+
+def test_a_project_with_greengate_installed_inside_keeps_a_relative_schema() -> None:
+    installed = Path(schema_path()).resolve()
+    project = installed.parents[2]  # greengate/schemas/policy.schema.json under the checkout
+    first = starter_policy(str(project / "greengate.yml")).splitlines()[0]
+    assert first == "# yaml-language-server: $schema=greengate/schemas/policy.schema.json"
 
 
 def test_init_refuses_to_overwrite(in_tmp: Path) -> None:
