@@ -268,7 +268,11 @@ def test_the_summaries_show_band_method_carbon_and_the_power_sparkline() -> None
     )
     md = verdict_markdown(v)
     assert "| Power | `▂▅█▃` peak 8 W, 2 s per step |" in md, md
-    assert "| Method | machine scope, profile github-linux-4vcpu; cpu by runner profile" in md
+    assert (
+        "| Method | machine scope (the whole machine while it ran, idle power and other work "
+        "included; greengate run in process scope charges the command's share, so it reads "
+        "less), profile github-linux-4vcpu; cpu by runner profile" in md
+    )
     assert "range 9 Wh to 16.5 Wh" in md
     assert "per test" in md
     assert "(band straddles the limit)" in md
@@ -278,7 +282,9 @@ def test_the_summaries_show_band_method_carbon_and_the_power_sparkline() -> None
     out = err.getvalue()
     assert "range 9 Wh to 16.5 Wh" in out
     assert "uncertainty band straddles the limit" in out
-    assert "method    machine scope, profile github-linux-4vcpu" in out
+    method = " ".join(out[out.index("method    ") :].split())
+    assert method.startswith("method machine scope (the whole machine while it ran,")
+    assert "so it reads less), profile github-linux-4vcpu; cpu by runner profile" in method
 
 
 # --- the real CLI -------------------------------------------------------------------------
