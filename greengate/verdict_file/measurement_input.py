@@ -212,9 +212,7 @@ def _csv_measurement(
     intensity = GridIntensity(g_per_kwh, CSV_SOURCE, "/".join(p for p in parts if p) or None)
     # codecarbon's tracking_mode is the figure's scope: machine (its default) or process. The
     # summary says it, so its figure is not read as greengate run's process scope (issue 19).
-    scope = {"machine": Scope.MACHINE, "process": Scope.PROCESS}.get(
-        (row.get("tracking_mode") or "").strip()
-    )
+    scope = {"machine": Scope.MACHINE, "process": Scope.PROCESS}.get(row.text("tracking_mode"))
     return Measurement(
         components=components,
         pue=_PUE,
