@@ -185,7 +185,10 @@ def parse_grid_intensity(value: object) -> float:
     try:
         g_per_kwh = parse_intensity(value, zero=True)
     except UnitError:
-        raise UnitError(f"{expected}), got {_shown(value)}") from None
+        text = value if isinstance(value, str) else ""
+        odd = "_" in text or any(c.isdigit() and not c.isascii() for c in text)
+        digits = " (write numbers with ASCII digits 0-9)" if odd else ""
+        raise UnitError(f"{expected}), got {_shown(value)}{digits}") from None
     if g_per_kwh > MAX_GRID_INTENSITY:
         raise UnitError(
             f"{expected}; codecarbon's yearly figures run from 0 to about 1310), "

@@ -52,8 +52,8 @@ def test_the_examples_comments_state_what_the_demo_measures(greengate: Greengate
     rule = load_policy(str(POLICY)).budgets[0]
     assert rule.name == "train on main" and rule.max_energy_kwh is not None
     assert int(fewest) <= rule.max_energy_kwh / kwh <= int(most)
-    cpu_low, cpu_high = stated(r"# (\d+) to (\d+) CPU-seconds").groups()
-    assert int(cpu_low) <= cpu_s <= int(cpu_high), cpu_s
+    cpu_low, cpu_high = stated(r"# ([\d.]+) to ([\d.]+) CPU-seconds").groups()
+    assert float(cpu_low) <= cpu_s <= float(cpu_high), cpu_s
     failing = stated(r"To watch it fail, set max_energy: ([\d.]+ mWh)")[1]
     assert parse_energy(failing) < kwh
     grams = stated(r"50 mWh on the French grid \((\d+) g/kWh\) is about (\d+) mg")
