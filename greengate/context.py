@@ -178,35 +178,25 @@ def repository_name(url: str) -> str | None:
 def _repository_from_git(cwd: str | None) -> str | None:
     """The repository of the checkout at ``cwd``, from its ``origin`` remote (issue 19: local
     runs had none while CI runs had ``owner/repo``, so history split one project in two)."""
+    url = _git(cwd, "config", "--get", "remote.origin.url")
+    return repository_name(url) if url and url.strip() else None
+
+
+def _git(cwd: str | None, *args: str) -> str | None:
+    """What ``git ARGS`` prints in ``cwd``; None when git is missing or fails."""
     try:
         out = subprocess.run(
-            ["git", "config", "--get", "remote.origin.url"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return repository_name(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
+    return out.stdout if out.returncode == 0 else None
 
 
 def _from_git(cwd: str | None) -> tuple[str | None, str | None]:
     """Branch and commit of the git checkout at ``cwd``, if there is one."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    lines = out.stdout.split()
-    if out.returncode != 0 or len(lines) != 2:
+    lines = (_git(cwd, "rev-parse", "HEAD", "--abbrev-ref", "HEAD") or "").split()
+    if len(lines) != 2:
         return None, None
     branch = None if lines[1] == "HEAD" else lines[1]  # "HEAD" means detached
     return branch, lines[0]

@@ -146,7 +146,12 @@ def write_commands(stream: TextIO, commands: Iterable[str]) -> None:
     lines = list(commands)
     if not lines:
         return
-    text = "\n" + "\n".join(lines) + "\n"  # the newline first: the cursor may be mid-line
+    # The newline first: the cursor may be mid-line.
+    write_raw(stream, "\n" + "\n".join(lines) + "\n")
+
+
+def write_raw(stream: TextIO, text: str) -> None:
+    """Write greengate's own control text past the stream's guards (not the command's)."""
     # Found through any wrapper that hands attributes down (cli.streams.TolerantStream).
     raw = getattr(stream, "write_raw", None)
     stream.flush()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import ClassVar, TextIO
+from typing import ClassVar
 
 from greengate.reporters import headline
+from greengate.reporters.ci_commands import write_raw
 from greengate.reporters.gitlab_artifacts import (
     CODE_QUALITY_FILE,
     DOTENV_FILE,
@@ -84,18 +85,7 @@ class GitLabReporter(Reporter):
             *(defuse(line) for line in body),
             f"{_CLEAR}section_end:{end}:{SECTION}\r{_CLEAR}",
         ]
-        _write_raw(self.target.stderr, "\n".join(lines) + "\n")
-
-
-def _write_raw(stream: TextIO, text: str) -> None:
-    # Found through any wrapper that hands attributes down (cli.streams.TolerantStream).
-    raw = getattr(stream, "write_raw", None)
-    stream.flush()
-    if callable(raw):
-        raw(text)
-    else:
-        stream.write(text)
-    stream.flush()
+        write_raw(self.target.stderr, "\n".join(lines) + "\n")
 
 
 def _times(v: Verdict, clock: Clock) -> tuple[int, int]:
