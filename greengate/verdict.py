@@ -167,6 +167,9 @@ class Verdict:
     policy_change: PolicyChange | None = None  # the run's own policy differs from the trusted one
     laps: tuple[LapVerdict, ...] = ()  # a job's laps (greengate stop), oldest first
     job_lap: JobLap | None = None  # greengate run inside a started job: which lap
+    # The policy as a file of its repository (Policy.repo_path), for CI annotations; not
+    # in the verdict file, which keeps policy_path.
+    policy_file: str | None = None
 
     @property
     def usage_ratio(self) -> float | None:

@@ -76,6 +76,7 @@ _OUTSIDE_VARIABLES = (
     "GREENGATE_STOP_AT_LIMIT",
     "GREENGATE_STOP_SIGNAL",
     "GREENGATE_LEDGER",
+    "GREENGATE_LEDGER_DEFAULT",
     "XDG_CACHE_HOME",
     # which container engine a run's docker clients reach (greengate/containers)
     "DOCKER_HOST",

@@ -87,6 +87,13 @@ def _grace(ctx: click.Context, param: click.Parameter, value: float) -> float:
     envvar="GREENGATE_STOP_SIGNAL",
     help="The signal a stop at the limit sends first (training scripts checkpoint on it).",
 )
+@click.option(
+    "--shown-as",
+    "shown",
+    metavar="TEXT",
+    help="How the verdict and reports show CMD when CMD only wraps what was written (the "
+    "GitHub Action passes its command input, which it runs as bash -c); default: CMD.",
+)
 @click.argument("argv", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD [ARGS]...")
 def command(
     argv: tuple[str, ...],
@@ -96,6 +103,7 @@ def command(
     grace_seconds: float,
     stop_at_limit: bool,
     stop_signal: str,
+    shown: str | None,
     **kwargs: Any,
 ) -> int:
     """Run CMD (no shell), measure its energy and emissions, and judge it against the policy.
@@ -156,6 +164,7 @@ def command(
                 guard,
                 while_running=lambda: warm_up(reporters),
                 warn=warn,
+                shown=shown,
             )
             guard.completed(result.verdict)
             command = result.verdict.command

@@ -154,6 +154,16 @@ def grid_notes(grid: GridSetting, intensity: GridIntensity) -> list[str]:
     ]
 
 
+def _shown_on_cancel(
+    guard: CommandGuard | None, shown: str | None
+) -> Callable[[int, CommandOutcome], None] | None:
+    """The guard's cancel handler, given the outcome with the command as it was written."""
+    if guard is None:
+        return None
+    cancelled = guard.cancelled
+    return lambda sig, outcome: cancelled(sig, replace(outcome, shown=shown))
+
+
 def run_command(
     argv: Sequence[str],
     settings: GateSettings,
@@ -162,13 +172,15 @@ def run_command(
     guard: CommandGuard | None = None,
     while_running: Callable[[], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    shown: str | None = None,
 ) -> GateResult:
     """Run and measure the command, then judge it; ``guard`` keeps what follows it safe.
 
     ``while_running`` is called once, on a thread of its own, when the command has run for
     a first sample (50 ms): the CLI imports there what only the end of the run needs, so a
     long command hides that cost and a short one pays it at the end as before. ``warn``
-    shows a line while the command runs (the stop check's warning and stop).
+    shows a line while the command runs (the stop check's warning and stop). ``shown``: the command as
+    written, when ``argv`` wraps it (``--shown-as``).
     """
     policy, parts = prepared.policy, prepared.parts
     energy = parts.energy(policy)
@@ -198,11 +210,11 @@ def run_command(
         on_sample=on_sample,
         watch=guard.watch if guard else None,
         grace_seconds=settings.grace_seconds,
-        on_cancel=guard.cancelled if guard else None,
+        on_cancel=_shown_on_cancel(guard, shown),
         stop_check=watch,
         env={**os.environ, **extra_env} if extra_env else None,
     )
-    outcome = run.outcome
+    outcome = replace(run.outcome, shown=shown)
     if run.stop_signal is not None and watch is not None and watch.stop is not None:
         outcome = replace(outcome, stop=watch.stop)
     if guard is not None:

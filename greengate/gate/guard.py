@@ -147,6 +147,7 @@ class CommandGuard:
             mode=self._policy.mode_of(self._rule.mode if self._rule else None),
             context=self._context,
             policy_path=self._policy.path,
+            policy_file=self._policy.repo_path,
             rule=self._rule,
             checks=(),
             reasons=(reason,),

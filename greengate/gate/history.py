@@ -62,6 +62,8 @@ def questions(policy: Policy, context: RunContext, now: datetime) -> HistoryQues
         commit=context.commit,
         windows=queries(windows, context.repository, context.branch or "", now),
         baseline=baseline,
+        run_id=context.run_id,
+        run_attempt=context.run_attempt,
     )
     return HistoryQuestions(windows, key)
 

@@ -207,6 +207,7 @@ def judge(
         mode=mode,
         context=context,
         policy_path=policy.path,
+        policy_file=policy.repo_path,
         rule=rule,
         checks=checks,
         reasons=tuple(reasons),

@@ -21,13 +21,15 @@ DISABLED = ("off", "none", "false")
 def ledger_location(
     env: Mapping[str, str], policy: Policy | None, cwd: str | None = None
 ) -> str | None:
-    """GREENGATE_LEDGER, else the policy's ``ledger:``, else the default file; None if off.
+    """GREENGATE_LEDGER, else the policy's ``ledger:``, else the default; None if off.
 
     The environment wins so that CI can point every job at a shared server (a secret URL)
     without the URL, or its password, being written in the policy.
     """
     chosen = env.get("GREENGATE_LEDGER", "").strip() or (policy.ledger if policy else None)
-    location = chosen or DEFAULT_LOCATION
+    # GREENGATE_LEDGER_DEFAULT moves the default alone, below the policy's choice: the
+    # GitHub Action keeps a job's ledger in RUNNER_TEMP rather than in the user's checkout.
+    location = chosen or env.get("GREENGATE_LEDGER_DEFAULT", "").strip() or DEFAULT_LOCATION
     if location.lower() in DISABLED:
         return None
     if "://" not in location and not is_postgres(location) and cwd is not None:

@@ -61,7 +61,15 @@ class Ledger(ABC):
 
     def append(self, record: LedgerRecord, windows: Sequence[WindowQuery] = ()) -> Appended:
         """Store one run, reading the windows' spend before it in the same transaction."""
-        key = ChargeKey(record.repository, record.branch, record.job, record.commit, tuple(windows))
+        key = ChargeKey(
+            record.repository,
+            record.branch,
+            record.job,
+            record.commit,
+            tuple(windows),
+            run_id=record.run_id,
+            run_attempt=record.run_attempt,
+        )
         with self.charging(key) as charge:
             stored = charge.append(record)
         return Appended(stored, charge.spends)

@@ -109,6 +109,11 @@ class ChargeKey:
     commit: str | None  # with repository and job: whether this run is a rerun
     windows: tuple[WindowQuery, ...] = ()
     baseline: BaselineQuery | None = None
+    # The CI run and attempt this run belongs to: an earlier record of the same job at the
+    # same commit from this very run and attempt is another part of the job's work (the
+    # action used twice in one job), not a rerun.
+    run_id: str | None = None
+    run_attempt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -164,24 +164,28 @@ class SqlLedger(Ledger):
     @contextmanager
     def charging(self, asked: ChargeKey) -> Iterator[Charge]:
         """Lock, read the spends, the rerun and the baseline; the block may then append."""
-        m = self.MARK
         with self._write("append") as db:
             if asked.windows:
                 self._lock_windows(db, asked.repository, asked.branch)
             spends = tuple(self._spend(db, w) for w in asked.windows)
             rerun = asked.commit is not None and (
-                db.execute(
-                    f"SELECT 1 FROM runs WHERE repository = {m} AND job = {m} "
-                    f"AND commit_sha = {m} LIMIT 1",
-                    (key(asked.repository), key(asked.job), asked.commit),
-                ).fetchone()
-                is not None
+                db.execute(*self._rerun_sql(asked)).fetchone() is not None
             )
             baseline: tuple[float, ...] = ()
             if asked.baseline is not None:
                 sql, params = self._baseline_sql(asked.baseline)
                 baseline = tuple(float(r[0]) for r in db.execute(sql, params).fetchall())
             yield _SqlCharge(self, db, spends, rerun, baseline)
+
+    def _rerun_sql(self, asked: ChargeKey) -> tuple[str, tuple[Any, ...]]:
+        """An earlier run of the job at the commit, from another CI run or attempt (if known)."""
+        m = self.MARK
+        sql = f"SELECT 1 FROM runs WHERE repository = {m} AND job = {m} AND commit_sha = {m}"
+        params: tuple[Any, ...] = (key(asked.repository), key(asked.job), asked.commit)
+        if asked.run_id is not None:
+            sql += f" AND NOT (COALESCE(run_id, '') = {m} AND COALESCE(run_attempt, '') = {m})"
+            params += (asked.run_id, asked.run_attempt or "")
+        return sql + " LIMIT 1", params
 
     def _baseline_sql(self, query: BaselineQuery) -> tuple[str, tuple[Any, ...]]:
         m = self.MARK

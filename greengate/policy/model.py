@@ -201,6 +201,9 @@ class Policy:
     scope2: Scope2 | None = None  # ledger export --format esrs; None: no scope2 section
     grid: LiveGrid | None = None  # None: offline (the bundled yearly figures)
     carbon_aware: CarbonAware = CarbonAware()
+    # The file within its git repository ("/"-separated from the top), when it is in one:
+    # where CI annotations point, whatever directory greengate ran in or ref it read.
+    repo_path: str | None = None
 
     def mode_of(self, own: Mode | None) -> Mode:
         """The mode a rule, window or regression is judged in: its own, else the default."""

@@ -39,7 +39,10 @@ def resolve_policy(path: str, policy_from: str | None, cwd: str) -> PolicyChoice
     """The policy at ``path`` (relative to ``cwd``), read from git ref ``policy_from`` if set."""
     local = path if _here(cwd) or os.path.isabs(path) else os.path.join(cwd, path)
     if not policy_from:
-        return PolicyChoice(dataclasses.replace(load_policy(local), path=path), None, None)
+        policy = dataclasses.replace(
+            load_policy(local), path=path, repo_path=repository_path(local)
+        )
+        return PolicyChoice(policy, None, None)
     if policy_from.startswith("-"):
         raise UsageError(f"--policy-from: {policy_from!r} is not a git ref")
     from greengate.policy.git_tree import git_bytes, read_blob, resolve_ref  # --policy-from only
@@ -54,8 +57,26 @@ def resolve_policy(path: str, policy_from: str | None, cwd: str) -> PolicyChoice
     except UnicodeDecodeError:
         raise PolicyError("not UTF-8 text", file=name, hint="save the policy as UTF-8") from None
     # Never from the parse caches: code of the PR that ran earlier can write them.
-    applied = load_policy_text(text, name, trusted=True)
+    applied = dataclasses.replace(load_policy_text(text, name, trusted=True), repo_path=blob.path)
     return PolicyChoice(applied, _proposed(local, path, applied), ref)
+
+
+def repository_path(local: str) -> str | None:
+    """``local`` relative to the top of the git repository holding it; None outside one.
+
+    Found by looking for ``.git`` upwards, without running git: a run without
+    ``--policy-from`` must not need git, nor pay for starting it.
+    """
+    path = os.path.abspath(local)
+    parts: list[str] = []
+    while True:
+        parent, name = os.path.split(path)
+        if not name:
+            return None
+        parts.append(name)
+        if os.path.exists(os.path.join(parent, ".git")):
+            return "/".join(reversed(parts))
+        path = parent
 
 
 def _here(cwd: str) -> bool:
@@ -68,7 +89,7 @@ def _proposed(local: str, path: str, applied: Policy) -> Policy | None:
     if not os.path.exists(local):
         return None  # the PR deletes the policy; the trusted copy still applies
     # An invalid proposal is reported like any broken policy: the PR has to fix it.
-    proposed = dataclasses.replace(load_policy(local), path=path)
+    proposed = dataclasses.replace(load_policy(local), path=path, repo_path=applied.repo_path)
     return None if same_rules(proposed, applied) else proposed
 
 
@@ -77,7 +98,7 @@ def same_rules(a: Policy, b: Policy) -> bool:
 
     def normal(p: Policy) -> Policy:
         budgets = tuple(dataclasses.replace(r, line=0) for r in p.budgets)
-        return dataclasses.replace(p, path="", budgets=budgets)
+        return dataclasses.replace(p, path="", repo_path=None, budgets=budgets)
 
     return normal(a) == normal(b)
 

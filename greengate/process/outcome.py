@@ -6,6 +6,7 @@ re-exports it, so its readers find all its types in one place.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,10 +43,18 @@ class CommandOutcome:
     # file, whose notes say it (a verdict read back has None).
     start_error: str | None = None
     stop: LimitStop | None = None  # greengate stopped it at a limit (stop_at_limit)
+    # The command as its author wrote it, when argv only wraps it (the GitHub Action runs
+    # its `command` input as `bash ... -c SCRIPT`): what reports show instead of argv.
+    shown: str | None = None
 
     @property
     def stopped_at_limit(self) -> bool:
         return self.stop is not None
+
+    @property
+    def text(self) -> str:
+        """The command as reports show it: as written, else argv quoted as a shell would."""
+        return self.shown if self.shown is not None else shlex.join(self.argv)
 
     @property
     def duration_seconds(self) -> float:

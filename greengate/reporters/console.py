@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-
 from rich.console import Console
 from rich.text import Text
 
@@ -168,7 +166,7 @@ def _run_row(
 ) -> tuple[str, Text]:
     parts: list[str] = []
     if c is not None:
-        parts.append(f"{_argv(c.argv)}: {figures.outcome(c)}")
+        parts.append(f"{_argv(c.text)}: {figures.outcome(c)}")
     if m is not None and m.usage is not None:
         parts.append(figures.usage(m.usage, wall=c is None, machine=job))
     elif m is not None:
@@ -176,6 +174,6 @@ def _run_row(
     return ("command" if c is not None else "source", Text("; ".join(parts)))
 
 
-def _argv(argv: tuple[str, ...]) -> str:
-    text = shlex.join(argv)
+def _argv(text: str) -> str:
+    text = " ".join(text.split("\n"))
     return text if len(text) <= _ARGV_WIDTH else text[: _ARGV_WIDTH - 3] + "..."

@@ -12,6 +12,7 @@ from greengate.reporters import headline
 from greengate.reporters.ci_commands import write_commands
 from greengate.reporters.interface import Reporter
 from greengate.reporters.markdown import verdict_markdown
+from greengate.reporters.policy_change_text import policy_file
 from greengate.verdict import Status, Verdict
 
 _LEVEL = {
@@ -41,8 +42,11 @@ def workflow_command(command: str, properties: Mapping[str, str], message: str) 
 def annotation(v: Verdict) -> str:
     """The one annotation for the verdict, pointing at the matched rule when there is one."""
     properties: dict[str, str] = {}
-    if v.rule is not None and v.policy_path:
-        properties["file"] = v.policy_path
+    path = policy_file(v)
+    if v.rule is not None and path:
+        # GitHub places an annotation by its path in the repository, not in the run's cwd
+        # or the trusted ref it was read from.
+        properties["file"] = path
         properties["line"] = str(v.rule.line)
     properties["title"] = f"greengate: {headline.title(v)}"
     failure = headline.command_failure(v.command)

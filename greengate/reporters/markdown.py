@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from typing import ClassVar
 
 from greengate.measurement import Component
@@ -205,7 +204,7 @@ def _detail_rows(v: Verdict) -> list[str]:
         else:
             rows.append(("Measured by", text(m.source)))
     if v.command is not None:
-        argv = code(shlex.join(v.command.argv))
+        argv = code(v.command.text)
         rows.append(("Command", f"{argv} → {figures.outcome(v.command)}"))
     if v.rule is not None:
         where = f" at {code(f'{v.policy_path}:{v.rule.line}')}" if v.policy_path else ""

@@ -20,6 +20,8 @@ def policy_file(v: Verdict) -> str | None:
     Also when the run did not change the policy (no ``policy_change``), which is every
     merge request that leaves it alone: a CI places its annotations by repository path.
     """
+    if v.policy_file is not None:  # known when the run judged it (not read from a file)
+        return v.policy_file
     path, change = v.policy_path, v.policy_change
     if path is None:
         return None

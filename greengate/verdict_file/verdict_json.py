@@ -149,8 +149,10 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
 
 
 def _command_to_dict(c: CommandOutcome) -> dict[str, Any]:
+    shown = {} if c.shown is None else {"shown": c.shown}  # absent unless --shown-as
     d = {
         "argv": list(c.argv),
+        **shown,
         "exit_code": c.exit_code,
         "signal": c.signal,
         "interrupted": c.interrupted,
@@ -197,6 +199,7 @@ def _command_from_dict(d: dict[str, Any]) -> CommandOutcome:
             signal=stop["signal"],
             elapsed_seconds=stop["elapsed_s"],
         ),
+        shown=d.get("shown"),
     )
 
 

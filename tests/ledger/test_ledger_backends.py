@@ -142,6 +142,18 @@ def test_same_job_and_commit_is_a_rerun(ledger_url: str) -> None:
     )
 
 
+def test_another_part_of_the_same_ci_run_and_attempt_is_no_rerun(ledger_url: str) -> None:
+    # The GitHub Action used twice in one job: both records share the run and its attempt.
+    with open_ledger(ledger_url) as ledger:
+        first = ledger.append(make_record(commit="abc")).record
+        second_use = ledger.append(make_record(commit="abc")).record
+        retried = ledger.append(make_record(commit="abc", run_attempt="2")).record
+        new_run = ledger.append(make_record(commit="abc", run_id="2")).record
+        unknown = ledger.append(make_record(commit="abc", run_id=None, run_attempt=None)).record
+    assert (first.rerun, second_use.rerun) == (False, False)
+    assert (retried.rerun, new_run.rerun, unknown.rerun) == (True, True, True)
+
+
 def test_window_spend_counts_only_the_branch_and_period(ledger_url: str) -> None:
     month = datetime(2026, 7, 1, tzinfo=timezone.utc)
     with open_ledger(ledger_url) as ledger:
@@ -210,7 +222,7 @@ def test_baseline_is_newest_passing_non_rerun_runs_of_the_job_on_the_branch(
         ledger.append(make_record(recorded_at=T0 + timedelta(hours=8), job="lint"))
         ledger.append(make_record(recorded_at=T0 + timedelta(hours=9), branch="dev"))
         ledger.append(make_record(commit="c1", energy_kwh=50.0))
-        ledger.append(make_record(commit="c1", energy_kwh=60.0))  # a rerun: left out
+        ledger.append(make_record(commit="c1", energy_kwh=60.0, run_attempt="2"))  # a rerun
         found = ledger.baseline(BaselineQuery("acme/model", "train", "main", 4))
     assert found == (5.0, 4.0, 3.0, 2.0)
 

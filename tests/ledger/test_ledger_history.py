@@ -113,6 +113,11 @@ def test_ledger_location_precedence(tmp_path: Path) -> None:
     assert ledger_location({}, p, str(tmp_path)) == str(tmp_path / "team.db")
     assert ledger_location({"GREENGATE_LEDGER": "postgresql://h/db"}, p) == "postgresql://h/db"
     assert ledger_location({"GREENGATE_LEDGER": "off"}, p) is None
+    # The GitHub Action's default (RUNNER_TEMP): below the policy's choice, above the file.
+    moved = {"GREENGATE_LEDGER_DEFAULT": "/runner/tmp/ledger.db"}
+    assert ledger_location(moved, None, str(tmp_path)) == "/runner/tmp/ledger.db"
+    assert ledger_location(moved, p, str(tmp_path)) == str(tmp_path / "team.db")
+    assert ledger_location({**moved, "GREENGATE_LEDGER": "off"}, None) is None
 
 
 def test_a_monthly_window_is_charged_run_by_run(ledger_url: str) -> None:  # noqa: F811

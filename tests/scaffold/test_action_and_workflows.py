@@ -225,8 +225,15 @@ def test_action_inputs_and_outputs() -> None:
 
 
 def test_the_measuring_step_execs_greengate() -> None:
-    last = step("run")["run"].strip().splitlines()[-1]
-    assert last.startswith('exec "$GG_BIN/greengate" "${args[@]}" -- bash')
+    last = step("run")["run"].strip().replace("\\\n", "").splitlines()[-1].split()
+    assert last[:5] == [
+        "exec",
+        '"$GG_BIN/greengate"',
+        '"${args[@]}"',
+        "--shown-as",
+        '"$GG_COMMAND"',
+    ]
+    assert last[5:7] == ["--", "bash"]
 
 
 # --- the action's steps, run as the runner runs them -----------------------------------------
@@ -399,6 +406,7 @@ def test_inputs_reach_greengate_as_arguments_verbatim(tmp_path: Path, fake_bin: 
         "--job", "build; rm -rf /",
         "--country", "FRA",
         "--intensity", "56",
+        "--shown-as", HOSTILE_COMMAND,
         "--",
         "bash", "--noprofile", "--norc", "-eo", "pipefail",
         "-c", STOP_ON_INTERRUPT + HOSTILE_COMMAND,
@@ -411,7 +419,7 @@ def test_inputs_reach_greengate_as_arguments_verbatim(tmp_path: Path, fake_bin: 
 def test_empty_inputs_leave_greengate_to_its_defaults(tmp_path: Path, fake_bin: Path) -> None:
     argv, runner, _, _ = fake_run(tmp_path, fake_bin, {"command": "true"})
     before = ["run", "--policy", "greengate.yml", "--verdict", "greengate-verdict.json"]
-    assert argv[: argv.index("--")] == before
+    assert argv[: argv.index("--")] == [*before, "--shown-as", "true"]
     assert "gg-summary" not in runner.steps["run"]
 
 
