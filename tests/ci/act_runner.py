@@ -207,7 +207,7 @@ class ActRun:
 
 def outside_ci(env: Mapping[str, str]) -> dict[str, str]:
     """The environment without what a CI running the tests, or greengate's options, set."""
-    prefixes = ("GITHUB_", "RUNNER_", "GREENGATE_", "GITLAB_", "CI_", "ACTIONS_")
+    prefixes = ("GITHUB_", "RUNNER_", "GREENGATE_", "GITLAB_", "CI_", "ACTIONS_", "PIP_")
     dropped = {"CI", "TF_BUILD", "JENKINS_URL", "XDG_CACHE_HOME"}
     return {k: v for k, v in env.items() if not k.startswith(prefixes) and k not in dropped}
 
@@ -220,6 +220,7 @@ class Act:
     action_dir: Path
     deps: Path
     settings: Mapping[str, str] = field(default_factory=dict)  # greengate's, for the tests
+    index_url: str = ""  # pip's index: the loopback one of package_index.py
     api_url: str | None = None
 
     def run(
@@ -270,9 +271,12 @@ class Act:
             **outside_ci(os.environ),
             **self.settings,
             "XDG_CACHE_HOME": str(self.home / "cache"),
-            # greengate's dependencies, found installed by the action's pip (see above)
+            # greengate's dependencies, found installed by the action's pip (see above); pip
+            # asks the loopback index only for greengate itself (greengate-version), and
+            # this machine's pip configuration is left out.
             "PYTHONPATH": str(self.deps),
-            "PIP_NO_INDEX": "1",
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_INDEX_URL": self.index_url,
             "PIP_NO_BUILD_ISOLATION": "0",  # pip's spelling of --no-build-isolation
             "GG_TEST_REPO": str(repo),
             "GG_TEST_BRANCH": branch,
@@ -292,6 +296,10 @@ class Act:
             except ValueError:
                 events.append({"msg": line})
         return ActRun(done.returncode, events, out, done.stdout + done.stderr)
+
+    def cached(self, key: str) -> Path:
+        """The folder the cache stand-in saved under ``key``."""
+        return self.home / "action-cache" / key
 
     def artifacts(self) -> Iterator[Path]:
         """The artifacts uploaded so far, one folder each, named as uploaded."""

@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from act_fixtures import act_parts, new_act, package_index  # noqa: F401 (fixtures)
 from act_repos import commit, git, make_repo
 from act_runner import TOKEN, USES, Act, NewAct
 from github_api import FakeGitHub, serve
+
+pytestmark = pytest.mark.act
 
 BASE_POLICY = """\
 version: 1

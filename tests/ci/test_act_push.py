@@ -6,13 +6,19 @@ slow part); each test reads its own job.
 
 from __future__ import annotations
 
+import platform
+import re
 import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
+from act_fixtures import act_parts, new_act, package_index  # noqa: F401 (fixtures)
 from act_repos import make_repo
-from act_runner import USES, ActRun, NewAct
+from act_runner import ROOT, USES, Act, ActRun, NewAct
+from package_index import PackageIndex
+
+pytestmark = pytest.mark.act
 
 POLICY = """\
 version: 1
@@ -42,6 +48,8 @@ budgets:
     max_emissions: 1 kg
 """
 # Text that a shell, an expression evaluator or a workflow-command parser would act on.
+# The version this checkout builds, which the loopback index serves (package_index.py).
+VERSION = re.findall(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)[0]
 # (No ${{ }} here: in the workflow's own text the runner evaluates it, as it should.)
 HOSTILE = "x$(touch pwned1)`touch pwned2`$GITHUB_TOKEN%0A::error::injected;'\"\\"
 
@@ -70,6 +78,8 @@ WORKFLOW = {
             ]
         },
         "exitcode": {"steps": [gate("gate", command="exit 3", **{"fail-on": "never"})]},
+        # greengate from the index by its version, as a user pins it
+        "pinned": {"steps": [gate("gate", command="true", **{"greengate-version": VERSION})]},
         # The whole job measured in laps, a step failing between them.
         "whole": {
             "steps": [
@@ -85,12 +95,17 @@ WORKFLOW = {
 
 
 @pytest.fixture(scope="module")
-def run(new_act: NewAct, tmp_path_factory: pytest.TempPathFactory) -> ActRun:
+def act(new_act: NewAct) -> Act:
+    return new_act()
+
+
+@pytest.fixture(scope="module")
+def run(act: Act, tmp_path_factory: pytest.TempPathFactory) -> ActRun:
     repo = make_repo(
         tmp_path_factory.mktemp("push"),
         {"greengate.yml": POLICY, "sub/greengate.yml": SUB_POLICY, "README": "app\n"},
     )
-    return new_act().run(repo, WORKFLOW)
+    return act.run(repo, WORKFLOW)
 
 
 def outputs(run: ActRun, job: str) -> dict[str, Any]:
@@ -183,3 +198,15 @@ def test_start_lap_stop_judge_the_whole_job_after_a_failing_step(run: ActRun) ->
     summary = run.commands("whole", "summary")[-1]["content"]
     assert "build" in summary
     assert [c["stepID"][0] for c in run.annotations("whole")] == ["stop"]
+
+
+def test_greengate_version_installs_the_distribution_by_its_name_through_pips_cache(
+    run: ActRun, act: Act, package_index: PackageIndex
+) -> None:
+    assert run.job_result("pinned") == "success", run.log
+    assert run.steps("pinned")["gate"]["outputs"]["status"] == "pass"
+    assert "/simple/greengate-ci/" in package_index.asked
+    assert not [p for p in package_index.asked if p.rstrip("/") == "/simple/greengate"]
+    # pip downloaded it into the cached folder, which the cache saved under the version's key.
+    key = f"greengate-pip-v1-Linux-X64-{platform.python_version()}-{VERSION}"
+    assert any(p.is_file() for p in act.cached(key).rglob("*")), key
