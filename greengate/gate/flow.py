@@ -179,8 +179,8 @@ def run_command(
     ``while_running`` is called once, on a thread of its own, when the command has run for
     a first sample (50 ms): the CLI imports there what only the end of the run needs, so a
     long command hides that cost and a short one pays it at the end as before. ``warn``
-    shows a line while the command runs (the stop check's warning and stop). ``shown``: the command as
-    written, when ``argv`` wraps it (``--shown-as``).
+    shows a line while the command runs (the stop check's warning and stop). ``shown``: the
+    command as written, when ``argv`` wraps it (``--shown-as``).
     """
     policy, parts = prepared.policy, prepared.parts
     energy = parts.energy(policy)

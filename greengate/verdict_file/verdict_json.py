@@ -150,7 +150,7 @@ def verdict_from_dict(d: dict[str, Any]) -> Verdict:
 
 def _command_to_dict(c: CommandOutcome) -> dict[str, Any]:
     shown = {} if c.shown is None else {"shown": c.shown}  # absent unless --shown-as
-    d = {
+    d: dict[str, Any] = {
         "argv": list(c.argv),
         **shown,
         "exit_code": c.exit_code,
