@@ -7,15 +7,12 @@ its index) is made once a session however many modules import these.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from functools import cache
 from pathlib import Path
 
 import pytest
 from act_runner import Act, NewAct, copy_action, link_dependencies, seed_tool_cache
 from package_index import PackageIndex, build_wheel, serve_index
-
-_SERVING: list[AbstractContextManager[PackageIndex]] = []  # kept, or it would stop
 
 
 @cache
@@ -24,8 +21,7 @@ def _parts(base: Path) -> tuple[Path, Path, PackageIndex]:
     deps = link_dependencies(base / "deps")
     wheel = build_wheel(copy_action(base / "source"), base / "wheels")
     # Served until the session ends (a daemon thread): each module's act runs use it.
-    _SERVING.append(serve_index(PackageIndex(wheel)))
-    return action, deps, _SERVING[-1].__enter__()
+    return action, deps, serve_index(PackageIndex(wheel))
 
 
 @pytest.fixture(scope="session")

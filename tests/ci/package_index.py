@@ -13,8 +13,6 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,9 +60,10 @@ class PackageIndex:
         return 404, b"not found", "text/plain"
 
 
-@contextmanager
-def serve_index(index: PackageIndex) -> Iterator[PackageIndex]:
-    """Serve ``index`` on a free loopback port (``index.url`` is its simple/ root)."""
+def serve_index(index: PackageIndex) -> PackageIndex:
+    """Serve ``index`` on a free loopback port (``index.url`` is its simple/ root) until the
+    process ends: a daemon thread, never shut down (a shutdown at interpreter exit would wait
+    forever for the stopped thread)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -80,10 +79,5 @@ def serve_index(index: PackageIndex) -> Iterator[PackageIndex]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     index.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield index
-    finally:
-        server.shutdown()
-        server.server_close()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return index
