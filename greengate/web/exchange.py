@@ -163,7 +163,11 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
     ) -> urllib.request.Request | None:
         if self._credentials and origin(newurl) != origin(req.full_url):
             raise _CrossOrigin(newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+        # 308 is 307 made permanent (RFC 9110 15.4.9); urllib learned it only in 3.11, and
+        # greengate answers the same on every Python it supports.
+        return super().redirect_request(req, fp, 307 if code == 308 else code, msg, headers, newurl)
+
+    http_error_308 = urllib.request.HTTPRedirectHandler.http_error_302
 
 
 def exchange(

@@ -54,7 +54,7 @@ def test_a_badge_label_with_control_characters_is_well_formed_svg(
     assert root.get("aria-label", "").startswith("carbon\ufffd\ufffd\ufffd[31m\ufffd\ufffd")
 
 
-@pytest.mark.parametrize("job", ["build\x01\x1b[2J", "test\x85\x9f", "nul\x00job"])
+@pytest.mark.parametrize("job", ["build\x01\x1b[2J", "test\x85\x9f", "bell\x07job"])
 def test_the_html_report_carries_no_forbidden_character(
     greengate: Greengate, tmp_path: Path, job: str
 ) -> None:
@@ -71,3 +71,19 @@ def test_the_html_report_carries_no_forbidden_character(
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert _allowed(html)
     assert markup_safe(job) in html
+
+
+def test_an_emissions_csv_holding_a_nul_is_refused_on_every_python(
+    greengate: Greengate, tmp_path: Path
+) -> None:
+    # csv.reader takes a NUL on 3.11 and refuses it on 3.10; greengate refuses it on each.
+    (tmp_path / "greengate.yml").write_text("version: 1\nbudgets:\n  - max_emissions: 1 kg\n")
+    source = tmp_path / "emissions.csv"
+    source.write_text(
+        "timestamp,project_name,emissions,energy_consumed\n2026-07-02T10:00:00,nul\x00job,0.5,1.0\n"
+    )
+    for command in (("ledger", "import"), ("check", "--measurement")):
+        out = greengate(*command, str(source), env={"GREENGATE_LEDGER": "l.db"})
+        assert out.returncode == 2, out.stderr
+        assert f"{source}:2: holds a NUL character" in out.stderr
+        assert "Traceback" not in out.stderr
