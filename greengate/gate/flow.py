@@ -226,8 +226,8 @@ def run_command(
         prepared.grid, outcome.started_at, outcome.ended_at, result.timeline
     )
     notes = grid_notes(prepared.grid, intensity)
-    if run.start_error:
-        notes.append(f"the command did not start: {run.start_error}")
+    if run.outcome.start_error:
+        notes.append(f"the command did not start: {run.outcome.start_error}")
     if run.killed_after_grace:
         notes.append(
             f"the process tree outlived the grace period of {settings.grace_seconds:g} s after "

@@ -34,9 +34,13 @@ class Supervised:
 
     outcome: CommandOutcome
     usage: TreeUsage
-    start_error: str | None = None  # why the command could not be started
     killed_after_grace: bool = False  # greengate SIGKILLed the tree when the grace period ended
     stop_signal: int | None = None  # the stop check stopped the tree with it before it ended
+
+    @property
+    def start_error(self) -> str | None:
+        """Why the command could not be started (kept once, in its outcome)."""
+        return self.outcome.start_error
 
 
 @dataclass(frozen=True)
@@ -225,4 +229,4 @@ def _not_started(
     usage = TreeUsage(0.0, 0.0, 0.0, 0, 0, 0, 0.0)
     now = datetime.now(timezone.utc)
     outcome = replace(_outcome(argv, code, None, received, started_at, now), start_error=reason)
-    return Supervised(outcome, usage, start_error=reason)
+    return Supervised(outcome, usage)

@@ -69,7 +69,7 @@ class GitLabReporter(Reporter):
     def _section(self, v: Verdict, written: list[str]) -> None:
         # GitLab's log sections: https://docs.gitlab.com/ci/jobs/job_logs/#custom-collapsible-sections
         start, end = _times(v, self._clock)
-        collapsed = "" if headline.failed(v) or v.status is not Status.PASS else "[collapsed=true]"
+        collapsed = "" if headline.failed(v) or v.status is Status.WARN else "[collapsed=true]"
         header = f"greengate: {headline.title(v)} ({v.mode.value} mode)"
         body = [f"  {reason}" for reason in v.reasons]
         if v.measurement is not None:
